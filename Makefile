@@ -1,0 +1,35 @@
+# Two commands for users: `make demo` and `make test`. Everything else is for developers.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: venv test demo lint bench bench-quick clean
+
+$(STAMP): requirements-dev.txt emulators/pyproject.toml tap-walkme-insights/pyproject.toml target-salesforce-update/pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 10) else "Python 3.10+ is required (found " + sys.version.split()[0] + ")")'
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -r requirements-dev.txt
+	touch $(STAMP)
+
+venv: $(STAMP)
+
+test: venv  ## the whole test suite
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+demo: venv  ## emulators + a generated demo world + the sample integrations through `meltano run`
+	PATH="$(abspath $(BIN)):$$PATH" bash scripts/demo.sh
+
+lint: venv
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+bench: venv
+	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/python benchmarks/run.py
+
+bench-quick: venv
+	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/python benchmarks/run.py --quick
+
+clean:
+	rm -rf $(VENV) .meltano demo-output .pytest_cache
