@@ -1,0 +1,123 @@
+"""Errors raised by the Salesforce client layer.
+
+Every error carries the HTTP status and the Salesforce ``errorCode`` when there was one, and a
+message that names both the problem and the fix. Messages are passed through :func:`redact` when
+the error is built, so a token, secret, key or signed URL that slipped into a server's error text
+never reaches a log line or a traceback.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+__all__ = [
+    "ApiUsageCeilingError",
+    "AuthenticationError",
+    "BulkJobError",
+    "ConfigurationError",
+    "InvalidFieldError",
+    "MalformedQueryError",
+    "NotFoundError",
+    "RequestLimitExceededError",
+    "SalesforceError",
+    "SessionExpiredError",
+    "TransientError",
+    "redact",
+]
+
+REDACTED = "[REDACTED]"
+
+# Patterns for secrets that can appear in text we did not write ourselves (server error bodies,
+# URLs). Salesforce session ids look like ``00D...!AQ...``; refresh tokens and other OAuth values
+# appear as ``name=value`` pairs or behind ``Bearer``; PEM blocks are private keys; signed URLs
+# carry their signature in query parameters.
+_SECRET_PATTERNS: tuple[re.Pattern[str], ...] = (
+    re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----.*?-----END [A-Z ]*PRIVATE KEY-----", re.S),
+    re.compile(r"\b00D[A-Za-z0-9]{12,15}![A-Za-z0-9._\-]+"),
+    re.compile(r"(?i)(bearer\s+)[A-Za-z0-9._~+/=!\-]+"),
+    re.compile(
+        r"(?i)(\b(?:access_token|refresh_token|client_secret|password|assertion|token|code|"
+        r"code_verifier|signature|sig|x-amz-signature|x-amz-credential|x-amz-security-token)"
+        r"[\"']?\s*[=:]\s*[\"']?)[^\s&\"',;}]+"
+    ),
+)
+
+
+def redact(text: str, secrets: Iterable[str | None] = ()) -> str:
+    """Return ``text`` with known secrets and anything that looks like a credential removed.
+
+    ``secrets`` are exact values the caller knows (its own tokens and client secret); they are
+    replaced wherever they occur. The generic patterns catch session ids, bearer tokens, PEM
+    private keys and ``name=value`` credentials that the caller did not know about.
+    """
+    for secret in secrets:
+        if secret and len(secret) >= 4:
+            text = text.replace(secret, REDACTED)
+    for pattern in _SECRET_PATTERNS:
+        if pattern.groups:
+            text = pattern.sub(lambda m: m.group(1) + REDACTED, text)
+        else:
+            text = pattern.sub(REDACTED, text)
+    return text
+
+
+class SalesforceError(Exception):
+    """Base class: something Salesforce (or our use of it) refused.
+
+    Attributes:
+        message: human-readable text naming the problem and, where we know it, the fix.
+        status: HTTP status code of the response that caused the error, if any.
+        error_code: Salesforce ``errorCode`` / OAuth ``error`` value, if any.
+    """
+
+    def __init__(
+        self, message: str, *, status: int | None = None, error_code: str | None = None
+    ) -> None:
+        self.message = redact(message)
+        self.status = status
+        self.error_code = error_code
+        super().__init__(self.message)
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class AuthenticationError(SalesforceError):
+    """The OAuth flow failed: wrong or revoked credentials, unapproved app, bad key."""
+
+
+class SessionExpiredError(SalesforceError):
+    """The access token stopped working and could not be renewed."""
+
+
+class RequestLimitExceededError(SalesforceError):
+    """Salesforce answered REQUEST_LIMIT_EXCEEDED: the org's daily API quota is used up."""
+
+
+class ApiUsageCeilingError(SalesforceError):
+    """Our own ceiling (``max_daily_api_usage_percent``) was reached; no call was made."""
+
+
+class MalformedQueryError(SalesforceError):
+    """Salesforce rejected a SOQL statement (MALFORMED_QUERY) or it is too long to send."""
+
+
+class InvalidFieldError(SalesforceError):
+    """A field name is unknown or not accessible (INVALID_FIELD)."""
+
+
+class NotFoundError(SalesforceError):
+    """The sObject, record or resource does not exist or is not visible to the user."""
+
+
+class TransientError(SalesforceError):
+    """5xx answers, timeouts, connection failures or row locks that outlasted every retry."""
+
+
+class BulkJobError(SalesforceError):
+    """A Bulk API 2.0 job failed or was aborted as a whole, or did not finish in time."""
+
+
+class ConfigurationError(SalesforceError):
+    """The connection settings are unusable (missing values, http:// to a remote host, ...)."""
