@@ -1,0 +1,279 @@
+"""Bulk API 2.0 ``update`` jobs: create → upload CSV → UploadComplete → poll → results.
+
+Used by :meth:`SalesforceClient.bulk_update` for large batches. Only the ``update`` operation is
+ever created: this module cannot insert, upsert or delete.
+
+Null semantics match the Collections path: a key absent from a record becomes an empty cell,
+which Bulk API 2.0 leaves untouched; ``None`` (or ``""``, which Salesforce stores as null
+anyway) becomes ``#N/A``, which clears the field. A literal string ``"#N/A"`` cannot be written
+through Bulk API 2.0 — it would clear the field.
+
+Uploads are split so each job's CSV stays at or under ``client.bulk_max_upload_bytes``
+(100 MB by default, below Salesforce's 150 MB cap); one job per upload. Results come back in no
+particular order; they are joined to the input by Id (first 15 characters, so 15- and 18-character
+Ids match) and returned in input order.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import datetime as dt
+import decimal
+import io
+import time
+from collections import deque
+from collections.abc import Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+from .exceptions import BulkJobError, SalesforceError
+from .salesforce import RecordError, SaveResult
+
+if TYPE_CHECKING:
+    from .salesforce import SalesforceClient
+
+__all__ = ["NULL_CELL", "bulk_update", "csv_cell", "parse_bulk_error"]
+
+NULL_CELL = "#N/A"
+_FINAL_STATES = {"JobComplete", "Failed", "Aborted"}
+_FIRST_POLL_SECONDS = 0.25
+_MAX_POLL_SECONDS = 10.0
+
+
+def csv_cell(value: Any) -> str:
+    """Render one value as a Bulk API 2.0 CSV cell (``None`` → ``#N/A``)."""
+    if value is None or value == "":
+        return NULL_CELL
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        if value == int(value):
+            return str(int(value))
+        return format(decimal.Decimal(repr(value)), "f")
+    if isinstance(value, decimal.Decimal):
+        return format(value, "f")
+    if isinstance(value, dt.datetime):
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=dt.timezone.utc)
+        value = value.astimezone(dt.timezone.utc)
+        return value.strftime("%Y-%m-%dT%H:%M:%S") + f".{value.microsecond // 1000:03d}Z"
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return str(value)
+
+
+def parse_bulk_error(text: str) -> tuple[RecordError, ...]:
+    """Parse ``sf__Error`` (``CODE:message:field1,field2 --``) into record errors."""
+    text = (text or "").strip()
+    if text.endswith("--"):
+        text = text[:-2].rstrip()
+    code, sep, rest = text.partition(":")
+    if not sep or not code or not code.replace("_", "").isalnum() or code.upper() != code:
+        return (RecordError("UNKNOWN_ERROR", text, ()),)
+    message, sep, fields_text = rest.rpartition(":")
+    if not sep:
+        message, fields_text = rest, ""
+    fields = tuple(f.strip() for f in fields_text.split(",") if f.strip())
+    return (RecordError(code, message.strip(), fields),)
+
+
+def _id_key(value: Any) -> str:
+    return str(value or "")[:15]
+
+
+def _columns(records: Sequence[Mapping]) -> list[str]:
+    columns: dict[str, None] = {"Id": None}
+    for record in records:
+        for key in record:
+            if key in {"Id", "id", "attributes"}:
+                continue
+            columns.setdefault(str(key), None)
+    return list(columns)
+
+
+def _record_id(record: Mapping) -> str:
+    value = record.get("Id", record.get("id"))
+    if not value:
+        raise ValueError(
+            "every record passed to bulk_update needs an Id: this client only updates "
+            "existing records and never creates one"
+        )
+    return str(value)
+
+
+def _csv_chunks(
+    records: Sequence[Mapping], columns: list[str], max_bytes: int
+) -> Iterator[tuple[list[int], bytes]]:
+    """Yield ``(input indices, CSV bytes)`` chunks, each at most ``max_bytes`` long."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(columns)
+    header = buffer.getvalue().encode("utf-8")
+    rows: list[bytes] = []
+    indices: list[int] = []
+    size = len(header)
+    for index, record in enumerate(records):
+        _record_id(record)
+        buffer.seek(0)
+        buffer.truncate()
+        cells = []
+        for column in columns:
+            if column == "Id":
+                cells.append(_record_id(record))
+            elif column in record:
+                cells.append(csv_cell(record[column]))
+            else:
+                cells.append("")  # absent: leave the field alone
+        writer.writerow(cells)
+        row = buffer.getvalue().encode("utf-8")
+        if len(header) + len(row) > max_bytes:
+            raise ValueError(
+                f"record {index} alone needs {len(header) + len(row)} bytes of CSV, more than "
+                f"the {max_bytes}-byte upload limit"
+            )
+        if rows and size + len(row) > max_bytes:
+            yield indices, header + b"".join(rows)
+            rows, indices, size = [], [], len(header)
+        rows.append(row)
+        indices.append(index)
+        size += len(row)
+    if rows:
+        yield indices, header + b"".join(rows)
+
+
+def bulk_update(
+    client: SalesforceClient, sobject: str, records: Sequence[Mapping]
+) -> list[SaveResult]:
+    """Run Bulk API 2.0 update job(s) for ``records``; ``result[i]`` is ``records[i]``'s."""
+    if not records:
+        return []
+    started = time.monotonic()
+    calls_before = client.api_calls
+    columns = _columns(records)
+    results: list[SaveResult | None] = [None] * len(records)
+    jobs = 0
+    for indices, payload in _csv_chunks(records, columns, client.bulk_max_upload_bytes):
+        jobs += 1
+        chunk_ids = [_record_id(records[i]) for i in indices]
+        for index, result in zip(
+            indices, _run_job(client, sobject, payload, chunk_ids), strict=True
+        ):
+            results[index] = result
+    final = [r for r in results if r is not None]
+    failed = sum(1 for r in final if not r.success)
+    client.logger.info(
+        "Updated %s via Bulk API 2.0: %d records in %d job(s), %d succeeded, %d failed, "
+        "%d API calls, %.1fs",
+        sobject,
+        len(final),
+        jobs,
+        len(final) - failed,
+        failed,
+        client.api_calls - calls_before,
+        time.monotonic() - started,
+    )
+    return final
+
+
+def _run_job(
+    client: SalesforceClient, sobject: str, payload: bytes, ids: list[str]
+) -> list[SaveResult]:
+    job = client.request(
+        "POST",
+        "jobs/ingest",
+        json={
+            "object": sobject,
+            "operation": "update",
+            "contentType": "CSV",
+            "columnDelimiter": "COMMA",
+            "lineEnding": "LF",
+        },
+    ).json()
+    job_id = str(job["id"])
+    client.logger.debug("Bulk job %s created for %d %s records", job_id, len(ids), sobject)
+    try:
+        client.request(
+            "PUT",
+            f"jobs/ingest/{job_id}/batches",
+            data=payload,
+            headers={"Content-Type": "text/csv"},
+        )
+        client.request("PATCH", f"jobs/ingest/{job_id}", json={"state": "UploadComplete"})
+    except BaseException:
+        with contextlib.suppress(SalesforceError):
+            client.request("PATCH", f"jobs/ingest/{job_id}", json={"state": "Aborted"})
+        raise
+    info = _wait(client, job_id)
+    state = info.get("state")
+    if state != "JobComplete":
+        raise BulkJobError(
+            f"Bulk API 2.0 job {job_id} on {sobject} ended {state}: "
+            f"{info.get('errorMessage') or 'no error message'}. Check the mapped field names "
+            "and the user's permissions; no record of this job was updated",
+            error_code=str(state),
+        )
+    return _collect_results(client, job_id, ids)
+
+
+def _wait(client: SalesforceClient, job_id: str) -> dict:
+    deadline = time.monotonic() + client.bulk_poll_timeout
+    delay = _FIRST_POLL_SECONDS
+    while True:
+        info = client.request("GET", f"jobs/ingest/{job_id}").json()
+        if info.get("state") in _FINAL_STATES:
+            return info
+        if time.monotonic() + delay > deadline:
+            raise BulkJobError(
+                f"Bulk API 2.0 job {job_id} still {info.get('state')} after "
+                f"{client.bulk_poll_timeout:g}s: it may still finish in Salesforce (see Setup → "
+                "Bulk Data Load Jobs); raise bulk_poll_timeout for very large loads",
+                error_code="TIMEOUT",
+            )
+        time.sleep(delay)
+        delay = min(_MAX_POLL_SECONDS, delay * 1.5)
+
+
+def _result_rows(client: SalesforceClient, job_id: str, kind: str) -> Iterator[dict[str, str]]:
+    response = client.request(
+        "GET", f"jobs/ingest/{job_id}/{kind}", headers={"Accept": "text/csv"}, stream=True
+    )
+    try:
+        response.raw.decode_content = True
+        text = io.TextIOWrapper(response.raw, encoding="utf-8-sig", newline="")
+        yield from csv.DictReader(text)
+    finally:
+        response.close()
+
+
+def _collect_results(client: SalesforceClient, job_id: str, ids: list[str]) -> list[SaveResult]:
+    positions: dict[str, deque[int]] = {}
+    for position, record_id in enumerate(ids):
+        positions.setdefault(_id_key(record_id), deque()).append(position)
+    results: list[SaveResult | None] = [None] * len(ids)
+
+    def place(row: Mapping[str, str], make: Any) -> None:
+        record_id = row.get("Id") or row.get("sf__Id") or ""
+        queue = positions.get(_id_key(record_id))
+        if queue:
+            position = queue.popleft()
+            results[position] = make(ids[position], row)
+
+    for row in _result_rows(client, job_id, "successfulResults/"):
+        place(row, lambda rid, _row: SaveResult(rid, True, ()))
+    for row in _result_rows(client, job_id, "failedResults/"):
+        place(row, lambda rid, r: SaveResult(rid, False, parse_bulk_error(r.get("sf__Error", ""))))
+    if any(r is None for r in results):
+        unprocessed = (
+            "UNPROCESSED",
+            "Salesforce did not process this record (the job stopped early); send it again",
+        )
+        for row in _result_rows(client, job_id, "unprocessedrecords/"):
+            place(row, lambda rid, _row: SaveResult(rid, False, (RecordError(*unprocessed),)))
+    missing = RecordError(
+        "NO_RESULT", f"Bulk API 2.0 job {job_id} returned no result for this record", ()
+    )
+    return [
+        r if r is not None else SaveResult(ids[i], False, (missing,)) for i, r in enumerate(results)
+    ]
