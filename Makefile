@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: venv test demo lint bench bench-quick clean
+.PHONY: venv test demo runs run-log lint bench bench-quick clean
 
 $(STAMP): requirements-dev.txt emulators/pyproject.toml tap-walkme-insights/pyproject.toml target-salesforce-update/pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 10) else "Python 3.10+ is required (found " + sys.version.split()[0] + ")")'
@@ -20,6 +20,13 @@ test: venv  ## the whole test suite
 
 demo: venv  ## emulators + a generated demo world + the sample integrations through `meltano run`
 	PATH="$(abspath $(BIN)):$$PATH" bash scripts/demo.sh
+
+runs: venv  ## run history of every integration (RUNS_ARGS="--integration nps --environment prod")
+	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/python scripts/runs.py list $(RUNS_ARGS)
+
+run-log: venv  ## one run's summary, results files and full log: make run-log RUN=<run id>
+	@test -n "$(RUN)" || { echo "usage: make run-log RUN=<run id from make runs>"; exit 2; }
+	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/python scripts/runs.py show $(RUN)
 
 lint: venv
 	$(BIN)/ruff check .

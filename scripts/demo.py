@@ -1,0 +1,277 @@
+#!/usr/bin/env python3
+"""`make demo`: the sample integrations end to end, through `meltano run`, against local emulators.
+
+Steps (each one printed as it happens):
+
+1. `meltano install` — the two custom plugins from this repository's folders;
+2. `walkme-emulator generate` — a deterministic demo world in demo-output/world/: the
+   onboarding and NPS report exports and a matching Salesforce seed (contacts, leads,
+   duplicates, deleted and converted records, keys in awkward shapes);
+3. start the Salesforce emulator (its data in demo-output/salesforce.db) and the WalkMe
+   emulator (serving the reports) on free loopback ports;
+4. `meltano --environment demo run <job>` for each integration's job, then the onboarding job
+   once more to show that state is kept (no new export → nothing to do);
+5. each run's summary — updated / unchanged / unmatched / ambiguous / failed — and the run
+   history (`scripts/runs.py list`);
+6. stop the emulators; the Salesforce data, the results files and the run history stay.
+
+Credentials: the WalkMe emulator gets a client id/secret generated for this demo; the Salesforce
+emulator's demo user comes from its built-in `default` seed (emulator-only values). Both are
+handed to Meltano as environment variables of the child processes only — never printed, never
+written to meltano.yml or .env.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import shutil
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator, Sequence
+from contextlib import ExitStack, contextmanager
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from run_history import COUNT_KEYS, parse_summary_line
+
+ROOT = Path(__file__).resolve().parent.parent
+OUT = ROOT / "demo-output"
+WORLD = OUT / "world"
+SALESFORCE_DB = OUT / "salesforce.db"
+RUN_LOGS = OUT / "runs"
+ROWS = int(os.environ.get("DEMO_ROWS", "200"))
+SEED = os.environ.get("DEMO_SEED", "42")
+JOBS = ("walkme-onboarding-to-salesforce", "walkme-nps-to-salesforce")
+START_TIMEOUT_S = 30
+RUN_TIMEOUT_S = 600
+
+# Emulator-only demo credentials of the Salesforce emulator's built-in `default` seed
+# (documented in emulators/README.md); never valid anywhere else.
+SALESFORCE_DEMO_USER = os.environ.get("DEMO_SALESFORCE_USERNAME", "admin@demo.example")
+SALESFORCE_DEMO_PASSWORD_ENV = "DEMO_SALESFORCE_PASSWORD"  # noqa: S105 - a variable name
+
+
+def say(message: str) -> None:
+    """Print a demo step (flushed, so it interleaves with child output correctly)."""
+    print(message, flush=True)
+
+
+def run(
+    command: Sequence[str],
+    *,
+    env: dict[str, str] | None = None,
+    log: Path | None = None,
+    check: bool = True,
+    timeout: float = RUN_TIMEOUT_S,
+) -> subprocess.CompletedProcess[str]:
+    """Run a command; its output goes to `log` (and is shown when it fails)."""
+    result = subprocess.run(
+        list(command),
+        cwd=ROOT,
+        env=env,
+        text=True,
+        capture_output=True,
+        timeout=timeout,
+        check=False,
+    )
+    if log is not None:
+        log.parent.mkdir(parents=True, exist_ok=True)
+        log.write_text(result.stdout + result.stderr, encoding="utf-8")
+    if check and result.returncode != 0:
+        sys.stderr.write(result.stdout[-4000:] + result.stderr[-4000:])
+        where = f" (full output: {log})" if log else ""
+        raise SystemExit(f"demo: `{' '.join(command[:3])} …` failed{where}")
+    return result
+
+
+@contextmanager
+def emulator(name: str, command: Sequence[str], env: dict[str, str]) -> Iterator[str]:
+    """Start an emulator on a free port, yield its URL, stop it (SIGTERM, then SIGKILL)."""
+    log_path = OUT / f"{name}.log"
+    with log_path.open("w", encoding="utf-8") as errors:
+        process = subprocess.Popen(
+            list(command),
+            cwd=ROOT,
+            env=env,
+            text=True,
+            stdout=subprocess.PIPE,
+            stderr=errors,
+        )
+        try:
+            url = _await_listening(name, process, log_path)
+            yield url
+        finally:
+            if process.poll() is None:
+                process.send_signal(signal.SIGTERM)
+                try:
+                    process.wait(timeout=10)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+                    process.wait(timeout=10)
+
+
+def _await_listening(name: str, process: subprocess.Popen[str], log_path: Path) -> str:
+    """Read the emulator's stdout until `<name> listening on URL` (bounded by a timeout)."""
+    import selectors
+
+    deadline = time.monotonic() + START_TIMEOUT_S
+    selector = selectors.DefaultSelector()
+    assert process.stdout is not None
+    selector.register(process.stdout, selectors.EVENT_READ)
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            break
+        if selector.select(timeout=0.2):
+            line = process.stdout.readline()
+            if f"{name} listening on " in line:
+                return line.rsplit(" ", 1)[-1].strip()
+    tail = log_path.read_text(encoding="utf-8", errors="replace")[-2000:]
+    raise SystemExit(f"demo: {name} did not start within {START_TIMEOUT_S}s. Its log:\n{tail}")
+
+
+def summaries(output: str) -> list[dict[str, str]]:
+    """The target's `Summary:` lines in a `meltano run` output."""
+    return [s for line in output.splitlines() if (s := parse_summary_line(line)) is not None]
+
+
+def show_summary(job: str, result: subprocess.CompletedProcess[str], run_id: str) -> None:
+    """Print one run's outcome: status and the counts of each stream it synced."""
+    status = "completed" if result.returncode == 0 else f"FAILED (exit {result.returncode})"
+    found = summaries(result.stdout + result.stderr)
+    say(f"  {job}: {status}   run id {run_id}")
+    if not found:
+        say("    no records to sync (no new export since the last run)")
+    for summary in found:
+        counts = "  ".join(f"{key} {summary.get(key, '0')}" for key in COUNT_KEYS)
+        say(f"    report {summary['stream']} → {summary.get('object', '?')}:  {counts}")
+        if summary.get("results"):
+            say(f"    results: {Path(summary['results']).relative_to(ROOT)}")
+
+
+def main() -> int:
+    """Run the whole demo; return the exit code."""
+    bin_dir = Path(sys.executable).parent
+    env = dict(os.environ)
+    env["PATH"] = f"{bin_dir}{os.pathsep}{env.get('PATH', '')}"
+    env.pop("MELTANO_ENVIRONMENT", None)
+    env["MELTANO_PROJECT_ROOT"] = str(ROOT)
+    meltano = [str(bin_dir / "meltano"), "--environment", "demo"]
+
+    say("==> Fresh demo folder: demo-output/ (previous demo data removed)")
+    shutil.rmtree(OUT, ignore_errors=True)
+    OUT.mkdir(parents=True)
+    say("==> meltano install (the two custom plugins, from this repository)")
+    run([*meltano, "install"], env=env, log=OUT / "install.log")
+
+    say(f"==> walkme-emulator generate: {ROWS} rows per report, seed {SEED} → demo-output/world/")
+    run(
+        [
+            "walkme-emulator",
+            "generate",
+            "--rows",
+            str(ROWS),
+            "--seed",
+            SEED,
+            "--out",
+            str(WORLD),
+            "--salesforce-seed",
+            str(WORLD / "salesforce-seed.json"),
+        ],
+        env=env,
+        log=OUT / "generate.log",
+    )
+
+    walkme_id, walkme_secret = f"demo-{secrets.token_hex(4)}", secrets.token_urlsafe(24)
+    walkme_env = {
+        **env,
+        "WALKME_EMULATOR_CLIENT_ID": walkme_id,
+        "WALKME_EMULATOR_CLIENT_SECRET": walkme_secret,
+    }
+    with ExitStack() as stack:
+        say("==> Starting the Salesforce emulator (data: demo-output/salesforce.db)")
+        salesforce_url = stack.enter_context(
+            emulator(
+                "salesforce-emulator",
+                [
+                    "salesforce-emulator",
+                    "serve",
+                    "--port",
+                    "0",
+                    "--db",
+                    str(SALESFORCE_DB),
+                    "--seed",
+                    "default",
+                    "--seed",
+                    str(WORLD / "salesforce-seed.json"),
+                ],
+                env,
+            )
+        )
+        say("==> Starting the WalkMe emulator (reports: demo-output/world/)")
+        walkme_url = stack.enter_context(
+            emulator(
+                "walkme-emulator",
+                ["walkme-emulator", "serve", "--port", "0", "--reports-dir", str(WORLD)],
+                walkme_env,
+            )
+        )
+        say(f"    Salesforce {salesforce_url}   WalkMe {walkme_url}")
+
+        run_env = {
+            **env,
+            "DEMO_SALESFORCE_URL": salesforce_url,
+            "DEMO_WALKME_URL": walkme_url,
+            "TAP_WALKME_INSIGHTS_CLIENT_ID": walkme_id,
+            "TAP_WALKME_INSIGHTS_CLIENT_SECRET": walkme_secret,
+            "TARGET_SALESFORCE_UPDATE_USERNAME": SALESFORCE_DEMO_USER,
+        }
+        if os.environ.get(SALESFORCE_DEMO_PASSWORD_ENV):
+            run_env["TARGET_SALESFORCE_UPDATE_PASSWORD"] = os.environ[SALESFORCE_DEMO_PASSWORD_ENV]
+
+        failed = 0
+        say("==> Running the sample integrations: meltano --environment demo run <job>")
+        for job in (*JOBS, JOBS[0]):
+            run_id = str(uuid.uuid4())
+            result = run(
+                [*meltano, "run", job],
+                env={**run_env, "MELTANO_RUN_ID": run_id},
+                log=RUN_LOGS / f"{job}-{run_id[:8]}.log",
+                check=False,
+            )
+            show_summary(job, result, run_id)
+            failed += result.returncode != 0
+        say("==> Stopping the emulators")
+
+    say("\n==> Run history (make runs):")
+    history = run(
+        [
+            sys.executable,
+            str(ROOT / "scripts" / "runs.py"),
+            "list",
+            "--environment",
+            "demo",
+            "--limit",
+            str(len(JOBS) + 1),
+        ],
+        env=env,
+        check=False,
+    )
+    say(history.stdout.rstrip())
+    say("""
+Left for you to inspect:
+  demo-output/world/                 the generated WalkMe reports and Salesforce seed
+  demo-output/salesforce.db          the Salesforce emulator's data after the runs (SQLite)
+  demo-output/salesforce-results/    results CSVs + summary.json per run and report
+  demo-output/runs/                  each `meltano run` console output
+  make runs / make run-log RUN=<id>  the run history and one run's full log
+""")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
