@@ -1,0 +1,194 @@
+"""Pure tests of client helpers that need no server: redaction, limit headers, config checks,
+Bulk CSV cells and error parsing."""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+
+import pytest
+from target_salesforce_update.auth import check_url, infer_auth_flow
+from target_salesforce_update.bulk2 import _columns, _csv_chunks, csv_cell, parse_bulk_error
+from target_salesforce_update.exceptions import (
+    AuthenticationError,
+    ConfigurationError,
+    SalesforceError,
+    redact,
+)
+from target_salesforce_update.salesforce import RecordError, SalesforceClient, parse_limit_info
+
+
+def test_redact_known_and_pattern_secrets() -> None:
+    secret = secrets.token_urlsafe(24)
+    session = "00D000000000001!AQ" + secrets.token_urlsafe(40)
+    text = (
+        f"bad secret {secret}; session {session}; Authorization: Bearer abc.def; "
+        "refresh_token=5Aep861abc&client_secret=xyz; errorCode: INVALID_FIELD"
+    )
+    cleaned = redact(text, [secret])
+    for leaked in (secret, session, "abc.def", "5Aep861abc", "xyz"):
+        assert leaked not in cleaned
+    assert "errorCode: INVALID_FIELD" in cleaned
+
+
+def test_errors_redact_their_message() -> None:
+    session = "00D000000000001!AQ" + secrets.token_urlsafe(40)
+    error = AuthenticationError(f"token {session} refused", status=400, error_code="invalid_grant")
+    assert session not in str(error)
+    assert (error.status, error.error_code) == (400, "invalid_grant")
+    assert isinstance(error, SalesforceError)
+
+
+@pytest.mark.parametrize(
+    ("header", "expected"),
+    [
+        ("api-usage=18/15000", (18, 15000)),
+        ("api-usage=18/15000; per-app-api-usage=17/250(appName=sample)", (18, 15000)),
+        ("per-app-api-usage=17/250(appName=sample); api-usage=19/15000", (19, 15000)),
+        ("per-app-api-usage=17/250(appName=sample)", None),
+        ("garbage", None),
+        (None, None),
+    ],
+)
+def test_parse_limit_info(header: str | None, expected: tuple[int, int] | None) -> None:
+    assert parse_limit_info(header) == expected
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://login.salesforce.com",
+        "http://10.0.0.5:8080",
+        "ftp://login.salesforce.com",
+        "login.salesforce.com",
+        "https://user:pw@login.salesforce.com",
+        "",
+    ],
+)
+def test_check_url_refuses(url: str) -> None:
+    with pytest.raises(ConfigurationError):
+        check_url(url, "login_url")
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://login.salesforce.com/",
+        "https://acme.my.salesforce.com",
+        "http://127.0.0.1:8443",
+        "http://localhost:1",
+        "http://[::1]:9",
+    ],
+)
+def test_check_url_accepts(url: str) -> None:
+    assert check_url(url, "login_url") == url.rstrip("/")
+
+
+def test_http_instance_url_refused_for_remote_host() -> None:
+    with pytest.raises(ConfigurationError, match="https://"):
+        SalesforceClient({"access_token": "x" * 20, "instance_url": "http://acme.example.com"})
+
+
+@pytest.mark.parametrize(
+    ("config", "flow"),
+    [
+        ({"client_id": "c", "refresh_token": "r", "access_token": "a"}, "refresh_token"),
+        ({"client_id": "c", "username": "u", "private_key_path": "/k.pem"}, "jwt_bearer"),
+        ({"client_id": "c", "username": "u", "password": "p"}, "password"),
+        ({"client_id": "c", "client_secret": "s"}, "client_credentials"),
+        ({"access_token": "a", "instance_url": "https://x.my.salesforce.com"}, "access_token"),
+    ],
+)
+def test_infer_auth_flow(config: dict, flow: str) -> None:
+    assert infer_auth_flow(config) == flow
+
+
+def test_missing_settings_name_the_fix() -> None:
+    with pytest.raises(ConfigurationError, match="no Salesforce credentials"):
+        SalesforceClient({})
+    with pytest.raises(ConfigurationError, match="refresh_token"):
+        SalesforceClient({"auth_flow": "refresh_token", "client_id": "c"})
+    with pytest.raises(ConfigurationError, match="not supported"):
+        SalesforceClient({"auth_flow": "magic"})
+    with pytest.raises(ConfigurationError, match="private_key"):
+        SalesforceClient({"auth_flow": "jwt_bearer", "client_id": "c", "username": "u"})
+    with pytest.raises(ConfigurationError, match="cannot be read"):
+        SalesforceClient(
+            {"client_id": "c", "username": "u", "private_key_path": "/nonexistent/key.pem"}
+        )
+    with pytest.raises(ConfigurationError, match="api_version"):
+        SalesforceClient({"access_token": "a", "instance_url": "https://x.io", "api_version": "x"})
+
+
+def test_client_repr_hides_secrets() -> None:
+    secret = secrets.token_urlsafe(16)
+    client = SalesforceClient({"client_id": "c", "client_secret": secret, "refresh_token": secret})
+    assert secret not in repr(client)
+    assert secret not in repr(client._auth)
+    assert client.api_version == "67.0"
+    client.close()
+
+
+@pytest.mark.parametrize(
+    ("value", "cell"),
+    [
+        (None, "#N/A"),
+        ("", "#N/A"),
+        (True, "true"),
+        (False, "false"),
+        (7, "7"),
+        (3.0, "3"),
+        (0.00001, "0.00001"),
+        (dt.date(2024, 5, 6), "2024-05-06"),
+        (dt.datetime(2024, 5, 6, 7, 8, 9, tzinfo=dt.timezone.utc), "2024-05-06T07:08:09.000Z"),
+        ("text, with comma", "text, with comma"),
+    ],
+)
+def test_csv_cell(value: object, cell: str) -> None:
+    assert csv_cell(value) == cell
+
+
+def test_csv_chunks_absent_vs_null_and_split() -> None:
+    records = [
+        {"Id": "003000000000001", "A": None, "B": 'x,"y"\nz'},
+        {"Id": "003000000000002", "B": "b"},
+        {"id": "003000000000003", "A": 1},
+    ]
+    columns = _columns(records)
+    assert columns == ["Id", "A", "B"]
+    [(indices, payload)] = list(_csv_chunks(records, columns, 10_000))
+    assert indices == [0, 1, 2]
+    assert payload.decode() == (
+        'Id,A,B\n003000000000001,#N/A,"x,""y""\nz"\n003000000000002,,b\n003000000000003,1,\n'
+    )
+    chunks = list(_csv_chunks(records, columns, 50))
+    assert [c[0] for c in chunks] == [[0], [1, 2]]
+    assert all(len(c[1]) <= 50 for c in chunks)
+    with pytest.raises(ValueError, match="needs an Id"):
+        list(_csv_chunks([{"A": 1}], ["Id", "A"], 1000))
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            "FIELD_CUSTOM_VALIDATION_EXCEPTION:Score: must be positive:WalkMe_NPS_Score__c --",
+            RecordError(
+                "FIELD_CUSTOM_VALIDATION_EXCEPTION",
+                "Score: must be positive",
+                ("WalkMe_NPS_Score__c",),
+            ),
+        ),
+        (
+            "ENTITY_IS_DELETED:entity is deleted:--",
+            RecordError("ENTITY_IS_DELETED", "entity is deleted"),
+        ),
+        (
+            "STRING_TOO_LONG:too long:A__c,B__c --",
+            RecordError("STRING_TOO_LONG", "too long", ("A__c", "B__c")),
+        ),
+        ("something odd", RecordError("UNKNOWN_ERROR", "something odd")),
+    ],
+)
+def test_parse_bulk_error(text: str, expected: RecordError) -> None:
+    assert parse_bulk_error(text) == (expected,)
