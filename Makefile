@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: venv test demo runs run-log lint bench bench-quick clean
+.PHONY: venv plugins test demo runs run-log lint bench bench-quick clean
 
 $(STAMP): requirements-dev.txt emulators/pyproject.toml tap-walkme-insights/pyproject.toml target-salesforce-update/pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 10) else "Python 3.10+ is required (found " + sys.version.split()[0] + ")")'
@@ -15,10 +15,19 @@ $(STAMP): requirements-dev.txt emulators/pyproject.toml tap-walkme-insights/pypr
 
 venv: $(STAMP)
 
-test: venv  ## the whole test suite
+# Meltano installs the two custom plugins from their folders into .meltano/ (the e2e tests and
+# the demo run them from there). Installing happens here, never at test time.
+PLUGINS := .meltano/.plugins-installed
+$(PLUGINS): $(STAMP) meltano.yml
+	$(BIN)/meltano install
+	touch $(PLUGINS)
+
+plugins: $(PLUGINS)
+
+test: venv plugins  ## the whole test suite
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-demo: venv  ## emulators + a generated demo world + the sample integrations through `meltano run`
+demo: venv plugins  ## emulators + a generated demo world + the sample integrations through `meltano run`
 	PATH="$(abspath $(BIN)):$$PATH" bash scripts/demo.sh
 
 runs: venv  ## run history of every integration (RUNS_ARGS="--integration nps --environment prod")
