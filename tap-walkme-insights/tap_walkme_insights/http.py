@@ -1,0 +1,227 @@
+"""HTTP with retries, ``Retry-After`` and error messages that never carry a secret.
+
+Retried: HTTP 429, 5xx, connection errors, timeouts and bodies cut off before their
+``Content-Length``. The wait is ``Retry-After`` when the server sends it (seconds or an HTTP
+date, capped at ``MAX_RETRY_AFTER``), otherwise exponential backoff ``backoff_factor * 2**n``
+(capped at 60 s) with a little jitter. 401/403 raise :class:`HttpAuthError` at once.
+
+URLs are shown without their query string or user info (:func:`redact_url`) — a signed link's
+signature lives in the query — and exceptions from ``requests`` are re-raised without their
+original message (which would contain the full URL).
+"""
+
+from __future__ import annotations
+
+import email.utils
+import hashlib
+import logging
+import random
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import IO, Any
+from urllib.parse import urlsplit, urlunsplit
+
+import requests
+
+LOGGER = logging.getLogger(__name__)
+MAX_RETRY_AFTER = 300.0
+MAX_BACKOFF = 60.0
+_CHUNK = 1024 * 1024
+_RETRY_STATUSES = {429, 500, 502, 503, 504}
+
+# urllib3 logs full request lines (with the query string) at DEBUG: keep it quieter than that.
+if logging.getLogger("urllib3").getEffectiveLevel() < logging.INFO:
+    logging.getLogger("urllib3").setLevel(logging.INFO)
+
+
+def redact_url(url: str) -> str:
+    """Return ``url`` without user info, query string or fragment (safe to log)."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    if parts.port:
+        host = f"{host}:{parts.port}"
+    redacted = urlunsplit((parts.scheme, host, parts.path, "", ""))
+    return f"{redacted}?…" if parts.query else redacted
+
+
+class HttpError(RuntimeError):
+    """An HTTP request failed for good (after retries); the message is secret-free."""
+
+    def __init__(self, message: str, status: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+class HttpAuthError(HttpError):
+    """401 or 403: credentials, token or signed link were refused."""
+
+
+@dataclass
+class RetryPolicy:
+    """How often and how long to retry."""
+
+    max_retries: int = 5
+    backoff_factor: float = 1.0
+    timeout: float = 300.0
+
+    def backoff(self, attempt: int) -> float:
+        """Exponential backoff for retry ``attempt`` (1-based), with up to 10 % jitter."""
+        base = min(MAX_BACKOFF, self.backoff_factor * (2 ** (attempt - 1)))
+        return base * (1 + random.random() / 10)
+
+
+def retry_after_seconds(value: str | None) -> float | None:
+    """Parse a ``Retry-After`` header (delta seconds or HTTP date)."""
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        seconds = float(value)
+    except ValueError:
+        try:
+            when = email.utils.parsedate_to_datetime(value)
+        except (TypeError, ValueError):
+            return None
+        seconds = when.timestamp() - time.time()
+    return max(0.0, min(seconds, MAX_RETRY_AFTER))
+
+
+def _status_message(method: str, url: str, response: requests.Response) -> str:
+    return f"{method} {redact_url(url)} returned HTTP {response.status_code} {response.reason}"
+
+
+class HttpClient:
+    """A ``requests`` session with the retry policy and secret-free errors."""
+
+    def __init__(
+        self, policy: RetryPolicy | None = None, session: requests.Session | None = None
+    ) -> None:
+        """Create a client; ``session`` may be shared (connection pooling)."""
+        self.policy = policy or RetryPolicy()
+        self.session = session or requests.Session()
+        self.sleep = time.sleep
+
+    def _wait(self, attempt: int, reason: str, url: str, retry_after: float | None) -> None:
+        delay = retry_after if retry_after is not None else self.policy.backoff(attempt)
+        LOGGER.warning(
+            "%s for %s; retry %d of %d in %.1f s.",
+            reason,
+            redact_url(url),
+            attempt,
+            self.policy.max_retries,
+            delay,
+        )
+        self.sleep(delay)
+
+    def _raise_for_auth(self, method: str, url: str, response: requests.Response) -> None:
+        if response.status_code in (401, 403):
+            hint = (
+                "check client_id/client_secret, the region/base_url, and that the API key may "
+                "read reports"
+                if "Authorization" in response.request.headers
+                else "a signed link may have expired or been altered — use a fresh link"
+            )
+            msg = f"{_status_message(method, url, response)}: access refused; {hint}."
+            raise HttpAuthError(msg, response.status_code)
+
+    def request(
+        self,
+        method: str,
+        url: str,
+        *,
+        headers: Mapping[str, str] | None = None,
+        stream: bool = False,
+        **kwargs: Any,
+    ) -> requests.Response:
+        """Send a request, retrying transient failures; return a 2xx/3xx response.
+
+        Raises:
+            HttpAuthError: on 401/403.
+            HttpError: on any other 4xx, or when retries are exhausted.
+        """
+        attempt = 0
+        while True:
+            try:
+                response = self.session.request(
+                    method,
+                    url,
+                    headers=dict(headers or {}),
+                    stream=stream,
+                    timeout=self.policy.timeout,
+                    **kwargs,
+                )
+            except (requests.ConnectionError, requests.Timeout) as error:
+                attempt += 1
+                reason = type(error).__name__
+                if attempt > self.policy.max_retries:
+                    msg = f"{method} {redact_url(url)} failed after {attempt} attempts: {reason}."
+                    raise HttpError(msg) from None
+                self._wait(attempt, reason, url, None)
+                continue
+            if response.status_code in _RETRY_STATUSES:
+                attempt += 1
+                message = _status_message(method, url, response)
+                retry_after = retry_after_seconds(response.headers.get("Retry-After"))
+                response.close()
+                if attempt > self.policy.max_retries:
+                    msg = f"{message}; gave up after {attempt} attempts."
+                    raise HttpError(msg, response.status_code)
+                self._wait(attempt, message, url, retry_after)
+                continue
+            self._raise_for_auth(method, url, response)
+            if response.status_code >= 400:
+                msg = f"{_status_message(method, url, response)}."
+                response.close()
+                raise HttpError(msg, response.status_code)
+            return response
+
+    def download(
+        self, url: str, destination: IO[bytes], headers_factory: Any = None
+    ) -> DownloadInfo:
+        """Stream ``url`` into ``destination``; a cut-off body restarts the download.
+
+        ``headers_factory`` is called before each attempt (so a renewed token is used).
+        Returns the SHA-256 of the body and the validators (ETag, Last-Modified).
+        """
+        attempt = 0
+        while True:
+            headers = headers_factory() if headers_factory else None
+            response = self.request("GET", url, headers=headers, stream=True)
+            destination.seek(0)
+            destination.truncate()
+            digest = hashlib.sha256()
+            size = 0
+            try:
+                for chunk in response.iter_content(_CHUNK):
+                    destination.write(chunk)
+                    digest.update(chunk)
+                    size += len(chunk)
+            except (requests.RequestException, OSError) as error:
+                attempt += 1
+                reason = f"download cut off after {size} bytes ({type(error).__name__})"
+                if attempt > self.policy.max_retries:
+                    msg = f"GET {redact_url(url)}: {reason}; gave up after {attempt} attempts."
+                    raise HttpError(msg) from None
+                self._wait(attempt, reason, url, None)
+                continue
+            finally:
+                response.close()
+            destination.flush()
+            destination.seek(0)
+            return DownloadInfo(
+                sha256=digest.hexdigest(),
+                size=size,
+                etag=response.headers.get("ETag"),
+                last_modified=response.headers.get("Last-Modified"),
+            )
+
+
+@dataclass(frozen=True)
+class DownloadInfo:
+    """What identifies a downloaded export."""
+
+    sha256: str
+    size: int
+    etag: str | None
+    last_modified: str | None
