@@ -1,0 +1,362 @@
+"""Turn source values into values a Salesforce field accepts, and compare them.
+
+Pure functions, no I/O. A value that cannot be coerced raises :class:`CoercionError` with a
+reason a user can act on; the sink turns that into a rejected row (never a failed batch).
+
+The same normalisation is used for change detection: the value read from Salesforce and the
+incoming value are both brought to one canonical Python form per field type, so running the
+same report twice finds nothing to write.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from typing import Any
+
+#: Salesforce field types whose values are plain text.
+TEXT_TYPES = frozenset(
+    {
+        "string",
+        "textarea",
+        "email",
+        "phone",
+        "url",
+        "picklist",
+        "multipicklist",
+        "combobox",
+        "encryptedstring",
+        "id",
+        "reference",
+    },
+)
+#: Salesforce field types holding numbers stored with a fixed scale.
+DECIMAL_TYPES = frozenset({"double", "currency", "percent"})
+#: Every field type :func:`coerce` knows how to produce.
+SUPPORTED_TYPES = (
+    TEXT_TYPES | DECIMAL_TYPES | {"boolean", "int", "long", "date", "datetime", "time"}
+)
+
+_TRUE = frozenset({"true", "t", "yes", "y", "1", "on"})
+_FALSE = frozenset({"false", "f", "no", "n", "0", "off"})
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+$")
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+class CoercionError(ValueError):
+    """A source value cannot be written to a Salesforce field; the message says why."""
+
+
+@dataclass(frozen=True)
+class FieldSpec:
+    """The parts of a Salesforce field describe that decide how values are written.
+
+    Built with :meth:`from_describe` from one entry of ``describe()["fields"]``.
+    """
+
+    name: str
+    type: str
+    label: str = ""
+    length: int = 0
+    precision: int = 0
+    scale: int = 0
+    digits: int = 0
+    updateable: bool = True
+    filterable: bool = True
+    nillable: bool = True
+    calculated: bool = False
+    unique: bool = False
+    external_id: bool = False
+    id_lookup: bool = False
+    case_sensitive: bool = False
+    restricted_picklist: bool = False
+    picklist_values: tuple[str, ...] = field(default=())
+
+    @classmethod
+    def from_describe(cls, raw: Mapping[str, Any]) -> FieldSpec:
+        """Build a spec from a field describe dict (missing keys take Salesforce defaults)."""
+        picklist = tuple(
+            str(entry["value"])
+            for entry in raw.get("picklistValues") or ()
+            if entry.get("active", True) and entry.get("value") is not None
+        )
+        return cls(
+            name=str(raw["name"]),
+            type=str(raw.get("type", "string")).lower(),
+            label=str(raw.get("label") or raw["name"]),
+            length=int(raw.get("length") or 0),
+            precision=int(raw.get("precision") or 0),
+            scale=int(raw.get("scale") or 0),
+            digits=int(raw.get("digits") or 0),
+            updateable=bool(raw.get("updateable", False)),
+            filterable=bool(raw.get("filterable", True)),
+            nillable=bool(raw.get("nillable", True)),
+            calculated=bool(raw.get("calculated", False)),
+            unique=bool(raw.get("unique", False)),
+            external_id=bool(raw.get("externalId", False)),
+            id_lookup=bool(raw.get("idLookup", False)),
+            case_sensitive=bool(raw.get("caseSensitive", False)),
+            restricted_picklist=bool(raw.get("restrictedPicklist", False)),
+            picklist_values=picklist,
+        )
+
+    @property
+    def is_text(self) -> bool:
+        """True for fields whose values are text (compared case-insensitively unless marked)."""
+        return self.type in TEXT_TYPES
+
+
+def is_empty(value: Any) -> bool:
+    """True for values the null policy applies to: ``None`` and blank strings."""
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def coerce(value: Any, spec: FieldSpec) -> Any:
+    """Return ``value`` in the form Salesforce expects for ``spec``'s type.
+
+    Returns ``None`` for empty values (the caller applies the null policy). Output forms:
+    ``bool``; ``int``; ``int``/``float`` rounded to the field's scale; ``"YYYY-MM-DD"``;
+    ``"YYYY-MM-DDTHH:MM:SS.sssZ"`` in UTC; ``"HH:MM:SS.sssZ"``; ``str``.
+
+    Raises:
+        CoercionError: the value does not fit the field; the message names value and field.
+    """
+    if is_empty(value):
+        return None
+    converter = _CONVERTERS.get(spec.type)
+    if converter is None:
+        msg = f"field {spec.name} has type '{spec.type}', which this target cannot write"
+        raise CoercionError(msg)
+    return converter(value, spec)
+
+
+def normalize(value: Any, spec: FieldSpec) -> Any:
+    """Canonical form used to compare a Salesforce value with an incoming one.
+
+    Values that cannot be coerced compare as themselves (so they always look changed).
+    """
+    if is_empty(value):
+        return None
+    try:
+        canonical = coerce(value, spec)
+    except CoercionError:
+        return value
+    if spec.type == "multipicklist":
+        return frozenset(canonical.split(";"))
+    if spec.type == "datetime":
+        return _parse_datetime(canonical, spec)
+    return canonical
+
+
+def values_equal(current: Any, incoming: Any, spec: FieldSpec) -> bool:
+    """True when writing ``incoming`` over ``current`` would not change the stored value."""
+    return normalize(current, spec) == normalize(incoming, spec)
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _boolean(value: Any, spec: FieldSpec) -> bool:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int | float) and value in (0, 1):
+        return bool(value)
+    if isinstance(value, str):
+        text = value.strip().lower()
+        if text in _TRUE:
+            return True
+        if text in _FALSE:
+            return False
+    msg = f"{_short(value)} is not a boolean (use true/false, yes/no or 1/0) for {spec.name}"
+    raise CoercionError(msg)
+
+
+def _to_decimal(value: Any, spec: FieldSpec) -> Decimal:
+    if isinstance(value, bool):
+        msg = f"{_short(value)} is a boolean, not a number, for {spec.name}"
+        raise CoercionError(msg)
+    if isinstance(value, float) and not math.isfinite(value):
+        msg = f"{_short(value)} is not a finite number for {spec.name}"
+        raise CoercionError(msg)
+    if isinstance(value, int | float | Decimal):
+        number = Decimal(str(value))
+    elif isinstance(value, str):
+        text = value.strip().replace(",", "")
+        if spec.type == "percent" and text.endswith("%"):
+            text = text[:-1].strip()
+        try:
+            number = Decimal(text)
+        except InvalidOperation:
+            number = None  # type: ignore[assignment]
+        if number is None or not number.is_finite():
+            msg = f"{_short(value)} is not a number for {spec.name}"
+            raise CoercionError(msg) from None
+    else:
+        msg = f"{_short(value)} is not a number for {spec.name}"
+        raise CoercionError(msg)
+    return number
+
+
+def _decimal(value: Any, spec: FieldSpec) -> int | float:
+    number = _to_decimal(value, spec).quantize(Decimal(1).scaleb(-spec.scale), ROUND_HALF_UP)
+    if spec.precision:
+        integer_digits = len(str(abs(int(number)))) if abs(number) >= 1 else 0
+        allowed = spec.precision - spec.scale
+        if integer_digits > allowed:
+            msg = (
+                f"{_short(value)} is too large for {spec.name} "
+                f"(at most {allowed} digits before the decimal point)"
+            )
+            raise CoercionError(msg)
+    if spec.scale == 0:
+        return int(number)
+    return float(number)
+
+
+def _integer(value: Any, spec: FieldSpec) -> int:
+    number = _to_decimal(value, spec)
+    if number != number.to_integral_value():
+        msg = f"{_short(value)} is not a whole number for {spec.name}"
+        raise CoercionError(msg)
+    result = int(number)
+    limit = spec.digits or spec.precision or (18 if spec.type == "long" else 9)
+    if len(str(abs(result))) > limit:
+        msg = f"{_short(value)} has more than {limit} digits for {spec.name}"
+        raise CoercionError(msg)
+    return result
+
+
+def _parse_datetime(value: Any, spec: FieldSpec) -> dt.datetime:
+    if isinstance(value, dt.datetime):
+        moment = value
+    elif isinstance(value, dt.date):
+        moment = dt.datetime(value.year, value.month, value.day)
+    elif isinstance(value, str):
+        text = value.strip()
+        if text.endswith(("Z", "z")):
+            text = text[:-1] + "+00:00"
+        # Salesforce writes offsets without a colon (+0000); fromisoformat wants one on 3.10.
+        text = re.sub(r"([+-]\d{2})(\d{2})$", r"\1:\2", text)
+        try:
+            moment = dt.datetime.fromisoformat(text.replace(" ", "T", 1))
+        except ValueError:
+            msg = f"{_short(value)} is not an ISO 8601 date-time for {spec.name}"
+            raise CoercionError(msg) from None
+    else:
+        msg = f"{_short(value)} is not a date-time for {spec.name}"
+        raise CoercionError(msg)
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=dt.timezone.utc)
+    moment = moment.astimezone(dt.timezone.utc)
+    # Salesforce keeps milliseconds.
+    return moment.replace(microsecond=moment.microsecond // 1000 * 1000)
+
+
+def _datetime(value: Any, spec: FieldSpec) -> str:
+    moment = _parse_datetime(value, spec)
+    millis = moment.microsecond // 1000
+    return moment.strftime("%Y-%m-%dT%H:%M:%S") + f".{millis:03d}Z"
+
+
+def _date(value: Any, spec: FieldSpec) -> str:
+    if isinstance(value, dt.datetime):
+        return _parse_datetime(value, spec).date().isoformat()
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, str):
+        text = value.strip()
+        if _DATE.match(text):
+            try:
+                return dt.date.fromisoformat(text).isoformat()
+            except ValueError:
+                pass
+        elif "T" in text or " " in text:
+            try:
+                return _parse_datetime(text, spec).date().isoformat()
+            except CoercionError:
+                pass
+    msg = f"{_short(value)} is not a date (YYYY-MM-DD) for {spec.name}"
+    raise CoercionError(msg)
+
+
+def _time(value: Any, spec: FieldSpec) -> str:
+    if isinstance(value, dt.time):
+        moment = value
+    else:
+        text = str(value).strip().rstrip("Zz")
+        try:
+            moment = dt.time.fromisoformat(text)
+        except ValueError:
+            msg = f"{_short(value)} is not a time (HH:MM:SS) for {spec.name}"
+            raise CoercionError(msg) from None
+    millis = moment.microsecond // 1000
+    return moment.strftime("%H:%M:%S") + f".{millis:03d}Z"
+
+
+def _as_text(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, dt.datetime):
+        return value.isoformat()
+    if isinstance(value, list | tuple):
+        return ";".join(_as_text(item) for item in value)
+    return str(value)
+
+
+def _check_length(text: str, spec: FieldSpec) -> str:
+    if spec.length and len(text) > spec.length:
+        msg = f"value is {len(text)} characters, longer than {spec.name}'s limit of {spec.length}"
+        raise CoercionError(msg)
+    return text
+
+
+def _picklist_value(text: str, spec: FieldSpec) -> str:
+    if not spec.picklist_values:
+        return text
+    for allowed in spec.picklist_values:
+        if allowed == text:
+            return allowed
+    folded = text.casefold()
+    for allowed in spec.picklist_values:
+        if allowed.casefold() == folded:
+            return allowed
+    if spec.restricted_picklist:
+        shown = ", ".join(spec.picklist_values[:10])
+        msg = f"{_short(text)} is not an allowed value of restricted picklist {spec.name} ({shown})"
+        raise CoercionError(msg)
+    return text
+
+
+def _text(value: Any, spec: FieldSpec) -> str:
+    text = _as_text(value)
+    if spec.type in {"email", "phone", "url", "id", "reference"}:
+        text = text.strip()
+    if spec.type == "email" and not _EMAIL.match(text):
+        msg = f"{_short(text)} is not an e-mail address for {spec.name}"
+        raise CoercionError(msg)
+    if spec.type == "picklist":
+        text = _picklist_value(text.strip(), spec)
+    elif spec.type == "multipicklist":
+        items = [item.strip() for item in text.split(";") if item.strip()]
+        text = ";".join(sorted({_picklist_value(item, spec) for item in items}))
+    return _check_length(text, spec)
+
+
+_CONVERTERS = {
+    **dict.fromkeys(TEXT_TYPES, _text),
+    **dict.fromkeys(DECIMAL_TYPES, _decimal),
+    "boolean": _boolean,
+    "int": _integer,
+    "long": _integer,
+    "date": _date,
+    "datetime": _datetime,
+    "time": _time,
+}

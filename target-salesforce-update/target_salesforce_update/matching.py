@@ -1,0 +1,204 @@
+"""Pure matching logic: keys, match queries, resolution of keys to records, change detection.
+
+Nothing here talks to Salesforce. The sink feeds rows in and records (from the match query)
+back, and gets decisions out: which rows are rejected, which keys matched which records, and
+which fields of each record actually need to change.
+"""
+
+from __future__ import annotations
+
+import urllib.parse
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from . import soql
+from .coercion import CoercionError, FieldSpec, coerce, is_empty, values_equal
+from .preflight import Plan
+
+#: Budget for the URL-encoded SOQL text of one match query. Salesforce rejects a request line
+#: plus headers over 16,384 bytes; the rest is left for the host, path and headers.
+MAX_ENCODED_QUERY_CHARS = 11_000
+
+_ID_SUFFIX = "ABCDEFGHIJKLMNOPQRSTUVWXYZ012345"
+
+
+def id18(value: str) -> str:
+    """Return the 18-character, case-safe form of a 15- or 18-character Salesforce Id."""
+    if len(value) != 15:
+        return value
+    suffix = ""
+    for start in (0, 5, 10):
+        chunk = value[start : start + 5]
+        bits = sum(1 << i for i, char in enumerate(chunk) if "A" <= char <= "Z")
+        suffix += _ID_SUFFIX[bits]
+    return value + suffix
+
+
+def key_text(value: Any, spec: FieldSpec) -> str | None:
+    """The key as sent to Salesforce (trimmed; numbers in canonical form); None when empty."""
+    if is_empty(value):
+        return None
+    if spec.type in {"int", "long", "double"}:
+        try:
+            number = Decimal(str(value).strip())
+        except InvalidOperation:
+            number = Decimal("NaN")
+        if isinstance(value, bool) or not number.is_finite():
+            msg = f"{value!r} is not a number for {spec.name}"
+            raise CoercionError(msg)
+        if number == number.to_integral_value():
+            return str(int(number))
+        return format(number.normalize(), "f")
+    text = str(value).strip()
+    if spec.type in {"id", "reference"}:
+        text = id18(text)
+    return text
+
+
+def match_key(value: Any, spec: FieldSpec) -> str | None:
+    """The key used to pair rows with records: text compares case-insensitively, as in SOQL.
+
+    Raises:
+        CoercionError: a numeric match field received a value that is not a number.
+    """
+    text = key_text(value, spec)
+    if text is None:
+        return None
+    if spec.is_text and spec.type not in {"id", "reference"} and not spec.case_sensitive:
+        return text.casefold()
+    return text
+
+
+def _literal(text: str, spec: FieldSpec) -> str:
+    if spec.type in {"int", "long", "double"}:
+        return text
+    return soql.quote(text)
+
+
+def match_queries(
+    plan: Plan,
+    keys: Iterable[str],
+    *,
+    max_keys: int | None = None,
+    max_encoded_chars: int = MAX_ENCODED_QUERY_CHARS,
+) -> Iterator[str]:
+    """SOQL statements that read every record whose match field equals one of ``keys``.
+
+    Keys are packed into ``IN`` lists so each statement's URL-encoded text stays under
+    ``max_encoded_chars`` and holds at most ``max_keys`` keys. Every key is escaped by the
+    full SOQL rules (:func:`soql.quote`), so no key can change a query.
+    """
+    max_keys = max_keys or plan.integration.query_batch_size
+    field_name = soql.quote_identifier(plan.match.name)
+    columns = ", ".join(soql.quote_identifier(name) for name in plan.select_fields)
+    where_extra = f" AND {plan.extra_filter}" if plan.extra_filter else ""
+    # Names are checked API names; every key is a quoted literal.
+    head = f"SELECT {columns} FROM {soql.quote_identifier(plan.sobject)} WHERE {field_name} IN ("  # noqa: S608
+    tail = f"){where_extra}"
+    fixed = len(urllib.parse.quote_plus(head + tail))
+    batch: list[str] = []
+    size = fixed
+    for key in keys:
+        literal = _literal(key, plan.match)
+        cost = len(urllib.parse.quote_plus(literal)) + 3  # "%2C" between literals
+        if batch and (len(batch) >= max_keys or size + cost > max_encoded_chars):
+            yield head + ",".join(batch) + tail
+            batch, size = [], fixed
+        if fixed + cost > max_encoded_chars:
+            msg = f"key of {len(key)} characters is too long to look up in one query"
+            raise CoercionError(msg)
+        batch.append(literal)
+        size += cost
+    if batch:
+        yield head + ",".join(batch) + tail
+
+
+def index_records(records: Iterable[Mapping[str, Any]], plan: Plan) -> dict[str, list[dict]]:
+    """Group records by the match key of their match-field value, in query order."""
+    grouped: dict[str, list[dict]] = {}
+    for record in records:
+        try:
+            key = match_key(record.get(plan.match.name), plan.match)
+        except CoercionError:
+            continue
+        if key is not None:
+            grouped.setdefault(key, []).append(dict(record))
+    return grouped
+
+
+@dataclass
+class PreparedRow:
+    """One input row after key extraction and coercion."""
+
+    position: int
+    key: str | None
+    raw_key: Any
+    values: dict[str, Any] = field(default_factory=dict)
+    error: str = ""
+
+
+def prepare_row(position: int, record: Mapping[str, Any], plan: Plan) -> PreparedRow:
+    """Extract the key and coerce every mapped value; a failure marks the row rejected.
+
+    ``values`` maps Salesforce field names to coerced values. Empty values are left out when
+    ``null_values`` is ``skip`` and kept as ``None`` when it is ``clear`` (a cleared checkbox is
+    ``False``, the only value Salesforce stores for it).
+    """
+    integration = plan.integration
+    raw_key = record.get(integration.match_property)
+    try:
+        key = match_key(raw_key, plan.match)
+    except CoercionError as exc:
+        return PreparedRow(position, None, raw_key, error=f"invalid key: {exc}")
+    if key is None:
+        return PreparedRow(
+            position, None, raw_key, error=f"empty key: {integration.match_property} is blank"
+        )
+    if len(key) > soql.MAX_LITERAL_CHARS:
+        return PreparedRow(
+            position,
+            None,
+            raw_key,
+            error=f"invalid key: longer than {soql.MAX_LITERAL_CHARS} characters",
+        )
+    row = PreparedRow(position, key, raw_key)
+    errors: list[str] = []
+    clear = integration.null_values == "clear"
+    for source, spec in plan.fields.items():
+        if source not in record:
+            continue
+        try:
+            value = coerce(record[source], spec)
+        except CoercionError as exc:
+            errors.append(f"{source}: {exc}")
+            continue
+        if value is None:
+            if not clear:
+                continue
+            value = False if spec.type == "boolean" else None
+        row.values[spec.name] = value
+    if errors:
+        row.error = "; ".join(errors)
+    return row
+
+
+def merge_values(rows: Sequence[PreparedRow]) -> dict[str, Any]:
+    """Combine the values of rows sharing one key, in input order (later rows win)."""
+    merged: dict[str, Any] = {}
+    for row in rows:
+        merged.update(row.values)
+    return merged
+
+
+def changed_fields(
+    desired: Mapping[str, Any], record: Mapping[str, Any], plan: Plan
+) -> dict[str, Any]:
+    """The subset of ``desired`` that differs from the record's current values."""
+    specs = {spec.name: spec for spec in plan.fields.values()}
+    return {
+        name: value
+        for name, value in desired.items()
+        if not values_equal(record.get(name), value, specs[name])
+    }

@@ -1,0 +1,247 @@
+"""Results files, like Salesforce Data Loader's success and error files, plus a run summary.
+
+For each run and stream the target writes, under ``<results_dir>/<stream>/<UTC time>-<run id>/``:
+
+- ``updated.csv``, ``unchanged.csv``, ``unmatched.csv``, ``ambiguous.csv``, ``failed.csv`` —
+  one line per input row (rejected rows go to ``failed.csv`` with outcome ``rejected``);
+- ``summary.json`` — stream, object, environment, times, counts, API calls and status;
+
+and logs one ``Summary: key=value ...`` line (parsed by the demo and run-history tools) plus a
+``Progress:`` line at most every ``progress_interval`` seconds. Files are appended batch by
+batch, so memory stays bounded however long the report is.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import json
+import logging
+import os
+import re
+import time
+import uuid
+from pathlib import Path
+from typing import IO, Any
+
+#: The outcome files, in summary order.
+CATEGORIES = ("updated", "unchanged", "unmatched", "ambiguous", "failed")
+#: Counted outcomes (``rejected`` rows are written to failed.csv).
+COUNTS = (*CATEGORIES, "rejected")
+COLUMNS = (
+    "row",
+    "key",
+    "outcome",
+    "record_ids",
+    "fields_changed",
+    "new_values",
+    "error_code",
+    "error_message",
+)
+_UNSAFE_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(value: Any) -> str:
+    """Text for a CSV cell that a spreadsheet will not run as a formula.
+
+    Cells starting with ``= + - @`` (or a tab/carriage return) get a leading ``'``.
+    """
+    text = "" if value is None else str(value)
+    if text.startswith(_UNSAFE_START):
+        return "'" + text
+    return text
+
+
+def utc_now() -> dt.datetime:
+    """The current time in UTC (timezone-aware)."""
+    return dt.datetime.now(dt.timezone.utc)
+
+
+def _iso(moment: dt.datetime) -> str:
+    return moment.isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def _folder_name(stream: str) -> str:
+    return re.sub(r"[^A-Za-z0-9._-]+", "_", stream).strip("._") or "stream"
+
+
+def run_id() -> str:
+    """Meltano's run id when running under ``meltano run``, else a fresh one."""
+    return os.environ.get("MELTANO_RUN_ID") or uuid.uuid4().hex
+
+
+class StreamResults:
+    """Collects outcomes for one stream of one run and writes the results files."""
+
+    def __init__(
+        self,
+        *,
+        results_dir: str | os.PathLike[str],
+        stream: str,
+        sobject: str,
+        environment: str = "",
+        dry_run: bool = False,
+        logger: logging.Logger | None = None,
+        progress_interval: float = 30.0,
+    ) -> None:
+        self.stream = stream
+        self.sobject = sobject
+        self.environment = environment
+        self.dry_run = dry_run
+        self.logger = logger or logging.getLogger("target_salesforce_update.results")
+        self.progress_interval = progress_interval
+        self.started_at = utc_now()
+        self._started_clock = time.monotonic()
+        self._last_progress = self._started_clock
+        self.run_id = run_id()
+        stamp = self.started_at.strftime("%Y%m%dT%H%M%SZ")
+        self.folder = Path(results_dir) / _folder_name(stream) / f"{stamp}-{self.run_id[:8]}"
+        self.counts: dict[str, int] = dict.fromkeys(COUNTS, 0)
+        self.rows = 0
+        self.records_written = 0
+        self.keys_with_multiple_matches = 0
+        self.api_calls = 0
+        self.api_usage: tuple[int, int] | None = None
+        self.write_calls: dict[str, int] = {"collections": 0, "bulk": 0}
+        self.status = "running"
+        self.error = ""
+        self.finished = False
+        self._files: dict[str, IO[str]] = {}
+        self._writers: dict[str, Any] = {}
+
+    # ------------------------------------------------------------------ rows
+
+    def next_position(self) -> int:
+        """Number the next input row of the stream (1-based, across batches)."""
+        self.rows += 1
+        return self.rows
+
+    def _writer(self, category: str) -> Any:
+        if category not in self._writers:
+            self.open()
+        return self._writers[category]
+
+    def open(self) -> None:
+        """Create the run folder and every CSV with its header (empty files say 'none')."""
+        if self._writers:
+            return
+        self.folder.mkdir(parents=True, exist_ok=True)
+        for category in CATEGORIES:
+            handle = (self.folder / f"{category}.csv").open("w", newline="", encoding="utf-8")
+            writer = csv.writer(handle)
+            writer.writerow(COLUMNS)
+            self._files[category] = handle
+            self._writers[category] = writer
+
+    def add(
+        self,
+        outcome: str,
+        *,
+        row: int,
+        key: Any,
+        record_ids: list[str] | tuple[str, ...] = (),
+        fields_changed: list[str] | tuple[str, ...] = (),
+        new_values: dict[str, Any] | None = None,
+        error_code: str = "",
+        error_message: str = "",
+    ) -> None:
+        """Count one input row's outcome and write its line."""
+        category = "failed" if outcome == "rejected" else outcome
+        self.counts[outcome] += 1
+        shown = outcome
+        if self.dry_run and outcome == "updated":
+            shown = "would_update"
+        values = json.dumps(new_values, default=str, ensure_ascii=False) if new_values else ""
+        self._writer(category).writerow(
+            [
+                row,
+                spreadsheet_safe(key),
+                shown,
+                spreadsheet_safe(";".join(record_ids)),
+                ";".join(fields_changed),
+                spreadsheet_safe(values),
+                spreadsheet_safe(error_code),
+                spreadsheet_safe(error_message),
+            ]
+        )
+
+    def flush(self) -> None:
+        """Push written lines to disk (called after each batch)."""
+        for handle in self._files.values():
+            handle.flush()
+
+    # ------------------------------------------------------------------ logging
+
+    def _counts_text(self) -> str:
+        return " ".join(f"{name}={self.counts[name]}" for name in COUNTS)
+
+    def maybe_log_progress(self) -> None:
+        """Log a progress line if ``progress_interval`` seconds passed since the last one."""
+        now = time.monotonic()
+        if now - self._last_progress < self.progress_interval:
+            return
+        self._last_progress = now
+        self.logger.info(
+            "Progress: stream=%s object=%s rows=%d %s api_calls=%d elapsed=%ds",
+            self.stream,
+            self.sobject,
+            self.rows,
+            self._counts_text(),
+            self.api_calls,
+            int(now - self._started_clock),
+        )
+
+    # ------------------------------------------------------------------ summary
+
+    def summary(self) -> dict[str, Any]:
+        """The summary document (also written to ``summary.json``)."""
+        ended = utc_now()
+        return {
+            "stream": self.stream,
+            "object": self.sobject,
+            "environment": self.environment,
+            "run_id": os.environ.get("MELTANO_RUN_ID") or self.run_id,
+            "started_at": _iso(self.started_at),
+            "ended_at": _iso(ended),
+            "duration_seconds": round(time.monotonic() - self._started_clock, 3),
+            "dry_run": self.dry_run,
+            "status": self.status,
+            "error": self.error or None,
+            "rows": self.rows,
+            "counts": dict(self.counts),
+            "records_updated": self.records_written,
+            "keys_with_multiple_matches": self.keys_with_multiple_matches,
+            "api_calls": self.api_calls,
+            "api_usage": (
+                {"used": self.api_usage[0], "max": self.api_usage[1]} if self.api_usage else None
+            ),
+            "write_calls": dict(self.write_calls),
+            "results_dir": str(self.folder),
+            "files": {category: f"{category}.csv" for category in CATEGORIES},
+        }
+
+    def finish(self, status: str, error: str = "") -> dict[str, Any]:
+        """Close the CSVs, write ``summary.json`` and log the summary line (once)."""
+        if self.finished:
+            return self.summary()
+        self.finished = True
+        self.status = status
+        self.error = error
+        self.open()
+        for handle in self._files.values():
+            handle.close()
+        document = self.summary()
+        path = self.folder / "summary.json"
+        path.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
+        dry = " dry_run=true" if self.dry_run else ""
+        self.logger.info(
+            "Summary: stream=%s object=%s %s api_calls=%d status=%s%s results=%s",
+            self.stream,
+            self.sobject,
+            self._counts_text(),
+            self.api_calls,
+            status,
+            dry,
+            self.folder,
+        )
+        return document

@@ -1,0 +1,355 @@
+"""The batch sink: match a batch of rows to existing records, diff, and update what changed.
+
+Per batch: coerce rows (rejects go to failed.csv) → one SOQL ``IN`` query per few hundred
+keys, which also reads the mapped fields → resolve each key to its records (unmatched and
+ambiguous keys are reported, never created) → keep only records whose values really change →
+write them with sObject Collections or Bulk API 2.0 → one results line per row.
+
+A fatal client error (daily limit, our API-usage ceiling, authentication, retries exhausted)
+records what is known, writes the summary with ``status=failed`` and raises: the SDK then exits
+non-zero without printing the STATE that followed the unwritten rows.
+"""
+
+from __future__ import annotations
+
+import typing as t
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from singer_sdk.sinks import BatchSink
+
+from .exceptions import SalesforceError
+from .integration import MELTANO_TEST_STREAM, has_integration, resolve_integration
+from .matching import (
+    PreparedRow,
+    changed_fields,
+    index_records,
+    key_text,
+    match_queries,
+    merge_values,
+    prepare_row,
+)
+from .preflight import Plan, check_integration
+from .results import StreamResults
+
+if t.TYPE_CHECKING:
+    from .salesforce import SaveResult
+    from .target import TargetSalesforceUpdate
+
+#: Records per update_records call: a few Collections calls in parallel, so a run that stops
+#: mid-batch knows the outcome of everything sent before the failing slice.
+WRITE_SLICE = 800
+
+
+class TargetRunError(Exception):
+    """The run must stop: the message says why; results and summary are already written."""
+
+
+@dataclass
+class _KeyGroup:
+    """Rows sharing one key, the records it matched and what to write to each."""
+
+    key: str
+    key_text: str
+    rows: list[PreparedRow]
+    records: list[dict] = field(default_factory=list)
+    changes: dict[str, dict[str, t.Any]] = field(default_factory=dict)  # Id -> changed fields
+    failures: dict[str, tuple[str, str]] = field(default_factory=dict)  # Id -> (code, message)
+
+
+class SalesforceUpdateSink(BatchSink):
+    """Updates the existing records of one stream's integration, batch by batch."""
+
+    MAX_SIZE_DEFAULT = 10000
+
+    def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
+        self.target_ref: TargetSalesforceUpdate = kwargs["target"]
+        self.plan: Plan | None = None
+        self.results: StreamResults | None = None
+        self.is_test_stream = False
+        super().__init__(*args, **kwargs)
+
+    # ------------------------------------------------------------------ SDK hooks
+
+    @property
+    def validate_schema(self) -> bool:  # type: ignore[override]
+        """JSON-schema validation of records; off unless ``validate_records`` is true."""
+        return bool(self.config.get("validate_records", False))
+
+    def _parse_timestamps_in_record(self, record: dict, schema: dict, treatment: t.Any) -> None:
+        """Leave values as sent: :mod:`.coercion` parses dates per field type and rejects the
+        row when one is invalid, where the SDK would stop the whole run."""
+
+    def setup(self) -> None:
+        """Resolve the stream's integration and run preflight before any record is written."""
+        target = self.target_ref
+        if self.stream_name == MELTANO_TEST_STREAM and not _has_own_entry(
+            self.config, self.stream_name
+        ):
+            self._setup_test_stream()
+            return
+        integration = resolve_integration(self.config, self.stream_name)
+        self.results = target.results_for(integration)
+        before = target.api_calls
+        try:
+            describe = target.describe(integration.sobject)
+            self.plan = check_integration(integration, describe, self.schema)
+        except Exception as exc:
+            self._count_calls(before)
+            self.results.finish("failed", error=str(exc))
+            raise
+        self._count_calls(before)
+        for warning in self.plan.warnings:
+            self.logger.warning("%s", warning)
+        self.logger.info(
+            "Stream %s → %s: match %s = %s; %d mapped field(s); multiple_matches=%s; "
+            "null_values=%s; write_method=%s%s",
+            self.stream_name,
+            self.plan.sobject,
+            integration.match_property,
+            self.plan.match.name,
+            len(self.plan.fields),
+            integration.multiple_matches,
+            integration.null_values,
+            integration.write_method,
+            "; DRY RUN (nothing is written)" if integration.dry_run else "",
+        )
+
+    def _setup_test_stream(self) -> None:
+        """``meltano config test``: log in, preflight the configured integration, write nothing."""
+        self.is_test_stream = True
+        target = self.target_ref
+        client = target.client
+        checked = "no top-level integration to check"
+        if has_integration(self.config, "") and self.config.get("sobject"):
+            integration = resolve_integration(self.config, "")
+            plan = check_integration(integration, target.describe(integration.sobject), None)
+            checked = f"integration {plan.sobject}.{plan.match.name} passed preflight"
+        self.logger.info(
+            "Stream %s (sent by `meltano config test`): connected to %s; %s; nothing is "
+            "written for this stream",
+            self.stream_name,
+            client.instance_url,
+            checked,
+        )
+
+    def process_record(self, record: dict, context: dict) -> None:
+        """Stage the record for its batch (records of the Meltano test stream are dropped)."""
+        if self.is_test_stream:
+            return
+        super().process_record(record, context)
+
+    def process_batch(self, context: dict) -> None:
+        """Match, diff and update one batch; see the module docstring."""
+        records = context.get("records") or []
+        if self.is_test_stream or not records or self.plan is None or self.results is None:
+            return
+        before = self.target_ref.api_calls
+        try:
+            self._process(records)
+        except SalesforceError as exc:
+            self._count_calls(before)
+            self._fail(f"Salesforce stopped the run: {exc}")
+        except TargetRunError as exc:
+            self._count_calls(before)
+            self._fail(str(exc))
+        self._count_calls(before)
+        self.results.flush()
+        self.results.maybe_log_progress()
+
+    def clean_up(self) -> None:
+        """At end of stream: write the summary; fail the run if configured to on rejections."""
+        try:
+            results = self.results
+            if self.is_test_stream or results is None or results.finished:
+                return
+            if self.target_ref.get_sink(self.stream_name) is not self:
+                return  # an older sink of a stream whose schema changed; the newest one ends it
+            bad = results.counts["failed"] + results.counts["rejected"]
+            integration = self.plan.integration if self.plan else None
+            if integration is not None and integration.fail_on_rejections and bad:
+                message = (
+                    f"{bad} row(s) of stream {self.stream_name} were rejected or failed and "
+                    "fail_on_rejections is true; see failed.csv in " + str(results.folder)
+                )
+                results.finish("failed", error=message)
+                raise TargetRunError(message)
+            results.finish("completed")
+        finally:
+            super().clean_up()
+
+    # ------------------------------------------------------------------ the batch
+
+    def _count_calls(self, before: int) -> None:
+        if self.results is None:
+            return
+        self.results.api_calls += self.target_ref.api_calls - before
+        self.results.api_usage = self.target_ref.api_usage
+
+    def _fail(self, message: str) -> t.NoReturn:
+        assert self.results is not None
+        self.results.flush()
+        self.results.finish("failed", error=message)
+        raise TargetRunError(message)
+
+    def _process(self, records: Sequence[dict]) -> None:
+        plan = self.plan
+        results = self.results
+        assert plan is not None
+        assert results is not None
+        groups: dict[str, _KeyGroup] = {}
+        for record in records:
+            row = prepare_row(results.next_position(), record, plan)
+            if row.error or row.key is None:
+                results.add("rejected", row=row.position, key=row.raw_key, error_message=row.error)
+                continue
+            group = groups.get(row.key)
+            if group is None:
+                text = key_text(row.raw_key, plan.match) or row.key
+                groups[row.key] = _KeyGroup(row.key, text, [row])
+            else:
+                group.rows.append(row)
+        if not groups:
+            return
+
+        found = self._query(plan, [g.key_text for g in groups.values()])
+        ambiguous_fail: list[_KeyGroup] = []
+        for key, group in groups.items():
+            group.records = found.get(key, [])
+            if len(group.records) > 1:
+                results.keys_with_multiple_matches += 1
+                policy = plan.integration.multiple_matches
+                if policy == "fail":
+                    ambiguous_fail.append(group)
+                    continue
+                if policy == "skip":
+                    continue
+            desired = merge_values(group.rows)
+            for sf_record in group.records:
+                changes = changed_fields(desired, sf_record, plan)
+                if changes:
+                    group.changes[str(sf_record["Id"])] = changes
+        if ambiguous_fail:
+            for group in groups.values():
+                self._report(group, stopped=True)
+            first = ambiguous_fail[0]
+            raise TargetRunError(
+                f"{len(ambiguous_fail)} key(s) matched several {plan.sobject} records (e.g. "
+                f"{first.key_text!r} → {len(first.records)} records) and multiple_matches is "
+                "'fail'; nothing of this batch was written. Fix the duplicates in Salesforce, "
+                "or set multiple_matches to update_all or skip. See ambiguous.csv in "
+                f"{results.folder}"
+            )
+
+        try:
+            self._write(plan, groups)
+        finally:
+            for group in groups.values():
+                self._report(group)
+
+    def _query(self, plan: Plan, keys: list[str]) -> dict[str, list[dict]]:
+        client = self.target_ref.client
+        found: dict[str, list[dict]] = {}
+        for statement in match_queries(plan, keys):
+            for key, matched in index_records(client.query(statement), plan).items():
+                found.setdefault(key, []).extend(matched)
+            self.results.maybe_log_progress()  # type: ignore[union-attr]
+        return found
+
+    def _write(self, plan: Plan, groups: dict[str, _KeyGroup]) -> None:
+        """Send every change; a fatal error marks the unconfirmed records failed and re-raises."""
+        integration = plan.integration
+        payloads: list[dict[str, t.Any]] = []
+        owners: list[_KeyGroup] = []
+        for group in groups.values():
+            for record_id, changes in group.changes.items():
+                payloads.append({"Id": record_id, **changes})
+                owners.append(group)
+        if not payloads or integration.dry_run:
+            return
+        use_bulk = integration.write_method == "bulk" or (
+            integration.write_method == "auto" and len(payloads) >= integration.bulk_threshold
+        )
+        client = self.target_ref.client
+        results = self.results
+        assert results is not None
+        step = len(payloads) if use_bulk else WRITE_SLICE
+        slices = [(i, min(i + step, len(payloads))) for i in range(0, len(payloads), step)]
+        for start, end in slices:
+            chunk = payloads[start:end]
+            try:
+                if use_bulk:
+                    results.write_calls["bulk"] += 1
+                    saved = client.bulk_update(plan.sobject, chunk)
+                else:
+                    results.write_calls["collections"] += -(-len(chunk) // 200)
+                    saved = client.update_records(plan.sobject, chunk)
+            except SalesforceError as exc:
+                code = exc.error_code or type(exc).__name__
+                message = f"not confirmed, the run stopped: {exc}"
+                for payload, owner in zip(payloads[start:], owners[start:], strict=True):
+                    owner.failures[payload["Id"]] = (code, message)
+                raise
+            self._apply_results(chunk, owners[start:end], saved)
+            results.maybe_log_progress()
+
+    def _apply_results(
+        self, chunk: list[dict], owners: list[_KeyGroup], saved: Sequence[SaveResult]
+    ) -> None:
+        results = self.results
+        assert results is not None
+        for payload, owner, result in zip(chunk, owners, saved, strict=True):
+            if result.success:
+                results.records_written += 1
+                continue
+            codes = ";".join(e.status_code for e in result.errors) or "UNKNOWN_ERROR"
+            messages = " | ".join(e.message for e in result.errors) or "no message"
+            owner.failures[payload["Id"]] = (codes, messages)
+
+    def _report(self, group: _KeyGroup, *, stopped: bool = False) -> None:
+        """Write one results line per row of ``group``."""
+        results = self.results
+        assert results is not None
+        policy = self.plan.integration.multiple_matches if self.plan else "update_all"
+        ids = [str(r["Id"]) for r in group.records]
+        outcome: str
+        extra: dict[str, t.Any] = {}
+        if not group.records:
+            outcome = "unmatched"
+            extra = {"error_message": "no record has this key; nothing was created"}
+        elif len(group.records) > 1 and policy in {"skip", "fail"}:
+            outcome = "ambiguous"
+            extra = {
+                "error_code": "MULTIPLE_MATCHES",
+                "error_message": f"{len(ids)} records match; multiple_matches={policy}",
+            }
+        elif stopped:
+            outcome = "failed"
+            extra = {
+                "error_code": "NOT_WRITTEN",
+                "error_message": "another key of this batch matched several records "
+                "(multiple_matches=fail)",
+            }
+        elif group.failures:
+            outcome = "failed"
+            ids = list(group.failures)
+            extra = {
+                "error_code": ";".join(sorted({code for code, _ in group.failures.values()})),
+                "error_message": " | ".join(
+                    f"{rid}: {msg}" for rid, (_, msg) in group.failures.items()
+                ),
+            }
+        elif group.changes:
+            outcome = "updated"
+            changed: dict[str, t.Any] = {}
+            for changes in group.changes.values():
+                changed.update(changes)
+            extra = {"fields_changed": sorted(changed), "new_values": changed}
+        else:
+            outcome = "unchanged"
+        for row in group.rows:
+            results.add(outcome, row=row.position, key=row.raw_key, record_ids=ids, **extra)
+
+
+def _has_own_entry(config: t.Mapping[str, t.Any], stream: str) -> bool:
+    return stream in (config.get("streams") or {})

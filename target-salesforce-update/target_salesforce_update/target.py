@@ -1,0 +1,333 @@
+"""TargetSalesforceUpdate: update existing Salesforce records matched by a key; never insert.
+
+The settings below are the documentation: ``target-salesforce-update --about`` prints them and
+the README lists them. Connection settings are read by :mod:`.salesforce` / :mod:`.auth`; the
+integration settings (object, key pair, mapping, policies) by :mod:`.integration`.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from typing import Any
+
+from singer_sdk import typing as th
+from singer_sdk.target_base import Target
+
+from .exceptions import NotFoundError
+from .integration import Integration, environment_label
+from .results import StreamResults
+from .salesforce import SalesforceClient
+from .sinks import SalesforceUpdateSink
+
+_MAPPING = th.ObjectType(additional_properties=th.StringType)
+
+_STREAM_OVERRIDE = th.ObjectType(
+    th.Property("sobject", th.StringType),
+    th.Property("match_property", th.StringType),
+    th.Property("match_field", th.StringType),
+    th.Property("field_mapping", _MAPPING),
+    th.Property("multiple_matches", th.StringType, allowed_values=["update_all", "skip", "fail"]),
+    th.Property("null_values", th.StringType, allowed_values=["skip", "clear"]),
+    th.Property("write_method", th.StringType, allowed_values=["auto", "collections", "bulk"]),
+    th.Property("bulk_threshold", th.IntegerType),
+    th.Property("query_batch_size", th.IntegerType),
+    th.Property("dry_run", th.BooleanType),
+    th.Property("fail_on_rejections", th.BooleanType),
+    additional_properties=False,
+)
+
+CONNECTION_SETTINGS = th.PropertiesList(
+    th.Property(
+        "auth_flow",
+        th.StringType,
+        allowed_values=[
+            "refresh_token",
+            "jwt_bearer",
+            "client_credentials",
+            "password",
+            "access_token",
+        ],
+        description=(
+            "OAuth flow: `refresh_token` (client id + secret + stored refresh token), "
+            "`jwt_bearer` (client id + username + private key), `client_credentials` (client id "
+            "+ secret, My Domain login_url only), `access_token` (a given token + instance_url), "
+            "or `password` (emulator and tests only). Inferred from the settings when omitted."
+        ),
+    ),
+    th.Property(
+        "login_url",
+        th.StringType,
+        default="https://login.salesforce.com",
+        description=(
+            "Where to log in: `https://login.salesforce.com` (production), "
+            "`https://test.salesforce.com` (sandbox) or your My Domain URL. `https` only, "
+            "except loopback hosts."
+        ),
+    ),
+    th.Property("client_id", th.StringType, description="Connected app consumer key."),
+    th.Property(
+        "client_secret", th.StringType, secret=True, description="Connected app consumer secret."
+    ),
+    th.Property(
+        "refresh_token",
+        th.StringType,
+        secret=True,
+        description="Stored OAuth refresh token (refresh_token flow).",
+    ),
+    th.Property(
+        "username", th.StringType, description="Salesforce username (jwt_bearer, password flows)."
+    ),
+    th.Property(
+        "password",
+        th.StringType,
+        secret=True,
+        description="Password (+ security token) for the `password` flow: emulator/tests only.",
+    ),
+    th.Property(
+        "private_key",
+        th.StringType,
+        secret=True,
+        description="PEM private key text for the jwt_bearer flow.",
+    ),
+    th.Property(
+        "private_key_path",
+        th.StringType,
+        description="Path to the PEM private key file for the jwt_bearer flow.",
+    ),
+    th.Property(
+        "access_token",
+        th.StringType,
+        secret=True,
+        description="A ready access token (access_token flow; cannot be renewed).",
+    ),
+    th.Property(
+        "instance_url",
+        th.StringType,
+        description="Instance URL for the access_token flow, e.g. https://acme.my.salesforce.com.",
+    ),
+    th.Property(
+        "api_version", th.StringType, default="67.0", description="Salesforce REST API version."
+    ),
+    th.Property(
+        "request_timeout",
+        th.NumberType,
+        default=120,
+        description="Seconds to wait for one HTTP response.",
+    ),
+    th.Property(
+        "max_retries",
+        th.IntegerType,
+        default=5,
+        description="Retries for 5xx answers, timeouts and UNABLE_TO_LOCK_ROW, with backoff.",
+    ),
+    th.Property(
+        "max_concurrency",
+        th.IntegerType,
+        default=4,
+        description="Parallel Collections calls (Salesforce allows 25 long-running per org).",
+    ),
+    th.Property(
+        "max_daily_api_usage_percent",
+        th.NumberType,
+        default=95,
+        description=(
+            "Stop the run before the org's daily API usage (from `Sforce-Limit-Info`) reaches "
+            "this percentage of its limit."
+        ),
+    ),
+)
+
+INTEGRATION_SETTINGS = th.PropertiesList(
+    th.Property(
+        "sobject",
+        th.StringType,
+        description="API name of the object to update: Contact, Lead or any custom `X__c`.",
+    ),
+    th.Property(
+        "match_property",
+        th.StringType,
+        description="Source property holding the key (the report's unique identifier).",
+    ),
+    th.Property(
+        "match_field",
+        th.StringType,
+        default="Email",
+        description="Salesforce field compared with the key (case-insensitive for text).",
+    ),
+    th.Property(
+        "field_mapping",
+        _MAPPING,
+        description="Source property → Salesforce field API name, for every field to update.",
+    ),
+    th.Property(
+        "streams",
+        th.ObjectType(additional_properties=_STREAM_OVERRIDE),
+        description=(
+            "Per-stream overrides keyed by stream name; each may set any integration setting "
+            "(sobject, match_property, match_field, field_mapping and the policies)."
+        ),
+    ),
+    th.Property(
+        "multiple_matches",
+        th.StringType,
+        default="update_all",
+        allowed_values=["update_all", "skip", "fail"],
+        description=(
+            "When one key matches several records: update them all, skip the row (reported "
+            "in ambiguous.csv), or fail the run before writing that batch."
+        ),
+    ),
+    th.Property(
+        "null_values",
+        th.StringType,
+        default="skip",
+        allowed_values=["skip", "clear"],
+        description=(
+            "Empty or null source values: `skip` leaves the Salesforce field as it is, `clear` "
+            "writes null (a checkbox becomes false)."
+        ),
+    ),
+    th.Property(
+        "write_method",
+        th.StringType,
+        default="auto",
+        allowed_values=["auto", "collections", "bulk"],
+        description=(
+            "`collections` (sObject Collections PATCH, 200 a call), `bulk` (Bulk API 2.0 update "
+            "jobs) or `auto`: bulk when a batch has at least bulk_threshold changed records."
+        ),
+    ),
+    th.Property(
+        "bulk_threshold",
+        th.IntegerType,
+        default=2000,
+        description="Changed records in one batch from which `auto` uses Bulk API 2.0.",
+    ),
+    th.Property(
+        "query_batch_size",
+        th.IntegerType,
+        default=500,
+        description=(
+            "Most keys in one SOQL `IN` query (queries are also kept under Salesforce's URL "
+            "length limit)."
+        ),
+    ),
+    th.Property(
+        "dry_run",
+        th.BooleanType,
+        default=False,
+        description="Match and compare, write the results files, but update nothing.",
+    ),
+    th.Property(
+        "results_dir",
+        th.StringType,
+        default="output/salesforce-results",
+        description="Folder for the results CSVs and summary.json (one subfolder per run).",
+    ),
+    th.Property(
+        "fail_on_rejections",
+        th.BooleanType,
+        default=False,
+        description=(
+            "Exit non-zero (and emit no final STATE) when any row was rejected or failed."
+        ),
+    ),
+    th.Property(
+        "environment",
+        th.StringType,
+        description="Environment label for the summary; default: $MELTANO_ENVIRONMENT.",
+    ),
+    th.Property(
+        "progress_interval",
+        th.NumberType,
+        default=30,
+        description="Seconds between progress lines in the log on long runs.",
+    ),
+    th.Property(
+        "validate_records",
+        th.BooleanType,
+        default=False,
+        description=(
+            "Validate every record against its JSON schema. Off by default: the target coerces "
+            "each value to its Salesforce field type and rejects rows that do not fit."
+        ),
+    ),
+)
+
+
+class TargetSalesforceUpdate(Target):
+    """Singer target that updates existing Salesforce records; it never creates one."""
+
+    name = "target-salesforce-update"
+    config_jsonschema = th.PropertiesList(
+        *CONNECTION_SETTINGS.wrapped.values(), *INTEGRATION_SETTINGS.wrapped.values()
+    ).to_dict()
+    default_sink_class = SalesforceUpdateSink
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Drain one stream at a time: the shared client's API call counter then belongs to
+        # the stream being drained, and the client parallelises writes itself.
+        self.max_parallelism = 1
+        self._client: SalesforceClient | None = None
+        self._client_lock = threading.Lock()
+        self._describes: dict[str, dict | None] = {}
+        self._results: dict[str, StreamResults] = {}
+
+    @property
+    def client(self) -> SalesforceClient:
+        """The Salesforce client, logged in on first use."""
+        with self._client_lock:
+            if self._client is None:
+                self._client = SalesforceClient.from_config(
+                    self.config, logger=logging.getLogger("target_salesforce_update.salesforce")
+                )
+            return self._client
+
+    @property
+    def api_calls(self) -> int:
+        """Counted API calls made so far this run (0 before the client exists)."""
+        return self._client.api_calls if self._client is not None else 0
+
+    @property
+    def api_usage(self) -> tuple[int, int] | None:
+        """The org's latest daily API usage (used, max) from ``Sforce-Limit-Info``."""
+        return self._client.api_usage if self._client is not None else None
+
+    def describe(self, sobject: str) -> dict | None:
+        """The object's describe (cached per run); None when the user cannot see the object."""
+        key = sobject.lower()
+        if key not in self._describes:
+            try:
+                self._describes[key] = self.client.describe(sobject)
+            except NotFoundError:
+                self._describes[key] = None
+        return self._describes[key]
+
+    def results_for(self, integration: Integration) -> StreamResults:
+        """The results collector of a stream (shared by every sink of that stream)."""
+        stream = integration.stream
+        if stream not in self._results or self._results[stream].finished:
+            self._results[stream] = StreamResults(
+                results_dir=integration.results_dir,
+                stream=stream,
+                sobject=integration.sobject,
+                environment=integration.environment or environment_label(self.config),
+                dry_run=integration.dry_run,
+                logger=self.logger,
+                progress_interval=float(self.config.get("progress_interval") or 30),
+            )
+        return self._results[stream]
+
+    def process_endofpipe(self) -> None:
+        """Drain everything (which finishes each stream's summary), then release the client."""
+        try:
+            super().process_endofpipe()
+        finally:
+            if self._client is not None:
+                self._client.close()
+
+
+if __name__ == "__main__":
+    TargetSalesforceUpdate.cli()

@@ -1,0 +1,108 @@
+"""Coercion of source values to Salesforce field types, and the comparison used for diffs."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from target_salesforce_update.coercion import CoercionError, FieldSpec, coerce, values_equal
+
+
+def spec(type_: str, **kw) -> FieldSpec:
+    return FieldSpec(name=kw.pop("name", "F__c"), type=type_, **kw)
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [(True, True), ("yes", True), ("FALSE", False), (0, False), ("1", True), (" t ", True)],
+)
+def test_boolean(value, expected):
+    assert coerce(value, spec("boolean")) is expected
+
+
+@pytest.mark.parametrize("value", ["maybe", 2, "2.0"])
+def test_boolean_rejects(value):
+    with pytest.raises(CoercionError, match="not a boolean"):
+        coerce(value, spec("boolean"))
+
+
+def test_numbers_round_to_scale_and_check_precision():
+    percent = spec("percent", precision=5, scale=2)
+    assert coerce("45.555", percent) == 45.56
+    assert coerce("45.5%", percent) == 45.5
+    assert coerce(100, percent) == 100.0
+    with pytest.raises(CoercionError, match="too large"):
+        coerce(1000, percent)
+    assert coerce("12.4", spec("double", precision=18, scale=0)) == 12
+    assert isinstance(coerce("12.4", spec("double", precision=18, scale=0)), int)
+    with pytest.raises(CoercionError, match="not a number"):
+        coerce("twelve", spec("double", precision=18, scale=0))
+    with pytest.raises(CoercionError, match="boolean"):
+        coerce(True, spec("currency", precision=18, scale=2))
+    with pytest.raises(CoercionError, match="finite"):
+        coerce(float("nan"), spec("double", precision=18, scale=2))
+    with pytest.raises(CoercionError, match="not a number"):
+        coerce("NaN", spec("double", precision=18, scale=2))
+
+
+def test_int():
+    assert coerce("42", spec("int", digits=9)) == 42
+    assert coerce(42.0, spec("int", digits=9)) == 42
+    with pytest.raises(CoercionError, match="whole"):
+        coerce("4.2", spec("int", digits=9))
+    with pytest.raises(CoercionError, match="digits"):
+        coerce(10**10, spec("int", digits=9))
+
+
+def test_dates_and_datetimes_in_utc():
+    date = spec("date")
+    assert coerce("2024-03-01", date) == "2024-03-01"
+    assert coerce("2024-03-01T23:30:00Z", date) == "2024-03-01"
+    assert coerce(dt.date(2024, 3, 1), date) == "2024-03-01"
+    with pytest.raises(CoercionError, match="not a date"):
+        coerce("01/03/2024", date)
+    with pytest.raises(CoercionError, match="not a date"):
+        coerce("2024-02-30", date)
+    stamp = spec("datetime")
+    assert coerce("2024-03-01T10:00:00+02:00", stamp) == "2024-03-01T08:00:00.000Z"
+    assert coerce("2024-03-01 10:00:00", stamp) == "2024-03-01T10:00:00.000Z"  # naive = UTC
+    assert coerce("2024-03-01T10:00:00.123456Z", stamp) == "2024-03-01T10:00:00.123Z"
+    aware = dt.datetime(2024, 3, 1, 10, tzinfo=dt.timezone(dt.timedelta(hours=-5)))
+    assert coerce(aware, stamp) == "2024-03-01T15:00:00.000Z"
+    with pytest.raises(CoercionError, match="ISO 8601"):
+        coerce("yesterday", stamp)
+
+
+def test_text_length_email_and_picklists():
+    assert coerce(12, spec("string", length=5)) == "12"
+    with pytest.raises(CoercionError, match="longer than"):
+        coerce("abcdef", spec("string", length=5))
+    with pytest.raises(CoercionError, match="e-mail"):
+        coerce("not an email", spec("email", length=80))
+    level = spec("picklist", restricted_picklist=True, picklist_values=("Low", "Medium", "High"))
+    assert coerce("medium", level) == "Medium"
+    with pytest.raises(CoercionError, match="restricted picklist"):
+        coerce("Extreme", level)
+    open_list = spec("picklist", picklist_values=("Low",))
+    assert coerce("Other", open_list) == "Other"
+    multi = spec("multipicklist", picklist_values=("A", "B"), restricted_picklist=True)
+    assert coerce(["b", "a"], multi) == "A;B"
+
+
+def test_empty_values_are_none():
+    for value in (None, "", "   "):
+        assert coerce(value, spec("double", precision=5, scale=2)) is None
+
+
+def test_values_equal_normalises_both_sides():
+    stamp = spec("datetime")
+    assert values_equal("2024-03-01T08:00:00.000+0000", "2024-03-01T10:00:00+02:00", stamp)
+    assert not values_equal("2024-03-01T08:00:00.000+0000", "2024-03-01T10:00:00Z", stamp)
+    percent = spec("percent", precision=5, scale=2)
+    assert values_equal(45.56, "45.555", percent)
+    assert values_equal(None, "", percent)
+    assert not values_equal(None, "1", percent)
+    assert values_equal(True, "yes", spec("boolean"))
+    assert not values_equal("Medium", "medium ", spec("string", length=10))
+    multi = spec("multipicklist")
+    assert values_equal("A;B", "B;A", multi)

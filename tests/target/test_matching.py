@@ -1,0 +1,148 @@
+"""Keys, match queries, resolution and change detection (pure)."""
+
+from __future__ import annotations
+
+import urllib.parse
+
+import pytest
+from target_salesforce_update.integration import resolve_integration
+from target_salesforce_update.matching import (
+    changed_fields,
+    id18,
+    index_records,
+    match_key,
+    match_queries,
+    merge_values,
+    prepare_row,
+)
+from target_salesforce_update.preflight import check_integration
+
+
+@pytest.fixture
+def plan(contact_describe):
+    def build(**overrides):
+        config = {
+            "sobject": "Contact",
+            "match_property": "user",
+            "field_mapping": {
+                "progress": "WalkMe_Onboarding_Progress__c",
+                "done": "WalkMe_Onboarding_Completed__c",
+                "seen": "WalkMe_Last_Seen__c",
+            },
+        }
+        config.update(overrides)
+        return check_integration(resolve_integration(config, "s"), contact_describe, None)
+
+    return build
+
+
+def test_keys_compare_case_insensitively_and_trimmed(plan):
+    match = plan().match
+    assert match_key("  Ann@Example.COM ", match) == match_key("ann@example.com", match)
+    assert match_key("", match) is None
+    assert match_key(None, match) is None
+
+
+def test_id18():
+    assert id18("003000000000001") == "003000000000001AAA"
+    assert id18("003xx000004TmiQ") == "003xx000004TmiQAAS"
+    assert id18("003xx000004TmiQAAS") == "003xx000004TmiQAAS"
+
+
+def test_queries_escape_every_key_and_respect_limits(plan):
+    keys = ["o'brien@example.com", "back\\slash@example.com", "x' OR Email != '", 'q"@x.io']
+    statements = list(match_queries(plan(), keys))
+    assert len(statements) == 1
+    statement = statements[0]
+    assert statement.startswith(
+        "SELECT Id, Email, WalkMe_Onboarding_Progress__c, WalkMe_Onboarding_Completed__c, "
+        "WalkMe_Last_Seen__c FROM Contact WHERE Email IN ("
+    )
+    assert "'o\\'brien@example.com'" in statement
+    assert "'back\\\\slash@example.com'" in statement
+    assert "'x\\' OR Email != \\''" in statement
+    assert "'q\\\"@x.io'" in statement
+    many = [f"user{i:05d}@example.com" for i in range(2000)]
+    chunks = list(match_queries(plan(), many, max_keys=500, max_encoded_chars=11_000))
+    assert all(len(urllib.parse.quote_plus(s)) <= 11_000 for s in chunks)
+    assert sum(s.count("@example.com") for s in chunks) == 2000
+    assert len(chunks) >= 4
+    assert len(list(match_queries(plan(query_batch_size=100), many))) == 20
+
+
+def test_lead_query_excludes_converted(plan, contact_describe):
+    contact_describe["name"] = "Lead"
+    contact_describe["fields"].append({"name": "IsConverted", "type": "boolean"})
+    statement = next(match_queries(plan(sobject="Lead"), ["a@b.c"]))
+    assert statement.endswith("IN ('a@b.c') AND IsConverted = false")
+
+
+def test_prepare_row_rejects_without_failing_others(plan):
+    p = plan()
+    good = prepare_row(1, {"user": "A@x.io", "progress": "50", "done": "yes", "seen": ""}, p)
+    assert good.error == "" and good.key == "a@x.io"
+    assert good.values == {
+        "WalkMe_Onboarding_Progress__c": 50.0,
+        "WalkMe_Onboarding_Completed__c": True,
+    }
+    bad = prepare_row(2, {"user": "b@x.io", "progress": "lots"}, p)
+    assert "progress" in bad.error and "not a number" in bad.error
+    empty = prepare_row(3, {"user": "  ", "progress": "1"}, p)
+    assert empty.key is None and "empty key" in empty.error
+
+
+def test_null_policy_clear(plan):
+    row = prepare_row(
+        1, {"user": "a@x.io", "progress": None, "done": "", "seen": None}, plan(null_values="clear")
+    )
+    assert row.values == {
+        "WalkMe_Onboarding_Progress__c": None,
+        "WalkMe_Onboarding_Completed__c": False,
+        "WalkMe_Last_Seen__c": None,
+    }
+
+
+def test_resolution_and_change_detection(plan):
+    p = plan()
+    records = [
+        {
+            "Id": "1",
+            "Email": "Ann@Example.com",
+            "WalkMe_Onboarding_Progress__c": 50.0,
+            "WalkMe_Onboarding_Completed__c": False,
+            "WalkMe_Last_Seen__c": "2024-01-01T00:00:00.000+0000",
+        },
+        {
+            "Id": "2",
+            "Email": "ann@example.com",
+            "WalkMe_Onboarding_Progress__c": 10.0,
+            "WalkMe_Onboarding_Completed__c": False,
+            "WalkMe_Last_Seen__c": None,
+        },
+        {
+            "Id": "3",
+            "Email": "bob@example.com",
+            "WalkMe_Onboarding_Progress__c": None,
+            "WalkMe_Onboarding_Completed__c": False,
+            "WalkMe_Last_Seen__c": None,
+        },
+    ]
+    index = index_records(records, p)
+    assert [r["Id"] for r in index["ann@example.com"]] == ["1", "2"]
+    rows = [
+        prepare_row(
+            1, {"user": "ANN@example.com", "progress": 50, "seen": "2024-01-01T00:00:00Z"}, p
+        ),
+        prepare_row(2, {"user": "ann@example.com", "done": True}, p),
+    ]
+    desired = merge_values(rows)
+    assert changed_fields(desired, index["ann@example.com"][0], p) == {
+        "WalkMe_Onboarding_Completed__c": True
+    }
+    assert changed_fields(desired, index["ann@example.com"][1], p) == {
+        "WalkMe_Onboarding_Progress__c": 50.0,
+        "WalkMe_Onboarding_Completed__c": True,
+        "WalkMe_Last_Seen__c": "2024-01-01T00:00:00.000Z",
+    }
+    same = prepare_row(3, {"user": "bob@example.com", "done": False}, p)
+    assert changed_fields(same.values, index["bob@example.com"][0], p) == {}
