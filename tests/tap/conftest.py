@@ -1,0 +1,21 @@
+"""Fixtures for the tap tests."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+
+@pytest.fixture
+def write_csv(tmp_path: Path) -> Callable[..., Path]:
+    """Write ``content`` (str → UTF-8, or raw bytes) to ``tmp_path/name``."""
+
+    def write(content: str | bytes, name: str = "report.csv") -> Path:
+        path = tmp_path / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(content.encode() if isinstance(content, str) else content)
+        return path
+
+    return write
