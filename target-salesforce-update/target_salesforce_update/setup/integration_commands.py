@@ -1,0 +1,243 @@
+"""`add`, `edit`, `remove` and `list`: manage integrations in meltano.yml, validated first.
+
+`add`/`edit` read the report's columns with the tap's discovery, describe the Salesforce object
+through `SalesforceClient`, take the key pair and mappings from flags or prompts, and validate
+the result with the target's preflight before writing the inherited plugins, the job and its
+09:00 UTC schedule (see `integrations`). `remove` deletes all of those.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..exceptions import NotFoundError, SalesforceError
+from ..salesforce import SalesforceClient
+from . import report_columns
+from .errors import SetupError
+from .integrations import (
+    TAP,
+    Integration,
+    check_name,
+    job_name,
+    list_integrations,
+    read_integration,
+    remove_integration,
+    schedule_name,
+    tap_name,
+    target_name,
+    write_integration,
+)
+from .mapping import choose_mappings, choose_match_field, interactive, parse_maps, validate
+from .meltano_cli import plugin_config
+from .project import Project
+from .report_columns import ReportColumns
+
+
+@dataclass
+class IntegrationOptions:
+    """Flags of `add` / `edit` (None = not given)."""
+
+    name: str
+    report: str | None = None
+    key: str | None = None
+    sobject: str | None = None
+    match_field: str | None = None
+    maps: list[str] = field(default_factory=list)
+    unmap: list[str] = field(default_factory=list)
+    replace_mappings: bool = False
+    columns: str | None = None
+    report_name: str | None = None
+
+
+def _prompt(question: str) -> str:
+    print(question, end="", flush=True)
+    line = sys.stdin.readline()
+    if not line:
+        raise SetupError("Input ended before all answers were given.")
+    return line.rstrip("\n")
+
+
+def _need(value: str | None, flag: str, question: str, default: str | None = None) -> str:
+    if value:
+        return value
+    if interactive():
+        suffix = f" [{default}]" if default else ""
+        answer = _prompt(f"{question}{suffix}: ").strip() or (default or "")
+        if answer:
+            return answer
+    if default:
+        return default
+    raise SetupError(f"Missing {flag}: {question.lower()}.")
+
+
+def read_columns(
+    project: Project,
+    options: IntegrationOptions,
+    *,
+    stream: str,
+    source: str,
+    key: str,
+    tap_config: Mapping[str, Any] | None,
+) -> ReportColumns:
+    """The report's columns: --columns, else the tap's discovery."""
+    if options.columns:
+        return report_columns.from_columns_flag(stream, options.columns, key)
+    base = (
+        tap_config
+        if tap_config is not None
+        else plugin_config(project.root, project.environment, TAP)
+    )
+    return report_columns.discover(project.root, base, stream=stream, source=source, key_column=key)
+
+
+def describe_object(client: SalesforceClient, sobject: str) -> dict[str, Any] | None:
+    """The object's describe, or None when it does not exist for this user."""
+    try:
+        return client.describe(sobject)
+    except NotFoundError:
+        return None
+
+
+def _print_columns(columns: ReportColumns, key: str) -> None:
+    print(f"Report {columns.stream!r} columns (property ← header : type):")
+    for prop in columns.properties:
+        mark = "  (key)" if prop == key else ""
+        print(f"  {prop} ← {columns.headers.get(prop, prop)} : {columns.type_of(prop)}{mark}")
+
+
+def save_integration(
+    project: Project,
+    options: IntegrationOptions,
+    connection: Mapping[str, Any],
+    tap_config: Mapping[str, Any] | None,
+    *,
+    create: bool,
+) -> int:
+    """Build, validate and write an integration (shared by `add` and `edit`)."""
+    name = check_name(options.name)
+    document = project.load()
+    existing: Integration | None = None
+    if create:
+        if name in list_integrations(document):
+            raise SetupError(f"Integration {name!r} already exists; change it with `edit`.")
+    else:
+        existing = read_integration(document, name)
+
+    stream = options.report_name or (existing.stream if existing else name)
+    source = options.report or (existing.source if existing else None)
+    source = _need(source, "--report", "Report export to read (path, URL or s3://… of the CSV)")
+    key = options.key or (existing.key_column if existing else None)
+    key = _need(key, "--key", "Report column holding the unique identifier (e.g. End User ID)")
+    columns = read_columns(
+        project, options, stream=stream, source=source, key=key, tap_config=tap_config
+    )
+    key_property = columns.resolve(key)
+    sobject = options.sobject or (existing.sobject if existing else None)
+    sobject = _need(sobject, "--object", "Salesforce object to update", "Contact")
+
+    prompt = _prompt if interactive() else None
+    try:
+        with SalesforceClient(connection) as client:
+            described = describe_object(client, sobject)
+    except SalesforceError as exc:
+        raise SetupError(f"Could not describe {sobject}: {exc}") from None
+    if described is None:
+        raise SetupError(
+            f"Object {sobject!r} does not exist or this user cannot see it; list the objects "
+            "with `describe` and check the API name (custom objects end in __c)."
+        )
+    sobject = str(described.get("name") or sobject)
+    if prompt:
+        _print_columns(columns, key_property)
+    current_match = existing.match_field if existing and not options.match_field else None
+    match_field = choose_match_field(
+        columns,
+        key_property,
+        described,
+        options.match_field or current_match,
+        prompt if not current_match else None,
+    )
+
+    mapping: dict[str, str] = {}
+    if existing and not options.replace_mappings:
+        mapping.update(existing.field_mapping)
+    for column in options.unmap:
+        mapping.pop(columns.resolve(column) if column not in mapping else column, None)
+    mapping.update(parse_maps(options.maps, columns))
+    changed_by_flags = bool(options.maps or options.unmap or options.match_field or options.sobject)
+    if prompt and not changed_by_flags:
+        mapping = choose_mappings(columns, key_property, match_field, described, mapping, prompt)
+    if not mapping:
+        raise SetupError(
+            "No field mappings: give at least one --map COLUMN=SalesforceField (see "
+            f"`describe {sobject}` for the fields that can be targets)."
+        )
+
+    integration = Integration(
+        name=name,
+        source=source,
+        key_column=key,
+        report_name=stream if (options.report_name or existing) else None,
+        sobject=sobject,
+        match_property=key_property,
+        match_field=match_field,
+        field_mapping=mapping,
+    )
+    warnings = validate(integration, described, columns, None)
+    write_integration(document, integration, create=create)
+    document.save()
+    verb = "Added" if create else "Updated"
+    print(f"{verb} integration {name!r}: report {stream!r} → {sobject}")
+    print(f"  key pair: {key_property} ↔ {match_field}")
+    for prop, target in mapping.items():
+        print(f"  {prop} → {target}")
+    for warning in warnings:
+        print(f"  warning: {warning}")
+    print(f"  plugins: {tap_name(name)}, {target_name(name)}")
+    print(f"  job: {job_name(name)}; schedule: {schedule_name(name)} at 0 9 * * * (UTC)")
+    print(
+        f"Next: preview it with `target-salesforce-update-setup preview {name}`, run it now "
+        f"with `meltano run {job_name(name)}`."
+    )
+    return 0
+
+
+def remove(project: Project, name: str, *, assume_yes: bool) -> int:
+    """Delete an integration's plugins, job and schedule from meltano.yml."""
+    document = project.load()
+    if name not in list_integrations(document):
+        known = ", ".join(list_integrations(document)) or "none"
+        raise SetupError(f"No integration named {name!r} (integrations: {known}).")
+    if interactive() and not assume_yes:
+        answer = _prompt(f"Remove integration {name!r}, its job and its schedule? [y/N]: ")
+        if answer.strip().lower() not in {"y", "yes"}:
+            print("Nothing removed.")
+            return 1
+    removed = remove_integration(document, name)
+    document.save()
+    print(f"Removed integration {name!r}: " + "; ".join(removed) + ".")
+    return 0
+
+
+def list_all(project: Project) -> int:
+    """Print every integration with its report, object, key pair and mapping count."""
+    document = project.load()
+    names = list_integrations(document)
+    if not names:
+        print("No integrations yet; add one with `add`.")
+        return 0
+    for name in names:
+        try:
+            item = read_integration(document, name)
+        except SetupError as exc:
+            print(f"{name}: {exc}")
+            continue
+        print(
+            f"{name}: report {item.stream!r} ({item.source}) → {item.sobject}; key "
+            f"{item.match_property} ↔ {item.match_field}; {len(item.field_mapping)} mapped "
+            f"field(s); job {job_name(name)}"
+        )
+    return 0
