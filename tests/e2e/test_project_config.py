@@ -1,0 +1,215 @@
+"""The Meltano project as declared: plugins, settings, integrations, jobs, schedules, environments.
+
+These run real `meltano` commands (the ones the README shows) against a throw-away system DB;
+they need neither the emulators nor an installed plugin.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+MELTANO = Path(sys.executable).parent / "meltano"
+INTEGRATIONS = {"onboarding": "Contact", "nps": "Lead"}
+SENSITIVE = {
+    "tap-walkme-insights": {"client_secret", "storage_options"},
+    "target-salesforce-update": {
+        "client_secret",
+        "refresh_token",
+        "password",
+        "private_key",
+        "access_token",
+    },
+}
+
+
+@pytest.fixture
+def env(tmp_path: Path) -> dict[str, str]:
+    """A clean environment with a test-only system DB and log directory."""
+    clean = {
+        k: v for k, v in os.environ.items() if not k.startswith(("MELTANO_", "TARGET_", "TAP_"))
+    }
+    clean.update(
+        MELTANO_DATABASE_URI=f"sqlite:///{tmp_path / 'meltano.db'}",
+        XDG_STATE_HOME=str(tmp_path / "state"),
+    )
+    return clean
+
+
+def meltano(env: dict[str, str], *args: str) -> str:
+    """Run `meltano ARGS` in the project; return stdout (fail the test on a non-zero exit)."""
+    result = subprocess.run(
+        [str(MELTANO), *args],
+        cwd=ROOT,
+        env=env,
+        text=True,
+        capture_output=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    return result.stdout
+
+
+def project_file() -> dict:
+    return yaml.safe_load((ROOT / "meltano.yml").read_text(encoding="utf-8"))
+
+
+def test_schedules_run_each_integration_daily_at_0900_utc(env: dict[str, str]) -> None:
+    listed = json.loads(meltano(env, "schedule", "list", "--format=json"))
+    schedules = {item["name"]: item for item in listed["schedules"]["job"]}
+    assert set(schedules) == {f"walkme-{name}-to-salesforce-daily" for name in INTEGRATIONS}
+    for name in INTEGRATIONS:
+        schedule = schedules[f"walkme-{name}-to-salesforce-daily"]
+        assert schedule["interval"] == "0 9 * * *"
+        assert schedule["cron_interval"] == "0 9 * * *"
+        assert schedule["job"]["tasks"] == [
+            f"tap-walkme-insights--{name} target-salesforce-update--{name}"
+        ]
+    # the text form the README shows lists them too
+    text = meltano(env, "schedule", "list")
+    assert text.count("0 9 * * *") == len(INTEGRATIONS)
+
+
+def test_one_job_per_integration(env: dict[str, str]) -> None:
+    jobs = {
+        job["job_name"]: job["tasks"]
+        for job in json.loads(meltano(env, "job", "list", "--format=json"))["jobs"]
+    }
+    assert jobs == {
+        f"walkme-{name}-to-salesforce": [
+            f"tap-walkme-insights--{name} target-salesforce-update--{name}"
+        ]
+        for name in INTEGRATIONS
+    }
+
+
+def test_plugins_are_custom_inline_and_installed_from_the_repository() -> None:
+    plugins = project_file()["plugins"]
+    base = {p["name"]: p for kind in ("extractors", "loaders") for p in plugins[kind]}
+    assert base["tap-walkme-insights"]["pip_url"].startswith(
+        "-e ${MELTANO_PROJECT_ROOT}/tap-walkme-insights"
+    )
+    assert (
+        base["target-salesforce-update"]["pip_url"]
+        == "-e ${MELTANO_PROJECT_ROOT}/target-salesforce-update"
+    )
+    for name in INTEGRATIONS:
+        assert base[f"tap-walkme-insights--{name}"]["inherit_from"] == "tap-walkme-insights"
+        assert (
+            base[f"target-salesforce-update--{name}"]["inherit_from"] == "target-salesforce-update"
+        )
+        assert base[f"target-salesforce-update--{name}"]["config"]["sobject"] == INTEGRATIONS[name]
+        assert base[f"target-salesforce-update--{name}"]["config"]["match_field"] == "Email"
+
+
+def test_every_setting_the_plugins_accept_is_declared() -> None:
+    """Compare meltano.yml with the plugins' own config schemas (about --format json)."""
+    plugins = {
+        p["name"]: p for kind in ("extractors", "loaders") for p in project_file()["plugins"][kind]
+    }
+    for name in ("tap-walkme-insights", "target-salesforce-update"):
+        about = subprocess.run(
+            [str(Path(sys.executable).parent / name), "--about", "--format", "json"],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=True,
+        )
+        schema = json.loads(about.stdout)["settings"]["properties"]
+        declared = {setting["name"] for setting in plugins[name]["settings"]}
+        own = {key for key in schema if not _sdk_builtin(key)}
+        assert own - declared == set(), f"{name}: settings missing from meltano.yml"
+
+
+def _sdk_builtin(key: str) -> bool:
+    """Settings every singer-sdk plugin has (stream maps, flattening, batching…)."""
+    return key in {
+        "stream_maps",
+        "stream_map_config",
+        "faker_config",
+        "flattening_enabled",
+        "flattening_max_depth",
+        "flattening_separator",
+        "flattening_max_key_length",
+        "batch_config",
+        "add_record_metadata",
+        "load_method",
+        "validate_records",
+        "batch_size_rows",
+        "process_activate_version_messages",
+        "activate_version",
+        "hard_delete",
+        "default_target_schema",
+    }
+
+
+def test_secrets_are_sensitive_and_never_in_meltano_yml() -> None:
+    plugins = {
+        p["name"]: p for kind in ("extractors", "loaders") for p in project_file()["plugins"][kind]
+    }
+    for name, secret_names in SENSITIVE.items():
+        settings = {s["name"]: s for s in plugins[name]["settings"]}
+        for secret in secret_names:
+            assert settings[secret].get("sensitive") is True, f"{name}.{secret} must be sensitive"
+    text_config = json.dumps(project_file())
+    for secret_names in SENSITIVE.values():
+        for secret in secret_names:
+            assert f'"{secret}":' not in text_config.replace('"name": "', '"'), secret
+
+
+@pytest.mark.parametrize(
+    ("environment", "login_url"),
+    [("sandbox", "https://test.salesforce.com"), ("prod", "https://login.salesforce.com")],
+)
+def test_environments_point_at_salesforce_and_redact_secrets(
+    env: dict[str, str], environment: str, login_url: str
+) -> None:
+    secret = f"s3cr3t-{secrets.token_hex(8)}"
+    env = {**env, "TARGET_SALESFORCE_UPDATE_CLIENT_SECRET": secret}
+    for name in INTEGRATIONS:
+        listed = meltano(
+            env, "--environment", environment, "config", "list", f"target-salesforce-update--{name}"
+        )
+        assert f"current value: '{login_url}'" in listed
+        assert "client_secret" in listed
+        assert secret not in listed
+        printed = json.loads(
+            meltano(
+                env,
+                "--environment",
+                environment,
+                "config",
+                "print",
+                f"target-salesforce-update--{name}",
+            )
+        )
+        assert printed["login_url"] == login_url
+        assert printed["sobject"] == INTEGRATIONS[name]
+        assert secret not in json.dumps(printed)
+
+
+def test_demo_environment_uses_the_emulators(env: dict[str, str]) -> None:
+    env = {
+        **env,
+        "DEMO_SALESFORCE_URL": "http://127.0.0.1:1",
+        "DEMO_WALKME_URL": "http://127.0.0.1:2",
+    }
+    printed = json.loads(
+        meltano(env, "--environment", "demo", "config", "print", "target-salesforce-update")
+    )
+    assert printed["login_url"] == "http://127.0.0.1:1"
+    assert printed["sobject"] == "Contact"  # the plain pair is the onboarding integration
+    tap = json.loads(
+        meltano(env, "--environment", "demo", "config", "print", "tap-walkme-insights--nps")
+    )
+    assert tap["source"] == "http://127.0.0.1:2/insights/reports/nps.csv"
+    assert tap["key_column"] == "End User ID"
