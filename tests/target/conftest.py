@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import copy
+import json
+from collections.abc import Callable
 
 import pytest
 
@@ -77,3 +79,83 @@ def contact_describe() -> dict:
         "updateable": True,
         "fields": copy.deepcopy(_CONTACT_FIELDS),
     }
+
+
+# Salesforce emulator (real HTTP, a subprocess); run helpers live in target_harness.py.
+
+
+def _default_seed() -> dict:
+    from importlib import resources
+
+    text = resources.files("salesforce_emulator.seeds").joinpath("default.json").read_text()
+    return json.loads(text)
+
+
+@pytest.fixture(scope="session")
+def emulator_session():
+    """One Salesforce emulator for the whole session (reset before each test that uses it)."""
+    try:
+        from salesforce_emulator.testing import SalesforceEmulator
+    except ImportError as exc:  # pragma: no cover - only while the emulator is being built
+        pytest.skip(f"Salesforce emulator not available: {exc}")
+    with SalesforceEmulator() as emulator:
+        yield emulator
+
+
+@pytest.fixture
+def sf(emulator_session):
+    """The emulator, reset to the default seed with faults cleared."""
+    emulator_session.reset()
+    emulator_session.faults(clear=True)
+    return emulator_session
+
+
+@pytest.fixture(autouse=True)
+def _never_creates_records(request):
+    """Every test that talks to the emulator ends with zero records created."""
+    emulator = request.getfixturevalue("sf") if "sf" in request.fixturenames else None
+    yield
+    if emulator is not None:
+        stats = emulator.stats()
+        assert stats["records_created"] == 0, f"the target created records: {stats}"
+
+
+def _credentials(seed: dict, *, restricted: bool = False) -> dict:
+    users = seed["users"]
+    admin = next((u for u in users if u.get("modify_all_data")), users[0])
+    user = next((u for u in users if not u.get("modify_all_data")), admin) if restricted else admin
+    app = seed["connected_apps"][0]
+    return {
+        "auth_flow": "password",
+        "username": user["username"],
+        "password": user["password"] + (user.get("security_token") or ""),
+        "client_id": app["client_id"],
+        "client_secret": app["client_secret"],
+    }
+
+
+@pytest.fixture
+def base_config(sf, tmp_path) -> Callable[..., dict]:
+    """Build a target config for the emulator: connection + a Contact integration + overrides."""
+    seed = _default_seed()
+
+    def build(*, restricted: bool = False, **overrides) -> dict:
+        config = {
+            "login_url": sf.url,
+            **_credentials(seed, restricted=restricted),
+            "retry_backoff_base": 0.01,
+            "results_dir": str(tmp_path / "results"),
+            "sobject": "Contact",
+            "match_property": "email",
+            "match_field": "Email",
+            "field_mapping": {
+                "progress": "WalkMe_Onboarding_Progress__c",
+                "completed": "WalkMe_Onboarding_Completed__c",
+                "last_seen": "WalkMe_Last_Seen__c",
+                "segment": "WalkMe_Segment__c",
+            },
+        }
+        config.update(overrides)
+        return config
+
+    return build
