@@ -23,6 +23,7 @@ from __future__ import annotations
 import datetime as dt
 import glob
 import gzip
+import io
 import logging
 import os
 import shutil
@@ -226,8 +227,7 @@ class HttpsSource(ExportSource):
 
         response = self._with_token_retry(get)
         try:
-            response.raw.decode_content = True
-            raw: BinaryIO = response.raw
+            raw: BinaryIO = io.BufferedReader(_ResponseBody(response))  # type: ignore[assignment]
             if self.compressed:
                 raw = gzip.GzipFile(fileobj=raw)  # type: ignore[assignment]
             yield ref, raw
@@ -250,6 +250,29 @@ class HttpsSource(ExportSource):
                 identity["last_modified"] = info.last_modified
             LOGGER.info("Downloaded %s (%d bytes).", self.label, info.size)
             yield FetchedExport(ExportRef(self.label, str(path), identity, self.compressed), path)
+
+
+class _ResponseBody(io.RawIOBase):
+    """A streamed ``requests`` body as a raw binary file (urllib3's own object reports itself
+    closed as soon as the body is consumed, which ``io.BufferedReader`` rejects)."""
+
+    def __init__(self, response: Any) -> None:
+        self._chunks = response.iter_content(64 * 1024)
+        self._pending = b""
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        while not self._pending:
+            try:
+                self._pending = next(self._chunks)
+            except StopIteration:
+                return 0
+        size = min(len(buffer), len(self._pending))
+        buffer[:size] = self._pending[:size]
+        self._pending = self._pending[size:]
+        return size
 
 
 def _modified(info: dict[str, Any]) -> str | None:

@@ -19,3 +19,23 @@ def write_csv(tmp_path: Path) -> Callable[..., Path]:
         return path
 
     return write
+
+
+@pytest.fixture(scope="module")
+def walkme():
+    """A WalkMe emulator (real subprocess, real HTTP) with credentials generated for this run."""
+    import secrets
+
+    from walkme_emulator.testing import WalkMeEmulator
+
+    with WalkMeEmulator(
+        client_id=f"tap-test-{secrets.token_hex(4)}", client_secret=secrets.token_urlsafe(24)
+    ) as emulator:
+        yield emulator
+
+
+@pytest.fixture
+def emulator(walkme):
+    """The module's emulator with faults and counters cleared for one test."""
+    walkme.reset()
+    return walkme
