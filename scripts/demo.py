@@ -50,10 +50,30 @@ JOBS = ("walkme-onboarding-to-salesforce", "walkme-nps-to-salesforce")
 START_TIMEOUT_S = 30
 RUN_TIMEOUT_S = 600
 
-# Emulator-only demo credentials of the Salesforce emulator's built-in `default` seed
-# (documented in emulators/README.md); never valid anywhere else.
-SALESFORCE_DEMO_USER = os.environ.get("DEMO_SALESFORCE_USERNAME", "admin@demo.example")
-SALESFORCE_DEMO_PASSWORD_ENV = "DEMO_SALESFORCE_PASSWORD"  # noqa: S105 - a variable name
+
+def salesforce_demo_settings() -> dict[str, str]:
+    """Target settings (as env vars) for the Salesforce emulator's built-in demo admin.
+
+    The values are the emulator-only demo credentials of its `default` seed (documented in
+    emulators/README.md), read from the installed package so they are never copied anywhere.
+    """
+    import json
+    from importlib import resources
+
+    seed = json.loads(
+        resources.files("salesforce_emulator.seeds").joinpath("default.json").read_text()
+    )
+    users = seed["users"]
+    admin = next((user for user in users if user.get("modify_all_data")), users[0])
+    app = seed["connected_apps"][0]
+    return {
+        "TARGET_SALESFORCE_UPDATE_AUTH_FLOW": "password",
+        "TARGET_SALESFORCE_UPDATE_USERNAME": admin["username"],
+        "TARGET_SALESFORCE_UPDATE_PASSWORD": admin["password"]
+        + (admin.get("security_token") or ""),
+        "TARGET_SALESFORCE_UPDATE_CLIENT_ID": app["client_id"],
+        "TARGET_SALESFORCE_UPDATE_CLIENT_SECRET": app["client_secret"],
+    }
 
 
 def say(message: str) -> None:
@@ -228,10 +248,8 @@ def main() -> int:
             "DEMO_WALKME_URL": walkme_url,
             "TAP_WALKME_INSIGHTS_CLIENT_ID": walkme_id,
             "TAP_WALKME_INSIGHTS_CLIENT_SECRET": walkme_secret,
-            "TARGET_SALESFORCE_UPDATE_USERNAME": SALESFORCE_DEMO_USER,
+            **salesforce_demo_settings(),
         }
-        if os.environ.get(SALESFORCE_DEMO_PASSWORD_ENV):
-            run_env["TARGET_SALESFORCE_UPDATE_PASSWORD"] = os.environ[SALESFORCE_DEMO_PASSWORD_ENV]
 
         failed = 0
         say("==> Running the sample integrations: meltano --environment demo run <job>")

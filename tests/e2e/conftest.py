@@ -168,7 +168,6 @@ def project(meltano_installed: None, world: Path, tmp_path: Path) -> Iterator[Pr
     seed = json.loads((world / "salesforce-seed.json").read_text(encoding="utf-8"))
     with SalesforceEmulator() as salesforce, WalkMeEmulator(reports_dir=reports) as walkme:
         salesforce.seed(seed)
-        username, password = salesforce_demo_credentials(salesforce)
         env = {
             key: value
             for key, value in os.environ.items()
@@ -185,9 +184,8 @@ def project(meltano_installed: None, world: Path, tmp_path: Path) -> Iterator[Pr
             DEMO_WALKME_URL=walkme.url,
             TAP_WALKME_INSIGHTS_CLIENT_ID=walkme.client_id,
             TAP_WALKME_INSIGHTS_CLIENT_SECRET=walkme.client_secret,
-            TARGET_SALESFORCE_UPDATE_USERNAME=username,
-            TARGET_SALESFORCE_UPDATE_PASSWORD=password,
         )
+        env.update(salesforce_demo_credentials())
         yield Project(
             env=env,
             results_dir=tmp_path / "results",
@@ -198,17 +196,12 @@ def project(meltano_installed: None, world: Path, tmp_path: Path) -> Iterator[Pr
         )
 
 
-def salesforce_demo_credentials(salesforce: Any) -> tuple[str, str]:
-    """The emulator's documented demo admin user (password + security token)."""
-    from salesforce_emulator import testing
+def salesforce_demo_credentials() -> dict[str, str]:
+    """The target's settings for the emulator's documented demo admin (built-in `default` seed)."""
+    sys.path.insert(0, str(ROOT / "scripts"))
+    from demo import salesforce_demo_settings
 
-    username = getattr(testing, "DEMO_USERNAME", None) or getattr(salesforce, "username", None)
-    password = getattr(testing, "DEMO_PASSWORD", None) or getattr(salesforce, "password", None)
-    if not username or not password:
-        pytest.fail(
-            "salesforce_emulator.testing exposes no demo username/password for the e2e tests"
-        )
-    return username, password
+    return salesforce_demo_settings()
 
 
 def expected_for(world: Path, report: str) -> dict[str, Any]:
