@@ -25,11 +25,14 @@ _VALID_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 def quote_value(value: str) -> str:
     """Quote a value so python-dotenv (Meltano's reader) returns it unchanged.
 
-    Single quotes turn off `${VAR}` interpolation; backslashes and single quotes are escaped
-    the way python-dotenv decodes them inside single quotes.
+    Backslashes and single quotes are escaped the way python-dotenv decodes them inside single
+    quotes. python-dotenv expands `${NAME}` even inside quotes and has no escape for it, so such
+    a value is refused (OAuth tokens and secrets never contain it).
     """
     if "\n" in value or "\r" in value:
         raise ValueError("A .env value cannot contain a line break.")
+    if "${" in value:
+        raise ValueError("A .env value cannot contain '${' (python-dotenv would expand it).")
     escaped = value.replace("\\", "\\\\").replace("'", "\\'")
     return f"'{escaped}'"
 
