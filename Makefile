@@ -18,7 +18,7 @@ venv: $(STAMP)
 # Meltano installs the two custom plugins from their folders into .meltano/ (the e2e tests and
 # the demo run them from there). Installing happens here, never at test time.
 PLUGINS := .meltano/.plugins-installed
-$(PLUGINS): $(STAMP) meltano.yml
+$(PLUGINS): $(STAMP) meltano.yml tap-walkme-insights/pyproject.toml target-salesforce-update/pyproject.toml
 	$(BIN)/meltano install
 	touch $(PLUGINS)
 

@@ -213,3 +213,16 @@ def test_demo_environment_uses_the_emulators(env: dict[str, str]) -> None:
     )
     assert tap["source"] == "http://127.0.0.1:2/insights/reports/nps.csv"
     assert tap["key_column"] == "End User ID"
+
+
+def test_setup_commands_run_as_plugin_commands(env: dict[str, str]) -> None:
+    """`meltano invoke target-salesforce-update:list` (README "Adding an integration")."""
+    installed = (
+        ROOT / ".meltano/loaders/target-salesforce-update/venv/bin/target-salesforce-update-setup"
+    )
+    if not installed.exists():
+        pytest.fail("plugins not installed with the setup command: run `make plugins`")
+    listed = meltano(env, "--environment", "demo", "invoke", "target-salesforce-update:list")
+    assert "onboarding:" in listed and "→ Contact" in listed
+    assert "nps:" in listed and "→ Lead" in listed
+    assert "job walkme-nps-to-salesforce" in listed
