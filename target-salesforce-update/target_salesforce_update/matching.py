@@ -156,12 +156,14 @@ def prepare_row(position: int, record: Mapping[str, Any], plan: Plan) -> Prepare
         return PreparedRow(
             position, None, raw_key, error=f"empty key: {integration.match_property} is blank"
         )
-    if len(key) > soql.MAX_LITERAL_CHARS:
+    if len(key) > soql.MAX_LITERAL_CHARS or (
+        len(urllib.parse.quote_plus(key)) > MAX_ENCODED_QUERY_CHARS // 2
+    ):
         return PreparedRow(
             position,
             None,
             raw_key,
-            error=f"invalid key: longer than {soql.MAX_LITERAL_CHARS} characters",
+            error="invalid key: too long to look up in a SOQL query",
         )
     row = PreparedRow(position, key, raw_key)
     errors: list[str] = []

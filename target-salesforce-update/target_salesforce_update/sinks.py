@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from singer_sdk.sinks import BatchSink
 
 from .exceptions import SalesforceError
-from .integration import MELTANO_TEST_STREAM, has_integration, resolve_integration
+from .integration import MELTANO_TEST_STREAM, resolve_integration
 from .matching import (
     PreparedRow,
     changed_fields,
@@ -116,21 +116,27 @@ class SalesforceUpdateSink(BatchSink):
         )
 
     def _setup_test_stream(self) -> None:
-        """``meltano config test``: log in, preflight the configured integration, write nothing."""
+        """``meltano config test``: log in, preflight every configured integration, write nothing.
+
+        Bad credentials or an integration that would fail make the test fail; nothing is ever
+        written for this stream.
+        """
         self.is_test_stream = True
         target = self.target_ref
         client = target.client
-        checked = "no top-level integration to check"
-        if has_integration(self.config, "") and self.config.get("sobject"):
-            integration = resolve_integration(self.config, "")
+        names = [""] if self.config.get("sobject") else []
+        names += [name for name in (self.config.get("streams") or {}) if name]
+        checked = []
+        for name in names:
+            integration = resolve_integration(self.config, name)
             plan = check_integration(integration, target.describe(integration.sobject), None)
-            checked = f"integration {plan.sobject}.{plan.match.name} passed preflight"
+            checked.append(f"{name or 'default'} ({plan.sobject}.{plan.match.name})")
         self.logger.info(
-            "Stream %s (sent by `meltano config test`): connected to %s; %s; nothing is "
-            "written for this stream",
+            "Stream %s (sent by `meltano config test`): connected to %s; preflight passed for "
+            "%s; nothing is written for this stream",
             self.stream_name,
             client.instance_url,
-            checked,
+            ", ".join(checked) or "no integration configured yet",
         )
 
     def process_record(self, record: dict, context: dict) -> None:
@@ -153,6 +159,11 @@ class SalesforceUpdateSink(BatchSink):
         except TargetRunError as exc:
             self._count_calls(before)
             self._fail(str(exc))
+        except Exception as exc:
+            self._count_calls(before)
+            self.results.flush()
+            self.results.finish("failed", error=f"{type(exc).__name__}: {exc}")
+            raise
         self._count_calls(before)
         self.results.flush()
         self.results.maybe_log_progress()

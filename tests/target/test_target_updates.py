@@ -1,0 +1,302 @@
+"""The real target against the Salesforce emulator over HTTP: matching, diffing, writing."""
+
+from __future__ import annotations
+
+import json
+
+from target_harness import record_message, run_target, schema_message, singer_lines, unique_domain
+
+
+def by_email(sf, obj: str = "Contact") -> dict[str, list[dict]]:
+    found: dict[str, list[dict]] = {}
+    for record in sf.records(obj):
+        if record.get("Email"):
+            found.setdefault(record["Email"].lower(), []).append(record)
+    return found
+
+
+def seed_contacts(sf, domain: str, *rows: dict, obj: str = "Contact") -> None:
+    sf.seed({"records": {obj: [{"LastName": "Test", **row} for row in rows]}})
+
+
+def test_updates_changes_reports_every_row_and_second_run_writes_nothing(sf, base_config):
+    d = unique_domain()
+    seed_contacts(
+        sf,
+        d,
+        {"Email": f"ann@{d}", "WalkMe_Onboarding_Progress__c": 10},
+        {"Email": f"bob@{d}", "WalkMe_Onboarding_Progress__c": 50, "WalkMe_Segment__c": "SMB"},
+    )
+    rows = [
+        {
+            "email": f"ANN@{d}",
+            "progress": "75.5",
+            "completed": "yes",
+            "last_seen": "2026-01-02T03:04:05+01:00",
+        },
+        {"email": f"bob@{d}", "progress": "50", "segment": "SMB"},
+        {"email": f"nobody@{d}", "progress": "1"},
+        {"email": f"carl@{d}", "progress": "a lot"},
+        {"email": "", "progress": "1"},
+    ]
+    config = base_config()
+    before = sf.stats()
+    run = run_target(config, singer_lines(rows, state={"bookmarks": {"onboarding": 5}}))
+    assert run.error is None, run.error
+    assert run.stdout == [json.dumps({"bookmarks": {"onboarding": 5}})]
+    records = by_email(sf)
+    ann = records[f"ann@{d}"][0]
+    assert ann["WalkMe_Onboarding_Progress__c"] == 75.5
+    assert ann["WalkMe_Onboarding_Completed__c"] in (True, 1)
+    assert ann["WalkMe_Last_Seen__c"].startswith("2026-01-02T02:04:05")
+    assert f"nobody@{d}" not in records
+    summary = run.summary()
+    assert summary["counts"] == {
+        "updated": 1,
+        "unchanged": 1,
+        "unmatched": 1,
+        "ambiguous": 0,
+        "failed": 0,
+        "rejected": 2,
+    }
+    assert summary["status"] == "completed" and summary["object"] == "Contact"
+    assert summary["records_updated"] == 1
+    updated = run.rows("updated")
+    assert updated[0]["key"] == f"ANN@{d}" and updated[0]["record_ids"] == ann["Id"]
+    assert updated[0]["fields_changed"] == (
+        "WalkMe_Last_Seen__c;WalkMe_Onboarding_Completed__c;WalkMe_Onboarding_Progress__c"
+    )
+    assert [r["key"] for r in run.rows("unmatched")] == [f"nobody@{d}"]
+    failed = run.rows("failed")
+    assert [(r["row"], r["outcome"]) for r in failed] == [("4", "rejected"), ("5", "rejected")]
+    assert "not a number" in failed[0]["error_message"]
+    after = sf.stats()
+    kinds_before, kinds_after = before["requests_by_kind"], after["requests_by_kind"]
+    assert kinds_after.get("collections_update", 0) - kinds_before.get("collections_update", 0) == 1
+    assert kinds_after.get("query", 0) - kinds_before.get("query", 0) == 1
+    assert summary["api_calls"] == after["api_calls"] - before["api_calls"]
+
+    # Same report again: everything unchanged, no update call at all.
+    second = run_target(config, singer_lines(rows, state={"bookmarks": {"onboarding": 5}}))
+    assert second.error is None
+    latest = second.summaries[-1]
+    assert latest["counts"]["updated"] == 0 and latest["counts"]["unchanged"] == 2
+    final = sf.stats()
+    assert final["requests_by_kind"].get("collections_update", 0) == kinds_after.get(
+        "collections_update", 0
+    )
+    assert final["records_updated"] == after["records_updated"]
+
+
+def test_injection_shaped_keys_match_only_themselves(sf, base_config):
+    d = unique_domain()
+    seed_contacts(sf, d, {"Email": f"o'brien@{d}"}, {"Email": f"plain@{d}"})
+    keys = [
+        f"o'brien@{d}",
+        "x' OR Email != '",
+        "a\\' OR Email != null OR Email = '",
+        f"back\\slash@{d}",
+        'q"uote@x.io',
+    ]
+    rows = [{"email": key, "segment": "Injected"} for key in keys]
+    run = run_target(base_config(), singer_lines(rows))
+    assert run.error is None, run.error
+    counts = run.summary()["counts"]
+    assert counts["updated"] == 1
+    assert counts["unmatched"] == len(keys) - 1
+    records = by_email(sf)
+    assert records[f"o'brien@{d}"][0]["WalkMe_Segment__c"] == "Injected"
+    assert records[f"plain@{d}"][0].get("WalkMe_Segment__c") in (None, "")
+    others = [r for r in sf.records("Contact") if r.get("WalkMe_Segment__c") == "Injected"]
+    assert len(others) == 1
+
+
+def test_duplicates_on_both_sides_update_all(sf, base_config):
+    d = unique_domain()
+    seed_contacts(sf, d, {"Email": f"dup@{d}"}, {"Email": f"DUP@{d}"}, {"Email": f"one@{d}"})
+    rows = [
+        {"email": f"Dup@{d}", "segment": "First", "progress": "10"},
+        {"email": f"one@{d}", "segment": "One"},
+        {"email": f"dup@{d}", "segment": "Second"},
+    ]
+    run = run_target(base_config(), singer_lines(rows))
+    assert run.error is None, run.error
+    dups = by_email(sf)[f"dup@{d}"]
+    assert len(dups) == 2
+    assert {r["WalkMe_Segment__c"] for r in dups} == {"Second"}  # later row wins
+    assert {r["WalkMe_Onboarding_Progress__c"] for r in dups} == {10.0}  # merged, not lost
+    summary = run.summary()
+    assert summary["counts"]["updated"] == 3
+    assert summary["keys_with_multiple_matches"] == 1
+    updated = {r["row"]: r for r in run.rows("updated")}
+    assert len(updated["1"]["record_ids"].split(";")) == 2
+
+
+def test_duplicates_skip_and_fail_policies(sf, base_config):
+    d = unique_domain()
+    seed_contacts(sf, d, {"Email": f"dup@{d}"}, {"Email": f"dup@{d}"}, {"Email": f"one@{d}"})
+    rows = [{"email": f"dup@{d}", "segment": "X"}, {"email": f"one@{d}", "segment": "Y"}]
+    run = run_target(base_config(multiple_matches="skip"), singer_lines(rows, state={"s": 1}))
+    assert run.error is None
+    assert run.stdout == ['{"s": 1}']
+    assert run.summary()["counts"]["ambiguous"] == 1
+    ambiguous = run.rows("ambiguous")
+    assert ambiguous[0]["error_code"] == "MULTIPLE_MATCHES"
+    assert len(ambiguous[0]["record_ids"].split(";")) == 2
+    assert {r.get("WalkMe_Segment__c") for r in by_email(sf)[f"dup@{d}"]} == {None}
+    assert by_email(sf)[f"one@{d}"][0]["WalkMe_Segment__c"] == "Y"
+
+    sf.reset()
+    seed_contacts(sf, d, {"Email": f"dup@{d}"}, {"Email": f"dup@{d}"}, {"Email": f"one@{d}"})
+    writes_before = sf.stats()["records_updated"]
+    failing = run_target(base_config(multiple_matches="fail"), singer_lines(rows, state={"s": 2}))
+    assert failing.error is not None
+    assert "multiple_matches is 'fail'" in str(failing.error)
+    assert failing.stdout == []  # no STATE: the batch was not written
+    assert sf.stats()["records_updated"] == writes_before
+    assert failing.summaries[-1]["status"] == "failed"
+
+
+def test_deleted_records_are_not_matched(sf, base_config):
+    d = unique_domain()
+    seed_contacts(sf, d, {"Email": f"gone@{d}", "IsDeleted": True}, {"Email": f"here@{d}"})
+    rows = [{"email": f"gone@{d}", "segment": "X"}, {"email": f"here@{d}", "segment": "X"}]
+    run = run_target(base_config(), singer_lines(rows))
+    assert run.error is None
+    counts = run.summary()["counts"]
+    assert (counts["updated"], counts["unmatched"]) == (1, 1)
+    gone = [r for r in sf.records("Contact") if (r.get("Email") or "").lower() == f"gone@{d}"]
+    assert gone and gone[0].get("WalkMe_Segment__c") in (None, "")
+
+
+def test_converted_leads_are_not_matched(sf, base_config):
+    d = unique_domain()
+    sf.seed(
+        {
+            "records": {
+                "Lead": [
+                    {"LastName": "L", "Company": "C", "Email": f"conv@{d}", "IsConverted": True},
+                    {"LastName": "L", "Company": "C", "Email": f"open@{d}"},
+                ]
+            }
+        }
+    )
+    rows = [{"email": f"conv@{d}", "segment": "X"}, {"email": f"open@{d}", "segment": "X"}]
+    run = run_target(base_config(sobject="Lead"), singer_lines(rows))
+    assert run.error is None, run.error
+    counts = run.summary()["counts"]
+    assert (counts["updated"], counts["unmatched"], counts["failed"]) == (1, 1, 0)
+    leads = by_email(sf, "Lead")
+    assert leads[f"open@{d}"][0]["WalkMe_Segment__c"] == "X"
+    assert leads[f"conv@{d}"][0].get("WalkMe_Segment__c") in (None, "")
+
+
+def test_null_policies(sf, base_config):
+    d = unique_domain()
+    seed_contacts(
+        sf,
+        d,
+        {"Email": f"n@{d}", "WalkMe_Segment__c": "Keep", "WalkMe_Onboarding_Completed__c": True},
+    )
+    rows = [{"email": f"n@{d}", "segment": "", "completed": None}]
+    run = run_target(base_config(), singer_lines(rows))
+    assert run.summary()["counts"]["unchanged"] == 1
+    assert by_email(sf)[f"n@{d}"][0]["WalkMe_Segment__c"] == "Keep"
+    run = run_target(base_config(null_values="clear"), singer_lines(rows))
+    assert run.error is None, run.error
+    assert run.summaries[-1]["counts"]["updated"] == 1
+    record = by_email(sf)[f"n@{d}"][0]
+    assert record.get("WalkMe_Segment__c") in (None, "")
+    assert record["WalkMe_Onboarding_Completed__c"] in (False, 0)
+
+
+def test_dry_run_writes_nothing_and_reports_what_would_change(sf, base_config):
+    d = unique_domain()
+    seed_contacts(sf, d, {"Email": f"dry@{d}", "WalkMe_Segment__c": "Old"})
+    before = sf.stats()
+    run = run_target(
+        base_config(dry_run=True), singer_lines([{"email": f"dry@{d}", "segment": "New"}])
+    )
+    assert run.error is None
+    assert by_email(sf)[f"dry@{d}"][0]["WalkMe_Segment__c"] == "Old"
+    assert sf.stats()["records_updated"] == before["records_updated"]
+    assert run.summary()["dry_run"] is True
+    updated = run.rows("updated")
+    assert updated[0]["outcome"] == "would_update"
+    assert json.loads(updated[0]["new_values"]) == {"WalkMe_Segment__c": "New"}
+
+
+def test_bulk_write_method(sf, base_config):
+    d = unique_domain()
+    seed_contacts(sf, d, *({"Email": f"b{i}@{d}"} for i in range(5)))
+    rows = [{"email": f"b{i}@{d}", "segment": f"S{i}"} for i in range(5)]
+    jobs_before = sf.stats()["bulk_jobs"]
+    run = run_target(base_config(write_method="auto", bulk_threshold=3), singer_lines(rows))
+    assert run.error is None, run.error
+    assert sf.stats()["bulk_jobs"] == jobs_before + 1
+    assert run.summary()["counts"]["updated"] == 5
+    records = by_email(sf)
+    assert [records[f"b{i}@{d}"][0]["WalkMe_Segment__c"] for i in range(5)] == [
+        f"S{i}" for i in range(5)
+    ]
+
+
+def test_per_record_errors_are_kept_with_salesforce_code(sf, base_config):
+    d = unique_domain()
+    sf.seed(
+        {
+            "validation_rules": [
+                {
+                    "object": "Contact",
+                    "name": "No_Blocked_Segment",
+                    "field": "WalkMe_Segment__c",
+                    "condition": "WalkMe_Segment__c = 'Blocked'",
+                    "message": "Segment Blocked is not allowed",
+                }
+            ]
+        }
+    )
+    seed_contacts(sf, d, {"Email": f"ok@{d}"}, {"Email": f"bad@{d}"})
+    rows = [{"email": f"ok@{d}", "segment": "Fine"}, {"email": f"bad@{d}", "segment": "Blocked"}]
+    run = run_target(base_config(), singer_lines(rows, state={"s": 1}))
+    assert run.error is None, run.error
+    assert run.stdout == ['{"s": 1}']  # per-record failures do not fail the run
+    counts = run.summary()["counts"]
+    assert (counts["updated"], counts["failed"]) == (1, 1)
+    failed = run.rows("failed")[0]
+    assert failed["outcome"] == "failed"
+    assert failed["error_code"] == "FIELD_CUSTOM_VALIDATION_EXCEPTION"
+    assert "Segment Blocked is not allowed" in failed["error_message"]
+    assert failed["record_ids"] == by_email(sf)[f"bad@{d}"][0]["Id"]
+
+    # fail_on_rejections turns the same outcome into a failed run without STATE.
+    sf.reset()
+    seed_contacts(sf, d, {"Email": f"ok@{d}"})
+    strict = run_target(
+        base_config(fail_on_rejections=True),
+        singer_lines([{"email": f"ok@{d}", "progress": "much"}], state={"s": 2}),
+    )
+    assert strict.error is not None and "fail_on_rejections" in str(strict.error)
+    assert strict.stdout == []
+    assert strict.summaries[-1]["status"] == "failed"
+
+
+def test_several_streams_with_overrides(sf, base_config):
+    d = unique_domain()
+    seed_contacts(sf, d, {"Email": f"c@{d}"})
+    sf.seed({"records": {"Lead": [{"LastName": "L", "Company": "C", "Email": f"l@{d}"}]}})
+    config = base_config(
+        streams={"nps": {"sobject": "Lead", "field_mapping": {"segment": "WalkMe_Segment__c"}}}
+    )
+    lines = [
+        schema_message("onboarding"),
+        schema_message("nps"),
+        record_message({"email": f"c@{d}", "segment": "C"}, "onboarding"),
+        record_message({"email": f"l@{d}", "segment": "L"}, "nps"),
+    ]
+    run = run_target(config, lines)
+    assert run.error is None, run.error
+    assert by_email(sf)[f"c@{d}"][0]["WalkMe_Segment__c"] == "C"
+    assert by_email(sf, "Lead")[f"l@{d}"][0]["WalkMe_Segment__c"] == "L"
+    assert run.summary("nps")["object"] == "Lead"
+    assert run.summary("onboarding")["object"] == "Contact"
