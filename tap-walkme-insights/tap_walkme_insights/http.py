@@ -16,6 +16,7 @@ import email.utils
 import hashlib
 import logging
 import random
+import re
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -30,9 +31,48 @@ MAX_BACKOFF = 60.0
 _CHUNK = 1024 * 1024
 _RETRY_STATUSES = {429, 500, 502, 503, 504}
 
-# urllib3 logs full request lines (with the query string) at DEBUG: keep it quieter than that.
-if logging.getLogger("urllib3").getEffectiveLevel() < logging.INFO:
-    logging.getLogger("urllib3").setLevel(logging.INFO)
+_QUERY_RE = re.compile(r"\?[^\s\"']*")
+# Libraries that log request lines, headers or signed parameters at DEBUG.
+_CHATTY_LOGGERS = (
+    "urllib3",
+    "botocore",
+    "aiobotocore",
+    "s3fs",
+    "fsspec",
+    "azure",
+    "adlfs",
+    "gcsfs",
+    "google",
+)
+
+
+class _RedactQueryFilter(logging.Filter):
+    """Removes query strings (where signed links keep their signature) from a log line."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if "?" in message:
+            record.msg = _QUERY_RE.sub("?…", message)
+            record.args = ()
+        return True
+
+
+def protect_logs() -> None:
+    """Keep secrets out of third-party DEBUG logs, whatever the root log level.
+
+    urllib3 logs every request line *with its query string* at DEBUG, and cloud SDKs log request
+    headers: those loggers are held at INFO, and urllib3's request lines are redacted anyway.
+    """
+    for name in _CHATTY_LOGGERS:
+        logger = logging.getLogger(name)
+        if logger.level == logging.NOTSET or logger.level < logging.INFO:
+            logger.setLevel(logging.INFO)
+    pool_logger = logging.getLogger("urllib3.connectionpool")
+    if not any(isinstance(f, _RedactQueryFilter) for f in pool_logger.filters):
+        pool_logger.addFilter(_RedactQueryFilter())
+
+
+protect_logs()
 
 
 def redact_url(url: str) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 from functools import cached_property
+from typing import Any
 
 from singer_sdk import Tap
 from singer_sdk import typing as th
@@ -11,7 +12,7 @@ from singer_sdk.exceptions import ConfigValidationError
 
 from tap_walkme_insights.csv_reader import CsvFormatError, ReportCsv
 from tap_walkme_insights.dedupe import DUPLICATE_POLICIES
-from tap_walkme_insights.http import HttpClient, RetryPolicy
+from tap_walkme_insights.http import HttpClient, RetryPolicy, protect_logs
 from tap_walkme_insights.inference import COLUMN_TYPES
 from tap_walkme_insights.layout import LayoutError, build_layout
 from tap_walkme_insights.settings import (
@@ -167,6 +168,11 @@ class TapWalkMeInsights(Tap):
         ),
         *_reading_options(per_report=False),
     ).to_dict()
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        """Create the tap; third-party loggers are first kept from logging secrets."""
+        protect_logs()
+        super().__init__(*args, **kwargs)
 
     # -- shared clients -----------------------------------------------------------------------
 
