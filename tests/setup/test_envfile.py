@@ -7,7 +7,6 @@ from pathlib import Path
 
 import pytest
 from dotenv import dotenv_values
-
 from target_salesforce_update.setup.envfile import read_env, update_env
 
 

@@ -8,7 +8,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-
+from setup_helpers import BIN, clean_env
 from target_salesforce_update.setup.errors import SetupError
 from target_salesforce_update.setup.integrations import (
     Integration,
@@ -18,8 +18,6 @@ from target_salesforce_update.setup.integrations import (
     write_integration,
 )
 from target_salesforce_update.setup.meltano_yml import MeltanoYml
-
-from setup_helpers import BIN, clean_env
 
 
 def usage(**overrides: object) -> Integration:

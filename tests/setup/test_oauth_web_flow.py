@@ -10,7 +10,6 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import requests
-
 from target_salesforce_update.exceptions import AuthenticationError, ConfigurationError
 from target_salesforce_update.oauth_web_flow import (
     LoopbackReceiver,
@@ -84,9 +83,11 @@ def test_receiver_reports_denial_and_timeout() -> None:
         ).start()
         with pytest.raises(AuthenticationError, match="access_denied"):
             receiver.wait(5)
-    with LoopbackReceiver(f"http://localhost:{free_port()}/cb", "s") as receiver:
-        with pytest.raises(AuthenticationError, match="no authorization arrived"):
-            receiver.wait(0.2)
+    with (
+        LoopbackReceiver(f"http://localhost:{free_port()}/cb", "s") as receiver,
+        pytest.raises(AuthenticationError, match="no authorization arrived"),
+    ):
+        receiver.wait(0.2)
 
 
 def test_busy_port_is_a_clear_error() -> None:
