@@ -1,0 +1,433 @@
+"""Bulk API 2.0 ingest jobs (``/services/data/vNN.0/jobs/ingest``).
+
+A job is created ``Open``, receives CSV through ``PUT …/batches`` (header row of field API
+names; RFC 4180 quoting; the job's ``columnDelimiter`` and ``lineEnding``), is closed with
+``PATCH {"state": "UploadComplete"}`` and then processed by a background thread:
+``UploadComplete`` → ``InProgress`` → ``JobComplete`` (or ``Failed`` for a whole-job problem such
+as an unknown column or a line-ending mismatch, with ``errorMessage`` as Salesforce words it).
+Cells: empty leaves the field alone, ``#N/A`` sets it to null. Results are CSV:
+``successfulResults/`` (``sf__Id``, ``sf__Created``, original columns), ``failedResults/``
+(``sf__Id``, ``sf__Error`` as ``CODE:message:fields --``, original columns) and
+``unprocessedrecords/`` (original columns). Jobs live in memory.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from . import ids, writes
+from .store import now_iso
+from .validation import RecordError, TypeMismatch, coerce
+from .wire import ApiError, Request, Response, empty, json_response, not_found
+
+if TYPE_CHECKING:
+    from .org import Org, User
+
+MAX_UPLOAD_BYTES = 150 * 1024 * 1024
+DELIMITERS = {
+    "COMMA": ",",
+    "TAB": "\t",
+    "PIPE": "|",
+    "SEMICOLON": ";",
+    "CARET": "^",
+    "BACKQUOTE": "`",
+}
+OPERATIONS = {"insert", "update", "upsert", "delete", "hardDelete"}
+TERMINAL = {"JobComplete", "Failed", "Aborted"}
+_CHUNK = 10_000
+
+
+@dataclass
+class Job:
+    id: str
+    object: str
+    operation: str
+    created_by: str
+    api_version: str
+    column_delimiter: str = "COMMA"
+    line_ending: str = "LF"
+    external_id: str | None = None
+    state: str = "Open"
+    created: str = field(default_factory=now_iso)
+    modstamp: str = field(default_factory=now_iso)
+    uploads: list[bytes] = field(default_factory=list)
+    error_message: str | None = None
+    processed: int = 0
+    failed: int = 0
+    header: list[str] = field(default_factory=list)
+    successes: list[list[str]] = field(default_factory=list)
+    failures: list[list[str]] = field(default_factory=list)
+    unprocessed: list[list[str]] = field(default_factory=list)
+    processing_ms: int = 0
+    abort: threading.Event = field(default_factory=threading.Event)
+
+    def info(self, *, full: bool) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            "id": self.id,
+            "operation": self.operation,
+            "object": self.object,
+            "createdById": self.created_by,
+            "createdDate": self.created,
+            "systemModstamp": self.modstamp,
+            "state": self.state,
+            "externalIdFieldName": self.external_id,
+            "concurrencyMode": "Parallel",
+            "contentType": "CSV",
+            "apiVersion": float(self.api_version),
+            "contentUrl": f"services/data/v{self.api_version}/jobs/ingest/{self.id}/batches",
+            "lineEnding": self.line_ending,
+            "columnDelimiter": self.column_delimiter,
+        }
+        if full:
+            data.update(
+                {
+                    "jobType": "V2Ingest",
+                    "retries": 0,
+                    "totalProcessingTime": self.processing_ms,
+                    "apiActiveProcessingTime": self.processing_ms,
+                    "apexProcessingTime": 0,
+                    "numberRecordsProcessed": self.processed,
+                    "numberRecordsFailed": self.failed,
+                }
+            )
+            if self.error_message:
+                data["errorMessage"] = self.error_message
+        if self.external_id is None:
+            del data["externalIdFieldName"]
+        return data
+
+
+class BulkJobs:
+    """All ingest jobs of the org."""
+
+    def __init__(self, org: Org) -> None:
+        self.org = org
+        self._lock = threading.Lock()
+        self.jobs: dict[str, Job] = {}
+        self.delay = 0.1  # seconds spent in UploadComplete and InProgress, so polling sees them
+        self.batches_used = 0
+
+    def clear(self) -> None:
+        with self._lock:
+            for job in self.jobs.values():
+                job.abort.set()
+            self.jobs.clear()
+
+    def get(self, job_id: str, user: User) -> Job:
+        job = self.jobs.get(job_id)
+        if job is None:
+            raise not_found()
+        return job
+
+    # -- endpoints -----------------------------------------------------------------------
+    def create(self, req: Request, user: User, version: str) -> Response:
+        body = req.json()
+        if not isinstance(body, dict):
+            raise ApiError(400, "JSON_PARSER_ERROR", "The request body must be a JSON object")
+        operation = body.get("operation")
+        if operation not in OPERATIONS:
+            raise ApiError(400, "INVALIDJOB", f"Invalid operation: {operation}")
+        obj = self.org.object(str(body.get("object", "")))
+        if obj is None or not user.can(obj.name, "read"):
+            raise ApiError(400, "INVALIDJOB", f"Unable to find object: {body.get('object')}")
+        content_type = body.get("contentType", "CSV")
+        if content_type != "CSV":
+            raise ApiError(400, "INVALIDJOB", f"Invalid content type: {content_type}")
+        delimiter = body.get("columnDelimiter", "COMMA")
+        if delimiter not in DELIMITERS:
+            raise ApiError(400, "INVALIDJOB", f"Invalid column delimiter: {delimiter}")
+        line_ending = body.get("lineEnding", "LF")
+        if line_ending not in ("LF", "CRLF"):
+            raise ApiError(400, "INVALIDJOB", f"Invalid line ending: {line_ending}")
+        external_id = body.get("externalIdFieldName")
+        if operation == "upsert":
+            fdesc = obj.field(external_id or "")
+            if fdesc is None or not (
+                fdesc.get("externalId") or fdesc["name"] == "Id" or fdesc.get("idLookup")
+            ):
+                raise ApiError(400, "INVALIDJOB", f"Invalid external ID field: {external_id}")
+            external_id = fdesc["name"]
+        job_id = self.org.store.new_ids("750", 1)[0]
+        job = Job(
+            job_id, obj.name, operation, user.id, version, delimiter, line_ending, external_id
+        )
+        with self._lock:
+            self.jobs[job_id] = job
+        self.org.stats.add(jobs=1)
+        return json_response(job.info(full=False))
+
+    def upload(self, req: Request, user: User, job_id: str) -> Response:
+        job = self.get(job_id, user)
+        if job.state != "Open":
+            raise ApiError(
+                409,
+                "INVALIDJOBSTATE",
+                f"Job {job_id} is not in Open state; data can only be uploaded to an Open job",
+            )
+        if len(req.body) > MAX_UPLOAD_BYTES:
+            raise ApiError(
+                413, "EXCEEDED_QUOTA", "Upload size exceeds the maximum of 150 MB per job"
+            )
+        if not req.body:
+            raise ApiError(400, "INVALIDJOB", "Upload data is empty")
+        job.uploads.append(req.body)
+        job.modstamp = now_iso()
+        self.batches_used += 1
+        return empty(201)
+
+    def patch(self, req: Request, user: User, job_id: str) -> Response:
+        job = self.get(job_id, user)
+        body = req.json()
+        state = body.get("state") if isinstance(body, dict) else None
+        if state == "UploadComplete":
+            if job.state != "Open":
+                raise ApiError(
+                    409, "INVALIDJOBSTATE", f"Job {job_id} is not Open; it is {job.state}"
+                )
+            job.state = "UploadComplete"
+            job.modstamp = now_iso()
+            threading.Thread(
+                target=self._run, args=(job,), daemon=True, name=f"bulk-{job_id}"
+            ).start()
+        elif state == "Aborted":
+            if job.state in TERMINAL:
+                raise ApiError(409, "INVALIDJOBSTATE", f"Job {job_id} is already {job.state}")
+            job.abort.set()
+            job.state = "Aborted"
+            job.modstamp = now_iso()
+        else:
+            raise ApiError(
+                400, "INVALIDJOBSTATE", f"Invalid state: {state}; use UploadComplete or Aborted"
+            )
+        return json_response(job.info(full=False))
+
+    def info(self, user: User, job_id: str) -> Response:
+        return json_response(self.get(job_id, user).info(full=True))
+
+    def list(self, user: User) -> Response:
+        with self._lock:
+            records = [j.info(full=False) for j in self.jobs.values()]
+        return json_response({"done": True, "records": records, "nextRecordsUrl": None})
+
+    def delete(self, user: User, job_id: str) -> Response:
+        job = self.get(job_id, user)
+        if job.state not in TERMINAL | {"UploadComplete"}:
+            raise ApiError(
+                409, "INVALIDJOBSTATE", f"Job {job_id} cannot be deleted while it is {job.state}"
+            )
+        job.abort.set()
+        with self._lock:
+            self.jobs.pop(job_id, None)
+        return empty(204)
+
+    def results(self, user: User, job_id: str, kind: str) -> Response:
+        job = self.get(job_id, user)
+        out = io.StringIO()
+        writer = csv.writer(out, quoting=csv.QUOTE_ALL, lineterminator="\n")
+        if kind == "successfulResults":
+            writer.writerow(["sf__Id", "sf__Created", *job.header])
+            writer.writerows(job.successes)
+        elif kind == "failedResults":
+            writer.writerow(["sf__Id", "sf__Error", *job.header])
+            writer.writerows(job.failures)
+        else:
+            if job.header:
+                writer.writerow(job.header)
+            writer.writerows(job.unprocessed)
+        return Response(200, out.getvalue().encode("utf-8"), content_type="text/csv")
+
+    # -- processing ----------------------------------------------------------------------
+    def _fail(self, job: Job, message: str) -> None:
+        job.error_message = message
+        job.state = "Failed"
+        job.modstamp = now_iso()
+
+    def _run(self, job: Job) -> None:
+        started = time.monotonic()
+        time.sleep(self.delay)
+        if job.abort.is_set():
+            return
+        job.state = "InProgress"
+        job.modstamp = now_iso()
+        try:
+            self._process(job)
+        except Exception as exc:  # a bug must not leave the job InProgress forever
+            self._fail(job, f"InternalServerError : {type(exc).__name__}")
+        job.processing_ms = int((time.monotonic() - started) * 1000)
+        time.sleep(self.delay)
+        if job.state == "InProgress":
+            job.state = "JobComplete"
+            job.modstamp = now_iso()
+
+    def _rows(self, job: Job) -> tuple[list[str], list[list[str]]] | None:
+        header: list[str] = []
+        rows: list[list[str]] = []
+        delimiter = DELIMITERS[job.column_delimiter]
+        for data in job.uploads:
+            crlf = data.count(b"\r\n")
+            lf = data.count(b"\n")
+            if (job.line_ending == "LF" and crlf) or (job.line_ending == "CRLF" and lf != crlf):
+                self._fail(
+                    job,
+                    "InvalidBatch : LineEnding is invalid on user data. Current "
+                    f"LineEnding setting is {job.line_ending}",
+                )
+                return None
+            text = data.decode("utf-8-sig", errors="replace")
+            reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=False)
+            try:
+                this_header = next(reader)
+                body = [r for r in reader if r and any(cell != "" for cell in r)]
+            except (StopIteration, csv.Error) as exc:
+                self._fail(job, f"InvalidBatch : Failed to parse CSV : {exc}")
+                return None
+            if header and this_header != header:
+                self._fail(job, "InvalidBatch : All uploads of a job must have the same header")
+                return None
+            header = this_header
+            rows.extend(body)
+        if not header:
+            self._fail(job, "InvalidBatch : No data uploaded for the job")
+            return None
+        return header, rows
+
+    def _process(self, job: Job) -> None:
+        parsed = self._rows(job)
+        if parsed is None:
+            return
+        header, rows = parsed
+        job.header = header
+        obj = self.org.object(job.object)
+        user = self.org.users.get(job.created_by)
+        if obj is None or user is None:
+            self._fail(job, "InvalidJob : the job's object or user no longer exists")
+            return
+        columns: list[dict[str, Any]] = []
+        for name in header:
+            fdesc = obj.field(name.strip())
+            if fdesc is None:
+                self._fail(job, f"InvalidBatch : Field name not found : {name}")
+                job.unprocessed = rows
+                return
+            columns.append(fdesc)
+        if job.operation in {"delete", "hardDelete"} and [c["name"] for c in columns] != ["Id"]:
+            self._fail(job, "InvalidBatch : The 'delete' batch must contain only ids")
+            job.unprocessed = rows
+            return
+        id_col = next((i for i, c in enumerate(columns) if c["name"] == "Id"), None)
+        for start in range(0, len(rows), _CHUNK):
+            if job.abort.is_set():
+                job.unprocessed = rows[start:]
+                return
+            chunk = rows[start : start + _CHUNK]
+            pending = []
+            for row in chunk:
+                item = writes.Pending()
+                for pos, fdesc in enumerate(columns):
+                    cell = row[pos] if pos < len(row) else ""
+                    if pos == id_col:
+                        item.raw_id = cell or None
+                        continue
+                    if cell == "":
+                        continue
+                    if cell == "#N/A":
+                        item.values[fdesc["name"]] = None
+                        continue
+                    try:
+                        item.values[fdesc["name"]] = coerce(fdesc, cell)
+                    except TypeMismatch as exc:
+                        item.errors.append(exc.bulk_error(pos + 1))
+                pending.append(item)
+            outcomes = self._apply(job, obj, user, pending)
+            for row, item, out in zip(chunk, pending, outcomes, strict=False):
+                padded = row + [""] * (len(header) - len(row))
+                if out.success:
+                    job.successes.append(
+                        [out.id or "", "true" if out.created else "false", *padded]
+                    )
+                else:
+                    norm = ids.normalize(item.raw_id) if item.raw_id else None
+                    job.failures.append([out.id or norm or "", _bulk_errors(out.errors), *padded])
+                    job.failed += 1
+                job.processed += 1
+
+    def _apply(
+        self, job: Job, obj: Any, user: User, pending: list[writes.Pending]
+    ) -> list[writes.Outcome]:
+        if job.operation == "update":
+            return writes.update(self.org, user, obj, pending)
+        if job.operation in {"delete", "hardDelete"}:
+            return writes.delete(self.org, user, obj, pending)
+        if job.operation == "insert":
+            for item in pending:
+                if item.raw_id:
+                    item.errors.append(
+                        RecordError("INVALID_FIELD", "cannot specify Id in an insert call", ("Id",))
+                    )
+            return writes.create(self.org, user, obj, pending)
+        return self._upsert(job, obj, user, pending)
+
+    def _upsert(
+        self, job: Job, obj: Any, user: User, pending: list[writes.Pending]
+    ) -> list[writes.Outcome]:
+        key = job.external_id or "Id"
+        outcomes: list[writes.Outcome | None] = [None] * len(pending)
+        updates: list[tuple[int, writes.Pending]] = []
+        inserts: list[tuple[int, writes.Pending]] = []
+        with self.org.store.locked() as conn:
+            for i, item in enumerate(pending):
+                value = item.raw_id if key == "Id" else item.values.get(key)
+                if item.errors:
+                    outcomes[i] = writes.Outcome(None, list(item.errors))
+                    continue
+                if value in (None, ""):
+                    inserts.append((i, item))
+                    continue
+                if key == "Id":
+                    updates.append((i, item))
+                    continue
+                matches = [
+                    r[0]
+                    for r in conn.execute(
+                        f'SELECT "Id" FROM "{obj.name}" WHERE "{key}" = ? COLLATE SFCI '  # noqa: S608 - identifiers are validated API names
+                        'AND "IsDeleted" = 0',
+                        (value,),
+                    )
+                ]
+                if len(matches) > 1:
+                    outcomes[i] = writes.Outcome(
+                        None,
+                        [
+                            RecordError(
+                                "DUPLICATE_EXTERNAL_ID",
+                                f"{key}: more than one record found for external id field: "
+                                f"{matches}",
+                                (key,),
+                            )
+                        ],
+                    )
+                elif matches:
+                    item.raw_id = matches[0]
+                    updates.append((i, item))
+                else:
+                    inserts.append((i, item))
+        if updates:
+            for (i, _), out in zip(
+                updates, writes.update(self.org, user, obj, [p for _, p in updates]), strict=False
+            ):
+                outcomes[i] = out
+        if inserts:
+            for (i, _), out in zip(
+                inserts, writes.create(self.org, user, obj, [p for _, p in inserts]), strict=False
+            ):
+                outcomes[i] = out
+        return [o if o is not None else writes.Outcome(None) for o in outcomes]
+
+
+def _bulk_errors(errors: list[RecordError]) -> str:
+    return " ".join(e.to_bulk() for e in errors)

@@ -1,0 +1,66 @@
+"""Salesforce-style record Ids.
+
+A Salesforce Id is 15 case-sensitive characters (3-character key prefix naming the object, then
+12 more) plus, in its 18-character form, a 3-character suffix that encodes which of the first 15
+characters are upper case, so the Id survives case-insensitive systems. The emulator stores and
+returns 18-character Ids and accepts both forms from clients.
+"""
+
+from __future__ import annotations
+
+import re
+
+_SUFFIX_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZ012345"
+_BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+_ID_SHAPE = re.compile(r"^[a-zA-Z0-9]{15}(?:[A-Z0-5]{3})?$")
+# Characters 4-5 of real Ids name the pod/instance; the emulator uses a fixed value.
+_POD = "8d"
+
+
+def checksum_suffix(id15: str) -> str:
+    """Return the 3-character case-safe suffix for a 15-character Id."""
+    suffix = []
+    for chunk in range(3):
+        bits = 0
+        for pos in range(5):
+            char = id15[chunk * 5 + pos]
+            if "A" <= char <= "Z":
+                bits |= 1 << pos
+        suffix.append(_SUFFIX_ALPHABET[bits])
+    return "".join(suffix)
+
+
+def to_18(id15: str) -> str:
+    """Extend a 15-character Id to its 18-character form."""
+    return id15 + checksum_suffix(id15)
+
+
+def make_id(key_prefix: str, number: int) -> str:
+    """Build the 18-character Id number ``number`` of the object with ``key_prefix``."""
+    digits = []
+    value = number
+    while value:
+        value, rem = divmod(value, 62)
+        digits.append(_BASE62[rem])
+    body = "".join(reversed(digits)).rjust(10, "0")
+    if len(body) > 10:
+        raise ValueError(f"Id counter overflow for key prefix {key_prefix}")
+    return to_18(key_prefix + _POD + body)
+
+
+def normalize(value: object) -> str | None:
+    """Return the canonical 18-character form of an Id, or None if it is not a well-formed Id.
+
+    A 15-character Id is extended; an 18-character Id must carry the right suffix (compared
+    case-insensitively, as Salesforce does).
+    """
+    if not isinstance(value, str) or not _ID_SHAPE.match(
+        value.upper() if len(value) == 18 else value
+    ):
+        return None
+    if len(value) == 15:
+        return to_18(value)
+    id15 = value[:15]
+    if value[15:].upper() != checksum_suffix(id15):
+        return None
+    return to_18(id15)

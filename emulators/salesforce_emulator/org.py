@@ -1,0 +1,468 @@
+"""The emulated org: objects, users, connected apps, validation rules, counters — and seeds.
+
+Everything a request handler needs hangs off one :class:`Org`. Seeds (format in
+``emulators/README.md`` and docs/architecture.md) are applied in order; the metadata part of
+every applied seed is kept in the database so a ``--db`` file can be reopened later.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import threading
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from . import ids
+from .faults import Faults
+from .limits import DEFAULT_API_LIMIT, ApiCounter
+from .metadata import ObjectDef, make_object, standard_objects
+from .store import Store, now_iso
+from .validation import TypeMismatch, ValidationRule, coerce
+
+PERSON_OBJECTS = frozenset({"Contact", "Lead", "User"})
+
+
+class SeedError(ValueError):
+    """A seed that cannot be applied; the message names the problem and the fix."""
+
+
+@dataclass
+class User:
+    """An org user and its permissions."""
+
+    id: str
+    username: str
+    password: str
+    security_token: str = ""
+    profile: str = "Standard User"
+    modify_all_data: bool = False
+    object_permissions: dict[str, dict[str, bool]] = field(default_factory=dict)
+    read_only_fields: dict[str, list[str]] = field(default_factory=dict)
+    first_name: str = ""
+    last_name: str = ""
+    email: str = ""
+    active: bool = True
+
+    def can(self, obj: str, action: str) -> bool:
+        """``action`` is read | edit | create | delete. Modify All Data allows everything."""
+        if self.modify_all_data:
+            return True
+        for name, perms in self.object_permissions.items():
+            if name.lower() == obj.lower():
+                if action != "read" and not perms.get("read", True):
+                    return False
+                return bool(perms.get(action, True))
+        return True
+
+    def field_editable(self, obj: str, field_name: str) -> bool:
+        if self.modify_all_data:
+            return True
+        for name, fields in self.read_only_fields.items():
+            if name.lower() == obj.lower() and field_name.lower() in {f.lower() for f in fields}:
+                return False
+        return True
+
+    @property
+    def display_name(self) -> str:
+        return " ".join(p for p in (self.first_name, self.last_name) if p) or self.username
+
+
+@dataclass
+class ConnectedApp:
+    """An OAuth client."""
+
+    client_id: str
+    client_secret: str
+    redirect_uris: list[str] = field(default_factory=list)
+    certificate: str | None = None
+    run_as: str | None = None
+    scopes: list[str] = field(default_factory=lambda: ["api", "refresh_token"])
+    name: str = "Emulator App"
+
+
+class Stats:
+    """Counters exposed by ``GET /__emulator/stats``."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.reset()
+
+    def reset(self) -> None:
+        self.api_calls = 0
+        self.requests_by_kind: dict[str, int] = {}
+        self.records_created = 0
+        self.records_updated = 0
+        self.records_deleted = 0
+        self.bulk_jobs = 0
+
+    def request(self, kind: str, counted: bool) -> None:
+        with self._lock:
+            self.requests_by_kind[kind] = self.requests_by_kind.get(kind, 0) + 1
+            if counted:
+                self.api_calls += 1
+
+    def add(self, *, created: int = 0, updated: int = 0, deleted: int = 0, jobs: int = 0) -> None:
+        with self._lock:
+            self.records_created += created
+            self.records_updated += updated
+            self.records_deleted += deleted
+            self.bulk_jobs += jobs
+
+    def to_json(self) -> dict[str, Any]:
+        with self._lock:
+            return {
+                "api_calls": self.api_calls,
+                "requests_by_kind": dict(sorted(self.requests_by_kind.items())),
+                "records_created": self.records_created,
+                "records_updated": self.records_updated,
+                "records_deleted": self.records_deleted,
+                "bulk_jobs": self.bulk_jobs,
+            }
+
+
+def load_seed(ref: str) -> dict[str, Any]:
+    """Load a seed by built-in name (``default``) or JSON file path."""
+    if "/" not in ref and "\\" not in ref and not ref.endswith(".json"):
+        try:
+            text = (
+                resources.files("salesforce_emulator.seeds")
+                .joinpath(f"{ref}.json")
+                .read_text(encoding="utf-8")
+            )
+        except FileNotFoundError:
+            raise SeedError(
+                f"no built-in seed named {ref!r}; use 'default' or a path to a JSON file"
+            ) from None
+    else:
+        path = Path(ref)
+        if not path.is_file():
+            raise SeedError(f"seed file {ref} does not exist; pass an existing JSON file")
+        text = path.read_text(encoding="utf-8")
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise SeedError(f"seed {ref} is not valid JSON: {exc}") from None
+    if not isinstance(data, dict):
+        raise SeedError(f"seed {ref} must be a JSON object with keys like users, records")
+    return data
+
+
+class Org:
+    """The whole emulated org."""
+
+    def __init__(
+        self,
+        db_path: str | None = None,
+        *,
+        api_limit: int | None = None,
+        token_ttl: float | None = None,
+        faults: Faults | None = None,
+    ) -> None:
+        self.store = Store(db_path)
+        self.lock = threading.RLock()
+        self.api_limit_override = api_limit
+        self.api = ApiCounter(api_limit or DEFAULT_API_LIMIT)
+        self.token_ttl = token_ttl
+        self.faults = faults or Faults()
+        self.stats = Stats()
+        self.base_url = "http://127.0.0.1"
+        self.auto_approve = False
+        self.startup_seeds: list[dict[str, Any]] = []
+        self._init_state()
+        # Imported here to keep module dependencies one-way (oauth/bulk use Org).
+        from .bulk import BulkJobs
+        from .oauth import TokenStore
+
+        self.tokens = TokenStore(self)
+        self.bulk = BulkJobs(self)
+
+    def _init_state(self) -> None:
+        self.org_id = ids.make_id("00D", 1)
+        self.org_name = "Emulated Org"
+        self.my_domain = "emulator"
+        self.objects: dict[str, ObjectDef] = {}
+        self.users: dict[str, User] = {}
+        self.apps: dict[str, ConnectedApp] = {}
+        self.rules: dict[str, list[ValidationRule]] = {}
+        for odef in standard_objects():
+            obj = make_object(odef)
+            self.objects[obj.name.lower()] = obj
+            self.store.ensure_table(obj)
+
+    # -- lookups ---------------------------------------------------------------------------
+    def object(self, name: str) -> ObjectDef | None:
+        return self.objects.get(name.lower())
+
+    def object_by_prefix(self, prefix: str) -> ObjectDef | None:
+        for obj in self.objects.values():
+            if obj.key_prefix == prefix:
+                return obj
+        return None
+
+    def user_by_name(self, username: str) -> User | None:
+        for user in self.users.values():
+            if user.username.lower() == username.lower():
+                return user
+        return None
+
+    def admin(self) -> User | None:
+        for user in self.users.values():
+            if user.modify_all_data:
+                return user
+        return next(iter(self.users.values()), None)
+
+    def rules_for(self, obj: str) -> list[ValidationRule]:
+        return self.rules.get(obj.lower(), [])
+
+    # -- lifecycle -------------------------------------------------------------------------
+    def open_existing(self) -> bool:
+        """Reload metadata stored by a previous run of a ``--db`` file. True if there was one."""
+        stored = self.store.get_meta("seeds")
+        if not stored:
+            return False
+        with self.lock:
+            for seed in stored:
+                self._apply_metadata(seed)
+            counters = self.store.get_meta("api_used")
+            if counters:
+                self.api.used = int(counters)
+        return True
+
+    def reset(self, seeds: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+        """Drop all data and counters, then apply ``seeds`` (default: the startup seeds)."""
+        with self.lock:
+            self.bulk.clear()
+            self.store.drop_all()
+            self._init_state()
+            self.stats.reset()
+            self.api.reset()
+            self.api.set_maximum(self.api_limit_override or DEFAULT_API_LIMIT)
+            totals: dict[str, int] = {}
+            for seed in self.startup_seeds if seeds is None else seeds:
+                for key, value in self.apply_seed(seed).items():
+                    totals[key] = totals.get(key, 0) + value
+            return totals
+
+    def apply_seed(self, seed: dict[str, Any]) -> dict[str, int]:
+        """Apply one seed; returns counts of what it added."""
+        if not isinstance(seed, dict):
+            raise SeedError("a seed must be a JSON object")
+        unknown = set(seed) - {
+            "org",
+            "users",
+            "connected_apps",
+            "fields",
+            "objects",
+            "validation_rules",
+            "records",
+            "description",
+            "$schema",
+        }
+        if unknown:
+            raise SeedError(
+                f"unknown seed keys {sorted(unknown)}; allowed: org, users, connected_apps, "
+                "fields, objects, validation_rules, records"
+            )
+        with self.lock:
+            meta = {k: v for k, v in seed.items() if k != "records"}
+            counts = self._apply_metadata(meta)
+            stored = self.store.get_meta("seeds") or []
+            stored.append(meta)
+            self.store.set_meta("seeds", stored)
+            created = 0
+            for obj_name, records in (seed.get("records") or {}).items():
+                created += self._seed_records(obj_name, records)
+            counts["records"] = created
+            return counts
+
+    def _apply_metadata(self, seed: dict[str, Any]) -> dict[str, int]:
+        counts = {"users": 0, "connected_apps": 0, "objects": 0, "fields": 0, "validation_rules": 0}
+        org = seed.get("org") or {}
+        if org.get("id"):
+            org_id = ids.normalize(org["id"])
+            if not org_id or not org_id.startswith("00D"):
+                raise SeedError("org.id must be a 15- or 18-character Id starting with 00D")
+            self.org_id = org_id
+        self.org_name = org.get("name", self.org_name)
+        self.my_domain = org.get("my_domain", self.my_domain)
+        if org.get("api_limit") and not self.api_limit_override:
+            self.api.set_maximum(int(org["api_limit"]))
+        for odef in seed.get("objects") or []:
+            if "name" not in odef or not odef["name"].endswith("__c"):
+                raise SeedError("objects[].name must be a custom object API name ending in __c")
+            odef = dict(odef)
+            odef.setdefault("keyPrefix", self._free_prefix())
+            obj = make_object(odef)
+            self.objects[obj.name.lower()] = obj
+            self.store.ensure_table(obj)
+            counts["objects"] += 1
+        for obj_name, fdefs in (seed.get("fields") or {}).items():
+            obj = self.object(obj_name)
+            if obj is None:
+                raise SeedError(
+                    f"fields: unknown object {obj_name!r}; declare custom objects under 'objects'"
+                )
+            for fdef in fdefs:
+                try:
+                    obj.add_field(fdef)
+                except (KeyError, ValueError) as exc:
+                    raise SeedError(f"fields.{obj_name}: {exc}") from None
+                counts["fields"] += 1
+            self.store.ensure_table(obj)
+        for spec in seed.get("users") or []:
+            self._add_user(spec)
+            counts["users"] += 1
+        for spec in seed.get("connected_apps") or []:
+            try:
+                app = ConnectedApp(
+                    client_id=spec["client_id"],
+                    client_secret=spec["client_secret"],
+                    redirect_uris=list(spec.get("redirect_uris", [])),
+                    certificate=spec.get("certificate"),
+                    run_as=spec.get("run_as"),
+                    scopes=list(spec.get("scopes", ["api", "refresh_token"])),
+                    name=spec.get("name", "Emulator App"),
+                )
+            except KeyError as exc:
+                raise SeedError(f"connected_apps[]: missing {exc.args[0]}") from None
+            self.apps[app.client_id] = app
+            counts["connected_apps"] += 1
+        for spec in seed.get("validation_rules") or []:
+            obj = self.object(spec.get("object", ""))
+            if obj is None:
+                raise SeedError(f"validation_rules[]: unknown object {spec.get('object')!r}")
+            try:
+                rule = ValidationRule({**spec, "object": obj.name})
+            except (KeyError, ValueError) as exc:
+                raise SeedError(f"validation_rules[]: {exc}") from None
+            self.rules.setdefault(obj.name.lower(), []).append(rule)
+            counts["validation_rules"] += 1
+        return counts
+
+    def _free_prefix(self) -> str:
+        used = {o.key_prefix for o in self.objects.values()}
+        for n in range(100):
+            prefix = f"a0{ids._BASE62[10 + n % 52]}" if n < 52 else f"a1{ids._BASE62[n - 42]}"
+            if prefix not in used:
+                return prefix
+        raise SeedError("no free key prefix; give keyPrefix explicitly")
+
+    def _add_user(self, spec: dict[str, Any]) -> None:
+        try:
+            username = spec["username"]
+            password = spec["password"]
+        except KeyError as exc:
+            raise SeedError(f"users[]: missing {exc.args[0]}") from None
+        existing = self.user_by_name(username)
+        user_id = ids.normalize(spec["id"]) if spec.get("id") else None
+        if user_id is None:
+            user_id = existing.id if existing else self.store.new_ids("005", 1)[0]
+        last = spec.get("last_name") or username.split("@")[0].replace(".", " ").title()
+        user = User(
+            id=user_id,
+            username=username,
+            password=password,
+            security_token=spec.get("security_token", ""),
+            profile=spec.get(
+                "profile",
+                "System Administrator" if spec.get("modify_all_data") else "Standard User",
+            ),
+            modify_all_data=bool(spec.get("modify_all_data", False)),
+            object_permissions=dict(spec.get("object_permissions", {})),
+            read_only_fields=dict(spec.get("read_only_fields", {})),
+            first_name=spec.get("first_name", ""),
+            last_name=last,
+            email=spec.get("email", username),
+            active=bool(spec.get("active", True)),
+        )
+        self.users[user.id] = user
+        obj = self.objects["user"]
+        now = now_iso()
+        row = {
+            "Id": user.id,
+            "IsDeleted": 0,
+            "Username": username,
+            "LastName": user.last_name,
+            "FirstName": user.first_name or None,
+            "Name": user.display_name,
+            "Email": user.email,
+            "Alias": (user.first_name[:1] + user.last_name)[:8] or "user",
+            "IsActive": int(user.active),
+            "ProfileId": ids.make_id("00e", 1 if user.modify_all_data else 2),
+            "TimeZoneSidKey": "GMT",
+            "LanguageLocaleKey": "en_US",
+            "CreatedDate": now,
+            "LastModifiedDate": now,
+            "SystemModstamp": now,
+            "CreatedById": user.id,
+            "LastModifiedById": user.id,
+        }
+        with self.store.transaction() as conn:
+            self.store.insert_rows(conn, obj, [row])
+
+    def _seed_records(self, obj_name: str, records: list[dict[str, Any]]) -> int:
+        obj = self.object(obj_name)
+        if obj is None:
+            raise SeedError(f"records: unknown object {obj_name!r}")
+        admin = self.admin()
+        owner = admin.id if admin else ids.make_id("005", 1)
+        rows = []
+        missing_ids = [r for r in records if not r.get("Id") and not r.get("id")]
+        new_ids = iter(self.store.new_ids(obj.key_prefix, len(missing_ids)))
+        now = now_iso()
+        for index, rec in enumerate(records):
+            row: dict[str, Any] = {}
+            for key, value in rec.items():
+                if key == "attributes":
+                    continue
+                fdesc = obj.field(key)
+                if fdesc is None:
+                    raise SeedError(
+                        f"records.{obj.name}[{index}]: no field {key!r} on {obj.name}; add it "
+                        "under 'fields' first"
+                    )
+                try:
+                    row[fdesc["name"]] = coerce(fdesc, value)
+                except TypeMismatch:
+                    raise SeedError(
+                        f"records.{obj.name}[{index}].{key}: {value!r} is not a valid "
+                        f"{fdesc['type']}"
+                    ) from None
+            if row.get("Id"):
+                norm = ids.normalize(row["Id"])
+                if norm is None or not norm.startswith(obj.key_prefix):
+                    raise SeedError(
+                        f"records.{obj.name}[{index}]: Id {row['Id']!r} is not a valid "
+                        f"{obj.name} Id (key prefix {obj.key_prefix})"
+                    )
+                row["Id"] = norm
+            else:
+                row["Id"] = next(new_ids)
+            for fname, fdesc in obj.fields.items():
+                if fname in row:
+                    continue
+                if fdesc["type"] == "boolean":
+                    row[fname] = 0
+                elif fname in {"CreatedDate", "LastModifiedDate", "SystemModstamp"}:
+                    row[fname] = now
+                elif fname in {"CreatedById", "LastModifiedById", "OwnerId"}:
+                    row[fname] = owner
+                elif fdesc.get("defaultedOnCreate") and fdesc.get("picklistValues"):
+                    defaults = [p["value"] for p in fdesc["picklistValues"] if p["defaultValue"]]
+                    if defaults:
+                        row[fname] = defaults[0]
+            if obj.name in PERSON_OBJECTS and "Name" in obj.fields:
+                row["Name"] = (
+                    " ".join(str(row[p]) for p in ("FirstName", "LastName") if row.get(p)) or None
+                )
+            rows.append(row)
+        with self.store.transaction() as conn:
+            self.store.insert_rows(conn, obj, rows)
+        return len(rows)
+
+    def metadata_snapshot(self) -> dict[str, Any]:
+        """A copy of the object definitions (for debugging/inspection)."""
+        return {o.name: copy.deepcopy(o.fields) for o in self.objects.values()}

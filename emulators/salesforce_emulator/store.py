@@ -1,0 +1,236 @@
+"""SQLite storage of the emulated org (layout fixed in docs/architecture.md).
+
+One table per sObject, named by its API name; one column per field, named by its API name.
+Values: boolean → INTEGER 0/1; int → INTEGER; double/currency/percent → REAL; date → TEXT
+``YYYY-MM-DD``; datetime → TEXT ``YYYY-MM-DDTHH:MM:SS.000+0000`` (UTC, fixed width); everything
+else TEXT. Every connection registers the ``SFCI`` collation (Unicode case-insensitive via
+``str.casefold``) that ``soql.py`` uses; text-like columns with ``idLookup``/``externalId``/
+``unique`` (e.g. ``Email``) get an index ``COLLATE SFCI`` so ``Email IN (...)`` queries stay fast
+on a million rows.
+
+One connection is shared by all request threads behind a lock: SQLite writes are serialized
+anyway, statements are short, and HTTP parsing/JSON work happens outside the lock. File
+databases use WAL so the file can be inspected while the emulator runs.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from datetime import datetime, timezone
+from typing import Any
+
+from . import ids
+from .metadata import ID_TYPES, NUMBER_TYPES, TEXT_TYPES, ObjectDef
+
+_INDEXED_FLAGS = ("idLookup", "externalId", "unique")
+
+
+def sfci(left: str, right: str) -> int:
+    """The SFCI collation: compare strings case-insensitively (Unicode casefold)."""
+    a, b = left.casefold(), right.casefold()
+    return (a > b) - (a < b)
+
+
+def now_iso() -> str:
+    """The current time in the storage format for datetimes (UTC, milliseconds)."""
+    now = datetime.now(timezone.utc)
+    return now.strftime("%Y-%m-%dT%H:%M:%S.") + f"{now.microsecond // 1000:03d}+0000"
+
+
+def column_type(sf_type: str) -> str:
+    """SQLite column affinity for a Salesforce field type."""
+    if sf_type in {"boolean", "int", "long"}:
+        return "INTEGER"
+    if sf_type in NUMBER_TYPES:
+        return "REAL"
+    return "TEXT"
+
+
+def decode(sf_type: str, value: Any) -> Any:
+    """Turn a stored value into its JSON form as Salesforce returns it."""
+    if value is None:
+        return None
+    if sf_type == "boolean":
+        return bool(value)
+    if sf_type in NUMBER_TYPES:
+        return float(value)
+    return value
+
+
+def q(name: str) -> str:
+    """Quote an identifier (object and field API names are validated, never raw user text)."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+class Store:
+    """The SQLite database plus Id counters. All access goes through :meth:`locked`."""
+
+    def __init__(self, path: str | None) -> None:
+        self.path = path
+        self._lock = threading.RLock()
+        self.conn = sqlite3.connect(
+            path or ":memory:", check_same_thread=False, isolation_level=None
+        )
+        self.conn.create_collation("SFCI", sfci)
+        if path:
+            self.conn.execute("PRAGMA journal_mode=WAL")
+            self.conn.execute("PRAGMA synchronous=NORMAL")
+        self.conn.execute(
+            "CREATE TABLE IF NOT EXISTS _emulator_meta (key TEXT PRIMARY KEY, value TEXT)"
+        )
+        self.conn.execute(
+            "CREATE TABLE IF NOT EXISTS _emulator_ids (prefix TEXT PRIMARY KEY, next INTEGER)"
+        )
+
+    @contextmanager
+    def locked(self) -> Iterator[sqlite3.Connection]:
+        """Hold the store lock (no transaction)."""
+        with self._lock:
+            yield self.conn
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """Hold the lock and run the block in one transaction (rolled back on error)."""
+        with self._lock:
+            self.conn.execute("BEGIN")
+            try:
+                yield self.conn
+            except BaseException:
+                self.conn.execute("ROLLBACK")
+                raise
+            self.conn.execute("COMMIT")
+
+    # -- metadata persistence -------------------------------------------------------------
+    def get_meta(self, key: str) -> Any:
+        with self.locked() as conn:
+            row = conn.execute("SELECT value FROM _emulator_meta WHERE key = ?", (key,)).fetchone()
+        return json.loads(row[0]) if row else None
+
+    def set_meta(self, key: str, value: Any) -> None:
+        with self.locked() as conn:
+            conn.execute(
+                "INSERT OR REPLACE INTO _emulator_meta (key, value) VALUES (?, ?)",
+                (key, json.dumps(value)),
+            )
+
+    # -- tables ---------------------------------------------------------------------------
+    def ensure_table(self, obj: ObjectDef) -> None:
+        """Create the object's table, add missing columns and lookup indexes."""
+        with self.locked() as conn:
+            table = q(obj.name)
+            conn.execute(f'CREATE TABLE IF NOT EXISTS {table} ("Id" TEXT PRIMARY KEY)')
+            have = {row[1] for row in conn.execute(f"PRAGMA table_info({table})")}
+            for name, fdesc in obj.fields.items():
+                if name not in have:
+                    conn.execute(
+                        f"ALTER TABLE {table} ADD COLUMN {q(name)} {column_type(fdesc['type'])}"
+                    )
+                if name != "Id" and any(fdesc.get(flag) for flag in _INDEXED_FLAGS):
+                    collate = " COLLATE SFCI" if fdesc["type"] in TEXT_TYPES else ""
+                    conn.execute(
+                        f"CREATE INDEX IF NOT EXISTS {q(f'ix_{obj.name}_{name}')} "
+                        f"ON {table} ({q(name)}{collate})"
+                    )
+
+    def drop_all(self) -> None:
+        """Drop every table (reset)."""
+        with self.locked() as conn:
+            tables = [
+                r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+            ]
+            for table in tables:
+                conn.execute(f"DROP TABLE IF EXISTS {q(table)}")
+            conn.execute("CREATE TABLE _emulator_meta (key TEXT PRIMARY KEY, value TEXT)")
+            conn.execute("CREATE TABLE _emulator_ids (prefix TEXT PRIMARY KEY, next INTEGER)")
+
+    def new_ids(self, key_prefix: str, count: int) -> list[str]:
+        """Reserve ``count`` new 18-character Ids with the object's key prefix."""
+        with self.locked() as conn:
+            row = conn.execute(
+                "SELECT next FROM _emulator_ids WHERE prefix = ?", (key_prefix,)
+            ).fetchone()
+            start = row[0] if row else 1
+            conn.execute(
+                "INSERT OR REPLACE INTO _emulator_ids (prefix, next) VALUES (?, ?)",
+                (key_prefix, start + count),
+            )
+        return [ids.make_id(key_prefix, n) for n in range(start, start + count)]
+
+    # -- rows -----------------------------------------------------------------------------
+    def insert_rows(
+        self, conn: sqlite3.Connection, obj: ObjectDef, rows: Sequence[dict[str, Any]]
+    ) -> None:
+        """Insert encoded rows (grouped by column set, executemany)."""
+        groups: dict[tuple[str, ...], list[tuple[Any, ...]]] = {}
+        for row in rows:
+            cols = tuple(row)
+            groups.setdefault(cols, []).append(tuple(row[c] for c in cols))
+        for cols, values in groups.items():
+            sql = (
+                f"INSERT OR REPLACE INTO {q(obj.name)} ({', '.join(q(c) for c in cols)}) "  # noqa: S608 - identifiers are validated API names
+                f"VALUES ({', '.join('?' for _ in cols)})"
+            )
+            conn.executemany(sql, values)
+
+    def update_rows(
+        self,
+        conn: sqlite3.Connection,
+        obj: ObjectDef,
+        changes: Iterable[tuple[str, dict[str, Any]]],
+    ) -> None:
+        """Apply ``(id, {column: encoded value})`` changes, grouped by column set."""
+        groups: dict[tuple[str, ...], list[tuple[Any, ...]]] = {}
+        for record_id, values in changes:
+            cols = tuple(values)
+            groups.setdefault(cols, []).append((*(values[c] for c in cols), record_id))
+        for cols, params in groups.items():
+            sets = ", ".join(f"{q(c)} = ?" for c in cols)
+            conn.executemany(f'UPDATE {q(obj.name)} SET {sets} WHERE "Id" = ?', params)  # noqa: S608 - identifiers are validated API names
+
+    def fetch_by_ids(
+        self,
+        conn: sqlite3.Connection,
+        obj: ObjectDef,
+        record_ids: Sequence[str],
+        columns: Sequence[str],
+    ) -> dict[str, tuple[Any, ...]]:
+        """Return ``{Id: (columns...)}`` for the given Ids (deleted rows included)."""
+        out: dict[str, tuple[Any, ...]] = {}
+        cols = ", ".join(q(c) for c in ("Id", *columns))
+        for start in range(0, len(record_ids), 500):
+            chunk = list(record_ids[start : start + 500])
+            marks = ", ".join("?" for _ in chunk)
+            for row in conn.execute(
+                f'SELECT {cols} FROM {q(obj.name)} WHERE "Id" IN ({marks})',  # noqa: S608
+                chunk,
+            ):
+                out[row[0]] = row[1:]
+        return out
+
+    def close(self) -> None:
+        with self.locked() as conn:
+            conn.close()
+
+
+def row_to_json(obj: ObjectDef, columns: Sequence[str], row: Sequence[Any]) -> dict[str, Any]:
+    """Decode one stored row into ``{field: JSON value}``."""
+    return {
+        col: decode(obj.fields[col]["type"] if col in obj.fields else "string", value)
+        for col, value in zip(columns, row, strict=False)
+    }
+
+
+__all__ = [
+    "ID_TYPES",
+    "Store",
+    "column_type",
+    "decode",
+    "now_iso",
+    "q",
+    "row_to_json",
+    "sfci",
+]

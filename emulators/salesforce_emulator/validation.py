@@ -1,0 +1,403 @@
+"""Write validation with Salesforce's error codes and messages.
+
+Two kinds of failure, because Salesforce reports them differently:
+
+* :class:`TypeMismatch` — a value that cannot become the field's type (``"abc"`` for a double).
+  Over REST this fails the whole request with ``JSON_PARSER_ERROR`` (the JSON deserializer
+  rejects it); in a Bulk job it fails that row.
+* :class:`RecordError` — a per-record failure (``STRING_TOO_LONG``, ``INVALID_EMAIL_ADDRESS``,
+  ``INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST``, ``FIELD_CUSTOM_VALIDATION_EXCEPTION`` …) that
+  becomes one SaveResult ``errors`` entry.
+
+Validation rules are seedable: ``{"object", "name", "field", "condition", "message"}``. The
+record fails when ``condition`` is true for the record as it would be after the write (as in
+Salesforce, where the rule's formula describes the *invalid* state). Conditions are small
+expressions over field API names: comparisons (``= == != <> < <= > >=``), ``and or not``
+(also ``&& || !``), arithmetic, string/number literals, ``null``/``true``/``false`` and the
+functions ``ISBLANK(x)``, ``ISNULL(x)``, ``LEN(x)``, ``BEGINS(s, p)``, ``CONTAINS(s, p)``,
+``AND(...)``, ``OR(...)``, ``NOT(x)``. A comparison with a null value is false.
+"""
+
+from __future__ import annotations
+
+import ast
+import math
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime, timezone
+from typing import Any
+
+_EMAIL = re.compile(
+    r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
+    r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+$"
+)
+_DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
+_DATETIME = re.compile(
+    r"^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?"
+    r"\s*(Z|[+-]\d{2}:?\d{2})?$"
+)
+_TIME = re.compile(r"^(\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,3}))?)?Z?$")
+
+
+@dataclass(frozen=True)
+class RecordError:
+    """One error of one record, as Salesforce reports it in a SaveResult."""
+
+    status_code: str
+    message: str
+    fields: tuple[str, ...] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "statusCode": self.status_code,
+            "message": self.message,
+            "fields": list(self.fields),
+        }
+
+    def to_bulk(self) -> str:
+        """The ``sf__Error`` cell of Bulk API 2.0 failed results."""
+        return f"{self.status_code}:{self.message}:{','.join(self.fields)} --"
+
+
+@dataclass
+class TypeMismatch(Exception):
+    """A value that cannot be converted to the field's type."""
+
+    field_name: str
+    sf_type: str
+    value: Any
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def json_message(self) -> str:
+        kind = {
+            "double": "double",
+            "currency": "double",
+            "percent": "double",
+            "int": "int",
+            "boolean": "boolean",
+            "date": "date",
+            "datetime": "datetime",
+        }.get(self.sf_type, "String")
+        token = (
+            "VALUE_STRING"
+            if isinstance(self.value, str)
+            else (
+                "VALUE_NUMBER_INT"
+                if isinstance(self.value, int)
+                else "START_OBJECT"
+                if isinstance(self.value, dict)
+                else "START_ARRAY"
+                if isinstance(self.value, list)
+                else "VALUE_TRUE"
+                if self.value is True
+                else "VALUE_FALSE"
+                if self.value is False
+                else "VALUE_NUMBER_FLOAT"
+            )
+        )
+        return (
+            f"Cannot deserialize instance of {kind} from {token} value {self.value} or "
+            f"request may be missing a required field"
+        )
+
+    def bulk_error(self, column_number: int) -> RecordError:
+        xsd = {
+            "double": "xsd:double",
+            "currency": "xsd:double",
+            "percent": "xsd:double",
+            "int": "xsd:int",
+            "boolean": "xsd:boolean",
+            "date": "xsd:date",
+            "datetime": "xsd:dateTime",
+            "time": "xsd:time",
+        }.get(self.sf_type, "xsd:string")
+        return RecordError(
+            "INVALID_FIELD",
+            f"Failed to deserialize field at col {column_number}. Due to, '{self.value}' is not "
+            f"a valid value for the type {xsd}",
+            (self.field_name,),
+        )
+
+
+def format_datetime(dt: datetime) -> str:
+    """Storage/wire format of a datetime: UTC, milliseconds, ``+0000``."""
+    dt = dt.replace(tzinfo=timezone.utc) if dt.tzinfo is None else dt.astimezone(timezone.utc)
+    return dt.strftime("%Y-%m-%dT%H:%M:%S.") + f"{dt.microsecond // 1000:03d}+0000"
+
+
+def _parse_datetime(text: str) -> str | None:
+    m = _DATETIME.match(text.strip())
+    if not m:
+        return None
+    year, month, day, hour, minute, second, frac, tz = m.groups()
+    try:
+        micro = int((frac or "0")[:6].ljust(6, "0"))
+        dt = datetime(
+            int(year),
+            int(month),
+            int(day),
+            int(hour),
+            int(minute),
+            int(second or 0),
+            micro,
+            tzinfo=timezone.utc,
+        )
+    except ValueError:
+        return None
+    if tz and tz != "Z":
+        sign = 1 if tz[0] == "+" else -1
+        digits = tz[1:].replace(":", "")
+        offset_min = int(digits[:2]) * 60 + int(digits[2:])
+        dt = dt.replace(tzinfo=None)
+        from datetime import timedelta
+
+        dt = (dt - sign * timedelta(minutes=offset_min)).replace(tzinfo=timezone.utc)
+    return format_datetime(dt)
+
+
+def coerce(fdesc: dict[str, Any], value: Any) -> Any:
+    """Convert a JSON or CSV value to the stored form for the field, or raise TypeMismatch."""
+    if value is None:
+        return None
+    ftype = fdesc["type"]
+    name = fdesc["name"]
+
+    def bad() -> TypeMismatch:
+        return TypeMismatch(name, ftype, value)
+
+    if isinstance(value, (dict, list)):
+        raise bad()
+    if ftype == "boolean":
+        if isinstance(value, bool):
+            return int(value)
+        if isinstance(value, str) and value.strip().lower() in {
+            "true",
+            "false",
+            "1",
+            "0",
+            "yes",
+            "no",
+        }:
+            return int(value.strip().lower() in {"true", "1", "yes"})
+        raise bad()
+    if ftype in {"int", "long"}:
+        if isinstance(value, bool):
+            raise bad()
+        if isinstance(value, int):
+            return value
+        try:
+            num = float(value)
+        except (TypeError, ValueError):
+            raise bad() from None
+        if not math.isfinite(num) or num != int(num):
+            raise bad()
+        return int(num)
+    if ftype in {"double", "currency", "percent"}:
+        if isinstance(value, bool):
+            raise bad()
+        try:
+            num = float(value)
+        except (TypeError, ValueError):
+            raise bad() from None
+        if not math.isfinite(num):
+            raise bad()
+        return num
+    if ftype == "date":
+        if not isinstance(value, str):
+            raise bad()
+        text = value.strip()
+        m = _DATE.match(text) or _DATE.match(text[:10])
+        if not m:
+            raise bad()
+        try:
+            return date(int(m[1]), int(m[2]), int(m[3])).isoformat()
+        except ValueError:
+            raise bad() from None
+    if ftype == "datetime":
+        if not isinstance(value, str):
+            raise bad()
+        parsed = _parse_datetime(value)
+        if parsed is None:
+            raise bad()
+        return parsed
+    if ftype == "time":
+        if not isinstance(value, str) or not _TIME.match(value.strip()):
+            raise bad()
+        return value.strip()
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return value if isinstance(value, str) else str(value)
+
+
+def check_value(fdesc: dict[str, Any], stored: Any) -> RecordError | None:
+    """Per-value checks after conversion: required, length, email, picklist, numeric range."""
+    name, label, ftype = fdesc["name"], fdesc["label"], fdesc["type"]
+    if stored is None or stored == "":
+        if not fdesc.get("nillable", True) and ftype != "boolean":
+            return RecordError(
+                "REQUIRED_FIELD_MISSING", f"Required fields are missing: [{name}]", (name,)
+            )
+        if fdesc.get("restrictedPicklist") and ftype == "picklist" and stored == "":
+            return None
+        return None
+    if isinstance(stored, str):
+        length = fdesc.get("length") or 0
+        if length and len(stored) > length:
+            return RecordError(
+                "STRING_TOO_LONG",
+                f"{label}: data value too large: {stored} (max length={length})",
+                (name,),
+            )
+        if ftype == "email" and not _EMAIL.match(stored):
+            return RecordError(
+                "INVALID_EMAIL_ADDRESS", f"{label}: invalid email address: {stored}", (name,)
+            )
+        if ftype in {"picklist", "multipicklist"} and fdesc.get("restrictedPicklist"):
+            allowed = {p["value"] for p in fdesc.get("picklistValues", []) if p.get("active")}
+            chosen = stored.split(";") if ftype == "multipicklist" else [stored]
+            if any(v not in allowed for v in chosen):
+                return RecordError(
+                    "INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST",
+                    f"{label}: bad value for restricted picklist field: {stored}",
+                    (name,),
+                )
+    if ftype in {"double", "currency", "percent"} and isinstance(stored, float):
+        precision, scale = fdesc.get("precision") or 18, fdesc.get("scale") or 0
+        if abs(stored) >= 10 ** (precision - scale):
+            return RecordError(
+                "NUMBER_OUTSIDE_VALID_RANGE",
+                f"{label}: value outside of valid range on numeric field: {_num(stored)}",
+                (name,),
+            )
+    if ftype == "int" and isinstance(stored, int):
+        digits = fdesc.get("digits") or 9
+        if abs(stored) >= 10**digits:
+            return RecordError(
+                "NUMBER_OUTSIDE_VALID_RANGE",
+                f"{label}: value outside of valid range on numeric field: {stored}",
+                (name,),
+            )
+    return None
+
+
+def round_number(fdesc: dict[str, Any], stored: Any) -> Any:
+    """Round doubles to the field's scale, as Salesforce stores them."""
+    if isinstance(stored, float) and fdesc["type"] in {"double", "currency", "percent"}:
+        return round(stored, fdesc.get("scale") or 0)
+    return stored
+
+
+def _num(value: float) -> str:
+    return str(int(value)) if value.is_integer() else str(value)
+
+
+# -- validation rules ----------------------------------------------------------------------
+class RuleError(ValueError):
+    """A validation rule condition that is not valid syntax."""
+
+
+_FUNCS = {
+    "ISBLANK": lambda x: x is None or x == "",
+    "ISNULL": lambda x: x is None,
+    "LEN": lambda x: 0 if x is None else len(str(x)),
+    "BEGINS": lambda s, p: s is not None and str(s).startswith(str(p)),
+    "CONTAINS": lambda s, p: s is not None and str(p) in str(s),
+    "AND": lambda *a: all(a),
+    "OR": lambda *a: any(a),
+    "NOT": lambda x: not x,
+}
+_CONSTS = {
+    "null": None,
+    "NULL": None,
+    "true": True,
+    "TRUE": True,
+    "false": False,
+    "FALSE": False,
+    "True": True,
+    "False": False,
+    "None": None,
+}
+_ALLOWED = (
+    ast.Expression,
+    ast.BoolOp,
+    ast.And,
+    ast.Or,
+    ast.UnaryOp,
+    ast.Not,
+    ast.USub,
+    ast.UAdd,
+    ast.Compare,
+    ast.Eq,
+    ast.NotEq,
+    ast.Lt,
+    ast.LtE,
+    ast.Gt,
+    ast.GtE,
+    ast.BinOp,
+    ast.Add,
+    ast.Sub,
+    ast.Mult,
+    ast.Div,
+    ast.Mod,
+    ast.Name,
+    ast.Load,
+    ast.Constant,
+    ast.Call,
+)
+
+
+class ValidationRule:
+    """A compiled, seedable validation rule."""
+
+    def __init__(self, spec: dict[str, Any]) -> None:
+        self.object = spec["object"]
+        self.name = spec.get("name", "Rule")
+        self.field = spec.get("field")
+        self.message = spec.get("message", f"Validation rule {self.name} failed")
+        self.condition = spec["condition"]
+        text = self.condition.replace("&&", " and ").replace("||", " or ").replace("<>", "!=")
+        text = re.sub(r"(?<![=<>!])=(?!=)", "==", text)
+        text = re.sub(r"!(?!=)", " not ", text)
+        try:
+            tree = ast.parse(text.strip(), mode="eval")
+        except SyntaxError as exc:
+            raise RuleError(
+                f"validation rule {self.name}: bad condition {self.condition!r}"
+            ) from exc
+        for node in ast.walk(tree):
+            if not isinstance(node, _ALLOWED):
+                raise RuleError(
+                    f"validation rule {self.name}: {type(node).__name__} is not allowed in "
+                    "conditions"
+                )
+            if isinstance(node, ast.Call) and (
+                not isinstance(node.func, ast.Name) or node.func.id.upper() not in _FUNCS
+            ):
+                raise RuleError(f"validation rule {self.name}: unknown function")
+        self._code = compile(tree, f"<rule {self.name}>", "eval")
+        self.names = sorted(
+            {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)}
+            - set(_CONSTS)
+            - set(_FUNCS)
+            - {f.lower() for f in _FUNCS}
+        )
+
+    def fails(self, record: dict[str, Any]) -> bool:
+        """True when the rule fires (the record is invalid)."""
+        env: dict[str, Any] = dict(_CONSTS)
+        env.update({k: v for k, v in _FUNCS.items()})
+        env.update({k.lower(): v for k, v in _FUNCS.items()})
+        lowered = {k.lower(): v for k, v in record.items()}
+        for name in self.names:
+            env[name] = lowered.get(name.lower())
+        try:
+            return bool(eval(self._code, {"__builtins__": {}}, env))  # noqa: S307 - whitelisted AST
+        except (TypeError, ZeroDivisionError, ValueError):
+            return False
+
+    def error(self) -> RecordError:
+        return RecordError(
+            "FIELD_CUSTOM_VALIDATION_EXCEPTION", self.message, (self.field,) if self.field else ()
+        )
