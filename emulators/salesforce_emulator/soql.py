@@ -41,13 +41,17 @@ match on (at least ``Email`` on Contact and Lead, plus external-Id / idLookup fi
 from __future__ import annotations
 
 import datetime as _dt
+import functools
 import re
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
 __all__ = [
+    "ANY",
+    "MAX_OFFSET",
     "MAX_QUERY_LENGTH",
     "MAX_WHERE_STRING_LENGTH",
+    "ONE",
     "And",
     "Comparison",
     "Literal",
@@ -455,10 +459,13 @@ def _date_range(word: str) -> tuple[str, str] | None:
             return None
         n = int(number)
         lo, hi = (-n, 1) if name == "LAST_N_DAYS" else (1, n + 1)
-    return (
-        (today + _dt.timedelta(days=lo)).isoformat(),
-        (today + _dt.timedelta(days=hi)).isoformat(),
-    )
+    try:
+        return (
+            (today + _dt.timedelta(days=lo)).isoformat(),
+            (today + _dt.timedelta(days=hi)).isoformat(),
+        )
+    except OverflowError:  # LAST_N_DAYS:99999999 reaches past year 1 / 9999
+        return None
 
 
 def _normalize_datetime(literal: str) -> str | None:
@@ -480,6 +487,7 @@ def _day_start(iso_date: str) -> str:
 
 # --------------------------------------------------------------------------- parser
 
+_INT64_MAX = 2**63 - 1
 _COMPARISON_OPS = {"=": "=", "!=": "!=", "<>": "!=", "<": "<", "<=": "<=", ">": ">", ">=": ">="}
 
 
@@ -536,7 +544,7 @@ class _Parser:
         if token.kind != "number" or not token.text.isdigit():
             raise self.unexpected()
         self.advance()
-        return int(token.text)
+        return min(int(token.text), _INT64_MAX)  # SQLite binds at most 64-bit integers
 
     # -- grammar
     def query(self) -> Query:
@@ -723,6 +731,8 @@ class _Parser:
         if kind == "number":
             text = token.text
             number: int | float = int(text) if text.lstrip("+-").isdigit() else float(text)
+            if isinstance(number, int) and abs(number) > _INT64_MAX:
+                number = float(number)  # beyond SQLite's integers; compares as REAL
             return Literal("number", number, token.pos, text)
         if kind == "date":
             try:
@@ -788,8 +798,35 @@ def _id18(value: str) -> str | None:
     return id15 + suffix
 
 
+@functools.cache
+def _casefold_classes() -> dict[str, str]:
+    """Map each character to a GLOB class of every character with the same casefold.
+
+    Built once, on the first LIKE: cased scripts all live below U+20000. Characters whose
+    casefold is several characters (``ß`` → ``ss``) only match themselves in LIKE.
+    """
+    groups: dict[str, list[str]] = {}
+    for code in range(0x20000):
+        char = chr(code)
+        folded = char.casefold()
+        if len(folded) == 1 and (folded != char or char.lower() != char or char.upper() != char):
+            groups.setdefault(folded, []).append(char)
+    classes: dict[str, str] = {}
+    for folded, members in groups.items():
+        chars = sorted({folded, *members})
+        if len(chars) > 1:
+            for char in chars:
+                classes[char] = "[" + "".join(chars) + "]"
+    return classes
+
+
 def _glob_pattern(parts: tuple[object, ...]) -> str:
-    """Translate LIKE parts into a case-folding SQLite GLOB pattern (``[aA]`` per letter)."""
+    """Translate LIKE parts into a case-folding SQLite GLOB pattern (``[Kk\u212a]`` per letter).
+
+    SQLite's own LIKE folds ASCII only; GLOB with a class per letter folds all of Unicode the
+    way the SFCI collation does, and needs no SQL function registered by the store.
+    """
+    classes = _casefold_classes()
     out: list[str] = []
     for part in parts:
         if part is ANY:
@@ -800,13 +837,8 @@ def _glob_pattern(parts: tuple[object, ...]) -> str:
             for char in part:  # type: ignore[union-attr]
                 if char in "*?[":
                     out.append(f"[{char}]")
-                    continue
-                variants = {char, char.lower(), char.upper(), char.casefold()}
-                variants = {v for v in variants if len(v) == 1}
-                if len(variants) > 1:
-                    out.append("[" + "".join(sorted(variants)) + "]")
                 else:
-                    out.append(char)
+                    out.append(classes.get(char, char))
     return "".join(out)
 
 

@@ -726,3 +726,49 @@ def test_property_equality_matches_exactly_the_case_insensitive_row(s: str, othe
     assert {row[0] for row in rows} == expected
     query = parse(soql)
     assert query.where.value.value == s
+
+
+def like_escape(value: str) -> str:
+    """Reference escape for a literal LIKE pattern: SOQL escapes, then ``\\%`` and ``\\_``."""
+    return soql_escape(value).replace("%", "\\%").replace("_", "\\_")
+
+
+# LIKE folds case per character (GLOB classes), so the property uses characters whose casefold
+# is one character; ``ß`` → ``ss`` style folds are a documented simplification.
+single_fold_text = st.text(
+    st.characters(exclude_categories=("Cs",)).filter(lambda c: len(c.casefold()) == 1),
+    max_size=30,
+)
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(single_fold_text, single_fold_text)
+def test_property_like_matches_literal_and_prefix_case_insensitively(s: str, other: str) -> None:
+    conn = _PROPERTY_DB
+    conn.execute('UPDATE "Contact" SET "Email" = ? WHERE "LastName" = ?', (s, "Target"))
+    conn.execute('UPDATE "Contact" SET "Email" = ? WHERE "LastName" = ?', (other, "Other"))
+    exact = names(conn, f"Email LIKE '{like_escape(s)}'")
+    assert exact == {"Target"} | ({"Other"} if other.casefold() == s.casefold() else set())
+    prefix = names(conn, f"Email LIKE '{like_escape(s)}%'")
+    starts = other.casefold().startswith(s.casefold())
+    assert prefix == {"Target"} | ({"Other"} if starts else set())
+
+
+def test_statements_compose_like_the_server_wraps_them(db) -> None:
+    sql, params = to_sql(
+        parse("SELECT Email FROM Contact WHERE Score__c > 1 ORDER BY Score__c DESC LIMIT 4"),
+        SCHEMA,
+    )
+    assert db.execute(f"SELECT COUNT(*) FROM ({sql})", params).fetchone() == (4,)
+    page = db.execute(f"SELECT * FROM ({sql}) LIMIT ? OFFSET ?", [*params, 2, 1]).fetchall()
+    assert [row[0] for row in page] == ["tab\there\nline", "percent%_under@example.com"]
+
+
+def test_out_of_range_numbers_do_not_break_sqlite(db) -> None:
+    assert names(db, "Score__c < 99999999999999999999999") == LIVE - {"Carol"}
+    assert names(db, "Sessions__c > -99999999999999999999999") == LIVE - {"Carol"}
+    assert len(run(db, "SELECT Id FROM Contact LIMIT 99999999999999999999999")) == len(LIVE)
+    assert names(db, "Survey__c = LAST_N_DAYS:5") == set()
+    with pytest.raises(SoqlError) as info:
+        parse("SELECT Id FROM Contact WHERE Survey__c = LAST_N_DAYS:99999999999")
+    assert info.value.error_code == "MALFORMED_QUERY"
