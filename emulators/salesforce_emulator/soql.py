@@ -24,8 +24,8 @@ Semantics follow Salesforce rather than SQL:
 * 15-character Ids are accepted and widened to the stored 18-character form;
 * deleted rows (``IsDeleted = 1``) are excluded unless ``include_deleted`` (``queryAll``).
 
-Every literal value reaches SQLite as a ``?`` parameter; only validated, schema-canonical
-identifiers are written into the SQL text.
+Every value taken from the statement reaches SQLite as a ``?`` parameter; the SQL text holds
+only schema-canonical quoted identifiers and fixed constants (``0``, ``''``).
 
 Index assumption (for the store): the hot statement is
 ``SELECT Id, Email, … FROM Contact WHERE Email IN (300 keys) AND IsDeleted = false``. It is
