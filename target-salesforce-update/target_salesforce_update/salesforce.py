@@ -54,6 +54,30 @@ _RETRY_STATUSES = {429, 500, 502, 503, 504}
 _TRANSIENT_CODES = {"UNABLE_TO_LOCK_ROW", "SERVER_UNAVAILABLE", "REQUEST_RUNNING_TOO_LONG"}
 
 
+_QUERY_STRING = re.compile(r"\?[^\s\"']*")
+
+
+class _RedactQueryStrings(logging.Filter):
+    """Drops query strings from urllib3's DEBUG request lines: SOQL there carries match keys
+    (email addresses) that do not belong in logs."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if "?" in message:
+            record.msg = _QUERY_STRING.sub("?…", message)
+            record.args = ()
+        return True
+
+
+def _protect_urllib3_log() -> None:
+    pool_logger = logging.getLogger("urllib3.connectionpool")
+    if not any(isinstance(f, _RedactQueryStrings) for f in pool_logger.filters):
+        pool_logger.addFilter(_RedactQueryStrings())
+
+
+_protect_urllib3_log()
+
+
 @dataclass(frozen=True)
 class RecordError:
     """One error Salesforce reported for one record (``statusCode`` in its JSON)."""
@@ -108,6 +132,21 @@ def parse_limit_info(header: str | None) -> tuple[int, int] | None:
         if match:
             return int(match.group(1)), int(match.group(2))
     return None
+
+
+def retry_delay(attempt: int, base: float, retry_after: str | None = None) -> float:
+    """Seconds to wait before retry number ``attempt + 1``.
+
+    Jittered exponential backoff (between half and all of ``base * 2**attempt``, capped at
+    30 s); a numeric ``Retry-After`` header from the server wins when it asks for longer
+    (capped at 120 s so a bad header cannot stall the run).
+    """
+    delay = min(MAX_BACKOFF_SECONDS, base * (2**attempt))
+    delay = random.uniform(delay / 2, delay)
+    if retry_after:
+        with contextlib.suppress(ValueError):
+            delay = max(delay, min(float(retry_after), MAX_RETRY_AFTER_SECONDS))
+    return delay
 
 
 def _strip_attributes(value: Any) -> Any:
@@ -265,14 +304,8 @@ class SalesforceClient:
             )
 
     def _backoff(self, attempt: int, response: requests.Response | None) -> float:
-        delay = min(MAX_BACKOFF_SECONDS, self.retry_backoff_base * (2**attempt))
-        delay = random.uniform(delay / 2, delay)
-        if response is not None:
-            retry_after = response.headers.get("Retry-After")
-            if retry_after:
-                with contextlib.suppress(ValueError):
-                    delay = max(delay, min(float(retry_after), MAX_RETRY_AFTER_SECONDS))
-        return delay
+        retry_after = response.headers.get("Retry-After") if response is not None else None
+        return retry_delay(attempt, self.retry_backoff_base, retry_after)
 
     def request(
         self,
