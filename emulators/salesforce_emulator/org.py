@@ -171,6 +171,7 @@ class Org:
         self.base_url = "http://127.0.0.1"
         self.auto_approve = False
         self.startup_seeds: list[dict[str, Any]] = []
+        self._initial_faults = self.faults.snapshot()
         self._init_state()
         # Imported here to keep module dependencies one-way (oauth/bulk use Org).
         from .bulk import BulkJobs
@@ -238,6 +239,7 @@ class Org:
             self.store.drop_all()
             self._init_state()
             self.stats.reset()
+            self.faults.update({"clear": True, **self._initial_faults})
             self.api.reset()
             self.api.set_maximum(self.api_limit_override or DEFAULT_API_LIMIT)
             totals: dict[str, int] = {}
