@@ -94,6 +94,7 @@ def run_target(
                 hooks[index]()
             yield line + "\n"
 
+    existing = set(Path(config["results_dir"]).glob("*/*/summary.json"))
     out = io.StringIO()
     error: BaseException | None = None
     with contextlib.redirect_stdout(out):
@@ -103,11 +104,10 @@ def run_target(
         except Exception as exc:
             error = exc
     results_dir = Path(config["results_dir"])
-    summaries = (
-        [json.loads(p.read_text()) for p in sorted(results_dir.glob("*/*/summary.json"))]
-        if results_dir.exists()
-        else []
+    new = sorted(
+        set(results_dir.glob("*/*/summary.json")) - existing, key=lambda p: p.stat().st_mtime_ns
     )
+    summaries = [json.loads(p.read_text()) for p in new]
     return TargetRun(out.getvalue().splitlines(), error, results_dir, summaries)
 
 
