@@ -164,13 +164,41 @@ def show_summary(job: str, result: subprocess.CompletedProcess[str], run_id: str
     status = "completed" if result.returncode == 0 else f"FAILED (exit {result.returncode})"
     found = summaries(result.stdout + result.stderr)
     say(f"  {job}: {status}   run id {run_id}")
-    if not found:
-        say("    no records to sync (no new export since the last run)")
     for summary in found:
+        if all(summary.get(key, "0") == "0" for key in COUNT_KEYS):
+            say(f"    report {summary['stream']}: nothing to sync — this export was already synced")
+            continue
         counts = "  ".join(f"{key} {summary.get(key, '0')}" for key in COUNT_KEYS)
         say(f"    report {summary['stream']} → {summary.get('object', '?')}:  {counts}")
+        say(f"    {check_expected(summary)}")
         if summary.get("results"):
             say(f"    results: {Path(summary['results']).relative_to(ROOT)}")
+    if result.returncode != 0:
+        say(f"    see demo-output/runs/{job}-{run_id[:8]}.log or: make run-log RUN={run_id[:8]}")
+
+
+def check_expected(summary: dict[str, str]) -> str:
+    """Compare a first sync's counts with the generator's expected.json for that report."""
+    import json
+
+    try:
+        expected = json.loads((WORLD / "expected.json").read_text(encoding="utf-8"))
+        report = expected["reports"][summary["stream"]]
+    except (OSError, ValueError, KeyError):
+        return "(no expected.json entry to compare with)"
+    unmatched = report["unmatched"]
+    if report.get("sobject") == "Lead":
+        unmatched += report.get("converted", 0)  # converted leads are never matched
+    want = {
+        "updated": report["should_update"],
+        "unchanged": report["unchanged"],
+        "unmatched": unmatched,
+        "ambiguous": report["ambiguous"],
+    }
+    got = {key: int(summary.get(key, "0")) for key in want}
+    if got == want:
+        return "as the demo world's expected.json predicts"
+    return f"DIFFERS from expected.json: expected {want}"
 
 
 def main() -> int:
@@ -225,8 +253,6 @@ def main() -> int:
                     "--db",
                     str(SALESFORCE_DB),
                     "--seed",
-                    "default",
-                    "--seed",
                     str(WORLD / "salesforce-seed.json"),
                 ],
                 env,
@@ -252,8 +278,9 @@ def main() -> int:
         }
 
         failed = 0
-        say("==> Running the sample integrations: meltano --environment demo run <job>")
-        for job in (*JOBS, JOBS[0]):
+
+        def run_job(job: str) -> None:
+            nonlocal failed
             run_id = str(uuid.uuid4())
             result = run(
                 [*meltano, "run", job],
@@ -263,6 +290,12 @@ def main() -> int:
             )
             show_summary(job, result, run_id)
             failed += result.returncode != 0
+
+        say("==> Running the sample integrations: meltano --environment demo run <job>")
+        for job in JOBS:
+            run_job(job)
+        say(f"==> {JOBS[0]} again: state remembers the export it synced")
+        run_job(JOBS[0])
         say("==> Stopping the emulators")
 
     say("\n==> Run history (make runs):")

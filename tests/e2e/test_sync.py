@@ -90,28 +90,35 @@ def counts(summary: dict[str, Any]) -> dict[str, int]:
     }
 
 
-@pytest.mark.parametrize("name", list(JOBS))
-def test_sample_job_updates_expected_records_and_creates_none(project: Project, name: str) -> None:
+def expected_counts(project: Project, name: str) -> dict[str, int]:
+    """The generator's expected outcome, in the target's terms.
+
+    Converted leads are not matched (the target queries `IsConverted = false`), so they count
+    as unmatched for the Lead integration.
+    """
+    expected = expected_for(project.world, name)
+    unmatched = expected["unmatched"]
+    if SOBJECT[name] == "Lead":
+        unmatched += expected.get("converted", 0)
+    return {
+        "updated": expected["should_update"],
+        "unchanged": expected["unchanged"],
+        "unmatched": unmatched,
+        "ambiguous": expected["ambiguous"],
+        "failed": 0,
+    }
+
+
+def assert_synced(project: Project, name: str, before: list[dict[str, Any]]) -> None:
+    """The job updated exactly the expected records with the report's values, and created none."""
     sobject = SOBJECT[name]
-    before = project.salesforce.records(sobject)
-
-    result = run_job(project, name)
-
-    assert result.returncode == 0, result.output[-5000:]
     after = project.salesforce.records(sobject)
     assert len(after) == len(before), "records were created or removed"
     assert project.salesforce.stats()["records_created"] == 0
-
-    expected = expected_for(project.world, name)
     summary = summary_for(project, name)
-    got = counts(summary)
-    assert got["updated"] == expected["should_update"], summary
-    assert got["unchanged"] == expected["unchanged"], summary
-    assert got["unmatched"] == expected["unmatched"], summary
-    assert got["ambiguous"] == expected["ambiguous"], summary
     assert summary.get("object") == sobject
+    assert counts(summary) == expected_counts(project, name), summary
 
-    # every key that matches exactly one live, updatable record now carries the report's values
     rows = last_rows(project.world / f"{name}.csv")
     live = live_by_email(after)
     checked = 0
@@ -123,114 +130,110 @@ def test_sample_job_updates_expected_records_and_creates_none(project: Project, 
             if row[column].strip():
                 assert same(row[column], matches[0].get(field), how), (row_key, field, matches[0])
         checked += 1
-    assert checked >= expected["should_match"] - expected.get("converted", 0) > 0
+    expected = expected_for(project.world, name)
+    assert checked == expected["should_update"] + expected["unchanged"] > 0
 
 
-def test_state_second_run_does_nothing_and_full_refresh_resyncs(project: Project) -> None:
+def test_onboarding_job_state_full_refresh_and_plain_pair(project: Project) -> None:
+    """`meltano run walkme-onboarding-to-salesforce`: updates Contacts, then state, then refresh."""
+    before = project.salesforce.records("Contact")
+
     first = run_job(project, "onboarding")
+
     assert first.returncode == 0, first.output[-5000:]
+    assert_synced(project, "onboarding", before)
     state = project.state(STATE_ID["onboarding"])
     assert state["singer_state"]["bookmarks"]["onboarding"]["export"], state
-    writes = project.salesforce.stats()
-    summaries = len(project.summaries())
+    updates = project.salesforce.stats()["records_updated"]
 
+    # no new export: the second run reads nothing and writes nothing
     second = run_job(project, "onboarding")
 
     assert second.returncode == 0, second.output[-5000:]
     assert "already synced" in second.output or "unchanged since the last sync" in second.output
-    assert project.salesforce.stats().get("records_updated") == writes.get("records_updated")
-    new = project.summaries()[summaries:]
-    assert all(counts(s)["updated"] == 0 and counts(s)["unchanged"] == 0 for s in new), new
+    assert project.salesforce.stats()["records_updated"] == updates
+    assert counts(summary_for(project, "onboarding"))["unchanged"] == 0
 
+    # --full-refresh re-reads the export: every matched record is compared again, none differs
     third = run_job(project, "onboarding", "--full-refresh")
 
     assert third.returncode == 0, third.output[-5000:]
+    matched = expected_counts(project, "onboarding")
     resynced = counts(summary_for(project, "onboarding"))
-    expected = expected_for(project.world, "onboarding")
-    # every matched record is compared again; none differs any more
     assert resynced["updated"] == 0
-    assert resynced["unchanged"] == expected["should_update"] + expected["unchanged"]
+    assert resynced["unchanged"] == matched["updated"] + matched["unchanged"]
+    assert project.salesforce.stats()["records_updated"] == updates
+
+    # the plain pair, as the README writes it (its own state id: it reads the export again)
+    plain = project.meltano("run", "tap-walkme-insights", "target-salesforce-update")
+
+    assert plain.returncode == 0, plain.output[-5000:]
+    assert counts(summary_for(project, "onboarding"))["unchanged"] == resynced["unchanged"]
     assert project.salesforce.stats()["records_created"] == 0
 
 
-def test_failed_run_shows_failed_and_does_not_advance_state(project: Project) -> None:
-    failed = run_job(
-        project, "nps", env={"TARGET_SALESFORCE_UPDATE_PASSWORD": "wrong-password-for-the-test"}
-    )
+def test_nps_dry_run_failed_run_retry_and_run_history(project: Project) -> None:
+    """Dry run writes nothing; a failed run is failed with state not advanced; a retry syncs."""
+    before = project.salesforce.records("Lead")
 
-    assert failed.returncode != 0
-    assert "wrong-password-for-the-test" not in failed.output
-    assert project.state(STATE_ID["nps"]) == {}
-    history = json.loads(project.runs_cli("list", "--json").stdout)["runs"]
-    assert [(r["integration"], r["status"]) for r in history] == [("nps", "failed")]
-
-    retried = run_job(project, "nps")  # the export was not marked synced: it is read again
-
-    assert retried.returncode == 0, retried.output[-5000:]
-    assert (
-        counts(summary_for(project, "nps"))["updated"]
-        == expected_for(project.world, "nps")["should_update"]
-    )
-    assert project.state(STATE_ID["nps"])["singer_state"]["bookmarks"]["nps"]["export"]
-
-
-def test_plain_pair_runs_as_written(project: Project) -> None:
-    result = project.meltano("run", "tap-walkme-insights", "target-salesforce-update")
-
-    assert result.returncode == 0, result.output[-5000:]
-    summary = summary_for(project, "onboarding")
-    assert summary["object"] == "Contact"
-    assert counts(summary)["updated"] == expected_for(project.world, "onboarding")["should_update"]
-
-
-def test_dry_run_from_the_readme_writes_nothing_and_keeps_state(project: Project) -> None:
-    result = project.meltano(
+    # README "Connecting a real org", step 6
+    dry = project.meltano(
         "--environment",
         "demo",
         "run",
         "--no-state-update",
-        JOBS["onboarding"],
+        JOBS["nps"],
         env={"TARGET_SALESFORCE_UPDATE_DRY_RUN": "true"},
     )
 
-    assert result.returncode == 0, result.output[-5000:]
-    assert project.salesforce.stats().get("records_updated", 0) == 0
-    assert project.state(STATE_ID["onboarding"]) == {}
-    summary = summary_for(project, "onboarding")
-    assert counts(summary)["updated"] == expected_for(project.world, "onboarding")["should_update"]
+    assert dry.returncode == 0, dry.output[-5000:]
+    assert project.salesforce.stats()["records_updated"] == 0
+    assert counts(summary_for(project, "nps")) == expected_counts(project, "nps")
+    assert project.state(STATE_ID["nps"]) == {}
 
+    failed = run_job(project, "nps", env={"TARGET_SALESFORCE_UPDATE_PASSWORD": "wrong-for-test"})
 
-def test_run_history_lists_every_integration_and_shows_one_run(project: Project) -> None:
-    for name in JOBS:
-        assert run_job(project, name).returncode == 0
+    assert failed.returncode != 0
+    assert "wrong-for-test" not in failed.output
+    assert project.state(STATE_ID["nps"]) == {}
+    assert project.salesforce.stats()["records_updated"] == 0
 
+    retried = run_job(project, "nps")  # the export was never marked synced: it is read again
+
+    assert retried.returncode == 0, retried.output[-5000:]
+    assert_synced(project, "nps", before)
+    assert project.state(STATE_ID["nps"])["singer_state"]["bookmarks"]["nps"]["export"]
+
+    # run history: both runs, newest first, with what each did
     listed = project.runs_cli("list", "--json")
     assert listed.returncode == 0, listed.stderr
     runs = json.loads(listed.stdout)["runs"]
-    by_integration = {run["integration"]: run for run in runs}
-    assert set(by_integration) == set(JOBS)
-    for name, run in by_integration.items():
-        assert run["environment"] == "demo"
-        assert run["status"] == "completed"
-        assert run["duration_seconds"] > 0
-        assert run["started_at"].endswith("+00:00")
-        (stream,) = run["streams"]
-        assert (stream["report"], stream["sobject"]) == (name, SOBJECT[name])
-        summary = summary_for(project, name)
-        assert stream["counts"]["updated"] == counts(summary)["updated"]
+    assert [(r["integration"], r["status"]) for r in runs] == [
+        ("nps", "completed"),
+        ("nps", "failed"),
+    ]
+    done = runs[0]
+    assert done["environment"] == "demo"
+    assert done["started_at"].endswith("+00:00") and done["duration_seconds"] > 0
+    (stream,) = done["streams"]
+    assert (stream["report"], stream["sobject"]) == ("nps", "Lead")
+    assert stream["counts"]["updated"] == expected_counts(project, "nps")["updated"]
 
     table = project.runs_cli("list")
     assert table.returncode == 0
-    assert "INTEGRATION" in table.stdout and "onboarding" in table.stdout and "Lead" in table.stdout
+    for text in ("INTEGRATION", "REPORT", "OBJECT", "STARTED (UTC)", "completed", "failed", "Lead"):
+        assert text in table.stdout
 
-    nps_run = by_integration["nps"]["run_id"]
-    shown = project.runs_cli("show", nps_run[:8])
+    shown = project.runs_cli("show", done["run_id"][:8])
     assert shown.returncode == 0, shown.stderr
     assert "Status:       completed" in shown.stdout
     assert "updated.csv" in shown.stdout and "summary.json" in shown.stdout
     assert "Summary: stream=nps" in shown.stdout  # the full log follows
+    failed_run = project.runs_cli("show", runs[1]["run_id"])
+    assert "Status:       failed" in failed_run.stdout
+    assert "wrong-for-test" not in failed_run.stdout
 
     # Meltano's own views, as the README shows them
-    assert nps_run in project.meltano("logs", "list").stdout
-    assert "Summary: stream=nps" in project.meltano("logs", "show", nps_run).stdout
+    assert done["run_id"] in project.meltano("logs", "list").stdout
+    assert "Summary: stream=nps" in project.meltano("logs", "show", done["run_id"]).stdout
     assert STATE_ID["nps"] in project.meltano("state", "list").stdout
