@@ -117,7 +117,8 @@ def serve(args: argparse.Namespace) -> int:
     )
     org = Org(args.db, api_limit=args.api_limit, token_ttl=args.token_ttl, faults=faults)
     org.auto_approve = args.auto_approve
-    org.bulk.delay = max(0, args.bulk_delay_ms) / 1000.0
+    org.bulk.delay = org.initial_bulk_delay = max(0, args.bulk_delay_ms) / 1000.0
+    org.initial_auto_approve = args.auto_approve
     refs: list[str] = [] if args.no_default_seed else ["default"]
     refs += [s for s in args.seed if not (s == "default" and "default" in refs)]
     try:

@@ -172,6 +172,8 @@ class Org:
         self.auto_approve = False
         self.startup_seeds: list[dict[str, Any]] = []
         self._initial_faults = self.faults.snapshot()
+        self.initial_auto_approve = False  # the CLI sets these two to its start values
+        self.initial_bulk_delay = 0.1
         self._init_state()
         # Imported here to keep module dependencies one-way (oauth/bulk use Org).
         from .bulk import BulkJobs
@@ -240,6 +242,8 @@ class Org:
             self._init_state()
             self.stats.reset()
             self.faults.update({"clear": True, **self._initial_faults})
+            self.auto_approve = self.initial_auto_approve
+            self.bulk.delay = self.initial_bulk_delay
             self.api.reset()
             self.api.set_maximum(self.api_limit_override or DEFAULT_API_LIMIT)
             totals: dict[str, int] = {}

@@ -82,3 +82,9 @@ def sf_tls(_sf_tls_session: SalesforceEmulator) -> SalesforceEmulator:
     _sf_tls_session.reset()
     _sf_tls_session.faults(bulk_delay_ms=20)
     return _sf_tls_session
+
+
+@pytest.fixture
+def make_api() -> type[Api]:
+    """The Api class, for sessions as another user: ``make_api(sf, token)``."""
+    return Api
