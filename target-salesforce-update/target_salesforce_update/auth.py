@@ -45,6 +45,7 @@ __all__ = [
     "check_url",
     "infer_auth_flow",
     "revoke_token",
+    "tls_error",
 ]
 
 PRODUCTION_LOGIN_URL = "https://login.salesforce.com"
@@ -269,6 +270,8 @@ class Authenticator:
             response = session.post(
                 url, data=form, timeout=timeout, headers={"Accept": "application/json"}
             )
+        except requests.exceptions.SSLError:
+            raise tls_error(self.login_url) from None
         except requests.RequestException as exc:
             raise AuthenticationError(
                 f"could not reach {self.login_url} for the {self.flow} flow "
@@ -315,6 +318,15 @@ class Authenticator:
             status=status,
             error_code=code,
         )
+
+
+def tls_error(url: str) -> ConfigurationError:
+    """The error for a certificate that does not verify (never retried: it will not heal)."""
+    return ConfigurationError(
+        f"the TLS certificate of {urlsplit(url).netloc} could not be verified: fix the URL, "
+        "or point REQUESTS_CA_BUNDLE at the CA bundle that signs it (verification is never "
+        "switched off)"
+    )
 
 
 def _load_private_key(config: Mapping[str, Any]) -> str:

@@ -28,7 +28,7 @@ from urllib.parse import urlsplit
 import requests
 from requests.adapters import HTTPAdapter
 
-from .auth import Authenticator, Token, revoke_token
+from .auth import Authenticator, Token, revoke_token, tls_error
 from .exceptions import (
     ApiUsageCeilingError,
     ConfigurationError,
@@ -354,6 +354,8 @@ class SalesforceClient:
                     timeout=(min(10.0, self.request_timeout), self.request_timeout),
                     stream=stream,
                 )
+            except requests.exceptions.SSLError:
+                raise tls_error(url) from None
             except (requests.ConnectionError, requests.Timeout) as exc:
                 failure = f"{type(exc).__name__}"
             else:

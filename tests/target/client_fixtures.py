@@ -13,6 +13,7 @@ import secrets
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+import pytest
 import requests
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -26,6 +27,18 @@ from salesforce_emulator.testing import (
     REDIRECT_URI,
 )
 from target_salesforce_update.salesforce import SalesforceClient
+
+
+@pytest.fixture(autouse=True)
+def _client_tests_never_create_records(request: pytest.FixtureRequest) -> Any:
+    """Belt and braces next to conftest's check: a client test must never create a record."""
+    if "sf" not in request.fixturenames:
+        yield
+        return
+    sf = request.getfixturevalue("sf")
+    before = sf.stats()["records_created"]
+    yield
+    assert sf.stats()["records_created"] == before == 0
 
 
 def password_config(sf: Any, **overrides: Any) -> dict[str, Any]:

@@ -7,6 +7,7 @@ import secrets
 
 import pytest
 from client_fixtures import (
+    _client_tests_never_create_records,  # noqa: F401 - autouse fixture
     make_client,
     password_config,
     refresh_token_via_authorize,
@@ -226,3 +227,18 @@ def test_http_refused_for_non_loopback_hosts() -> None:
         )
     with pytest.raises(ConfigurationError, match="use https://"):
         SalesforceClient({"access_token": "t", "instance_url": "http://192.0.2.10"})
+
+
+def test_tls_is_verified_and_honours_requests_ca_bundle(monkeypatch) -> None:
+    from salesforce_emulator.testing import SalesforceEmulator
+
+    with SalesforceEmulator(tls=True) as tls_sf:  # its own emulator: conftest's is plain HTTP
+        assert tls_sf.url.startswith("https://") and tls_sf.ca_bundle
+        monkeypatch.delenv("REQUESTS_CA_BUNDLE", raising=False)
+        monkeypatch.delenv("CURL_CA_BUNDLE", raising=False)
+        with pytest.raises(ConfigurationError, match="REQUESTS_CA_BUNDLE"):
+            make_client(tls_sf)
+        monkeypatch.setenv("REQUESTS_CA_BUNDLE", tls_sf.ca_bundle)
+        with make_client(tls_sf) as client:
+            _works(client)
+        assert tls_sf.stats()["records_created"] == 0

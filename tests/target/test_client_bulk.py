@@ -6,7 +6,12 @@ from __future__ import annotations
 import logging
 
 import pytest
-from client_fixtures import live_records, make_client, seed_contacts
+from client_fixtures import (
+    _client_tests_never_create_records,  # noqa: F401 - autouse fixture
+    live_records,
+    make_client,
+    seed_contacts,
+)
 from target_salesforce_update.exceptions import BulkJobError
 
 

@@ -6,7 +6,12 @@ from __future__ import annotations
 import logging
 
 import pytest
-from client_fixtures import live_records, make_client, seed_contacts
+from client_fixtures import (
+    _client_tests_never_create_records,  # noqa: F401 - autouse fixture
+    live_records,
+    make_client,
+    seed_contacts,
+)
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from salesforce_emulator.testing import INTEGRATION_PASSWORD, INTEGRATION_USERNAME
