@@ -88,6 +88,22 @@ def test_edit_replaces_mapping_and_keeps_other_settings(project: Path) -> None:
     assert text.count("walkme-onboarding-to-salesforce-daily") == 1  # no duplicate schedule
 
 
+def test_editing_the_last_loader_keeps_the_blank_line_before_jobs(project: Path) -> None:
+    path = project / "meltano.yml"
+    original = path.read_text()
+    document = MeltanoYml(path)
+    nps = read_integration(document, "nps")
+    nps.field_mapping = {"answer": "WalkMe_NPS_Score__c"}
+    write_integration(document, nps, create=False)
+    document.save()
+    text = path.read_text()
+    assert "        answer: WalkMe_NPS_Score__c\n\njobs:\n" in text
+    assert [line[2:] for line in removed_lines(original, text)] == [
+        "        answer_freetext: WalkMe_NPS_Comment__c",
+        "        date_utc: WalkMe_NPS_Survey_Date__c",
+    ]
+
+
 def test_duplicates_and_unknown_names_are_refused(project: Path) -> None:
     document = MeltanoYml(project / "meltano.yml")
     with pytest.raises(SetupError, match="already exists"):

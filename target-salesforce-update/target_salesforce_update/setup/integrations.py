@@ -23,7 +23,7 @@ from typing import Any
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
 from .errors import SetupError
-from .meltano_yml import MeltanoYml
+from .meltano_yml import MeltanoYml, attach_trailer, detach_trailer
 
 TAP = "tap-walkme-insights"
 TARGET = "target-salesforce-update"
@@ -110,6 +110,8 @@ def _set_config(plugin: CommentedMap, values: dict[str, Any]) -> None:
         if isinstance(value, dict):
             mapping = CommentedMap()
             mapping.update(value)
+            # Keep what followed the old block (e.g. the blank line before `jobs:`).
+            attach_trailer(mapping, detach_trailer(config.get(key)))
             value = mapping
         config[key] = value
 

@@ -68,14 +68,14 @@ def _trailing_slot(node: Any) -> tuple[Any, Any, int] | None:
     return None
 
 
-def detach_trailer(items: CommentedSeq) -> Any:
-    """Take the blank lines/comment that follow a list's last item off it, and return them.
+def detach_trailer(node: Any) -> Any:
+    """Take the blank lines/comment that follow `node` (a list or mapping) off it; return them.
 
-    ruamel attaches whatever follows a list (a blank line, a comment introducing the next
-    section) to the list's last scalar; before appending, take it off so it can be put back
-    after the new last item (see `MeltanoYml.append`).
+    ruamel attaches whatever follows a block (a blank line, a comment introducing the next
+    section) to the block's last scalar. Before appending to a list, or replacing a mapping,
+    take it off so it can be put back after the new last item (see `MeltanoYml.append`).
     """
-    slot = _trailing_slot(items[-1]) if len(items) else None
+    slot = _trailing_slot(node)
     if slot is None:
         return None
     container, key, position = slot
