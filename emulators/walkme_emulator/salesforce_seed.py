@@ -1,0 +1,121 @@
+"""The Salesforce side of the demo world: which records each report key meets, written streaming.
+
+Every distinct report key gets one *match category*, drawn at a documented rate per sObject:
+
+| category       | Contact (onboarding) | Lead (NPS) | records written                            |
+|----------------|----------------------|------------|--------------------------------------------|
+| `match_exact`  | 72 %                 | 62 %       | one live record, `Email` = trimmed key      |
+| `match_case`   |  8 %                 |  8 %       | one live record, `Email` in another case    |
+| `missing`      | 10 %                 | 10 %       | none                                       |
+| `duplicated`   |  5 %                 |  5 %       | two (20 %: three) live records, same e-mail |
+| `deleted_only` |  5 %                 |  5 %       | one record with `IsDeleted: true`           |
+| `converted`    |  —                   | 10 %       | one Lead with `IsConverted: true`           |
+
+Of the matched keys (`match_exact` + `match_case`) 10 % are *unchanged*: their record already holds
+the report's values in every mapped field; the others hold stale values (always an older last
+seen / survey date) or, half of the time, no WalkMe values at all. Another 5 % of extra records
+(bystanders) match no key: nothing may touch them.
+
+The seed is Salesforce-emulator seed JSON with `records` only (the WalkMe custom fields come from
+the emulator's built-in `default` seed), written record by record so a million-row world never
+sits in memory.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from pathlib import Path
+from typing import IO, Any
+
+CATEGORY_RATES: dict[str, dict[str, float]] = {
+    "Contact": {
+        "match_exact": 0.72,
+        "match_case": 0.08,
+        "missing": 0.10,
+        "duplicated": 0.05,
+        "deleted_only": 0.05,
+    },
+    "Lead": {
+        "match_exact": 0.62,
+        "match_case": 0.08,
+        "missing": 0.10,
+        "duplicated": 0.05,
+        "deleted_only": 0.05,
+        "converted": 0.10,
+    },
+}
+UNCHANGED_RATE = 0.10
+BYSTANDER_RATE = 0.05
+
+
+def pick_category(sobject: str, u: float) -> str:
+    """Map a uniform draw in [0, 1) to a match category of `sobject`."""
+    total = 0.0
+    rates = CATEGORY_RATES[sobject]
+    for category, rate in rates.items():
+        total += rate
+        if u < total:
+            return category
+    return next(iter(rates))
+
+
+class SeedWriter:
+    """Write `{"records": {"Contact": [...], "Lead": [...]}}` a batch of records at a time."""
+
+    BATCH = 1000
+
+    def __init__(self, path: Path | None) -> None:
+        self.path = path
+        self.counts: dict[str, int] = {}
+        self._out: IO[str] | None = None
+        self._current: str | None = None
+        self._first_batch = True
+        self._pending: list[Mapping[str, Any]] = []
+        self._encoder = json.JSONEncoder(ensure_ascii=False, separators=(", ", ": "))
+
+    def __enter__(self) -> SeedWriter:
+        if self.path is not None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._out = self.path.open("w", encoding="utf-8", newline="\n")
+            self._out.write('{"records": {')
+        return self
+
+    def begin(self, sobject: str) -> None:
+        """Start the list of one sObject's records."""
+        self._flush()
+        self.counts.setdefault(sobject, 0)
+        if self._out is not None:
+            if self._current is not None:
+                self._out.write("\n], ")
+            self._out.write(f"{json.dumps(sobject)}: [")
+        self._current = sobject
+        self._first_batch = True
+
+    def add(self, record: Mapping[str, Any]) -> None:
+        """Append one record to the current sObject's list."""
+        if self._current is None:
+            raise RuntimeError("SeedWriter.begin(sobject) must come before add()")
+        self.counts[self._current] += 1
+        if self._out is not None:
+            self._pending.append(record)
+            if len(self._pending) >= self.BATCH:
+                self._flush()
+
+    def _flush(self) -> None:
+        if self._out is None or not self._pending:
+            return
+        # One C-level encode per batch; a batch is one line of the file.
+        text = self._encoder.encode(self._pending)[1:-1]
+        self._out.write("\n" if self._first_batch else ",\n")
+        self._out.write(text)
+        self._first_batch = False
+        self._pending.clear()
+
+    def __exit__(self, *exc: object) -> None:
+        if self._out is not None:
+            self._flush()
+            if self._current is not None:
+                self._out.write("\n]")
+            self._out.write("}}\n")
+            self._out.close()
