@@ -181,7 +181,7 @@ def bulk_update(
 def _run_job(
     client: SalesforceClient, sobject: str, payload: bytes, ids: list[str]
 ) -> list[SaveResult]:
-    job = client.request(
+    job = client.request_json(
         "POST",
         "jobs/ingest",
         json={
@@ -191,7 +191,7 @@ def _run_job(
             "columnDelimiter": "COMMA",
             "lineEnding": "LF",
         },
-    ).json()
+    )
     job_id = str(job["id"])
     client.logger.debug("Bulk job %s created for %d %s records", job_id, len(ids), sobject)
     try:
@@ -222,7 +222,7 @@ def _wait(client: SalesforceClient, job_id: str) -> dict:
     deadline = time.monotonic() + client.bulk_poll_timeout
     delay = _FIRST_POLL_SECONDS
     while True:
-        info = client.request("GET", f"jobs/ingest/{job_id}").json()
+        info = client.request_json("GET", f"jobs/ingest/{job_id}")
         if info.get("state") in _FINAL_STATES:
             return info
         if time.monotonic() + delay > deadline:

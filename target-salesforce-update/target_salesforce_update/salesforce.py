@@ -402,6 +402,19 @@ class SalesforceClient:
             time.sleep(delay)
             attempt += 1
 
+    def request_json(self, method: str, path: str, **kwargs: Any) -> Any:
+        """:meth:`request` and decode the JSON answer (a non-JSON answer is a SalesforceError)."""
+        response = self.request(method, path, **kwargs)
+        try:
+            return response.json()
+        except ValueError:
+            raise SalesforceError(
+                f"{method} {urlsplit(response.url).path} answered HTTP {response.status_code} "
+                f"with {response.headers.get('Content-Type') or 'no content type'} instead of "
+                "JSON: check instance_url and api_version",
+                status=response.status_code,
+            ) from None
+
     def _error_details(self, response: requests.Response) -> tuple[str | None, str]:
         try:
             body = response.json()
@@ -460,19 +473,19 @@ class SalesforceClient:
 
     def describe_global(self) -> dict:
         """``GET sobjects``: every object visible to the user."""
-        return self.request("GET", "sobjects").json()
+        return self.request_json("GET", "sobjects")
 
     def describe(self, sobject: str) -> dict:
         """``GET sobjects/{sobject}/describe``: the raw describe JSON of one object."""
-        return self.request("GET", f"sobjects/{self._sobject(sobject)}/describe").json()
+        return self.request_json("GET", f"sobjects/{self._sobject(sobject)}/describe")
 
     def limits(self) -> dict:
         """``GET limits``: the org's limits, e.g. ``DailyApiRequests``."""
-        return self.request("GET", "limits").json()
+        return self.request_json("GET", "limits")
 
     def userinfo(self) -> dict:
         """The OpenID Connect userinfo of the authenticated user (not an API-counted call)."""
-        return self.request("GET", "/services/oauth2/userinfo", counted=False).json()
+        return self.request_json("GET", "/services/oauth2/userinfo", counted=False)
 
     def query(self, soql: str) -> Iterator[dict]:
         """Run a SOQL query and yield its records (without ``attributes``), page by page.
@@ -488,7 +501,7 @@ class SalesforceClient:
         path: str | None = f"query?q={encoded}"
         pages = 0
         while path:
-            body = self.request("GET", path).json()
+            body = self.request_json("GET", path)
             pages += 1
             for record in body.get("records", ()):
                 yield _strip_attributes(record)
@@ -545,8 +558,7 @@ class SalesforceClient:
         pending = list(range(len(payloads)))
         for attempt in range(self.max_retries + 1):
             body = {"allOrNone": False, "records": [payloads[i] for i in pending]}
-            response = self.request("PATCH", "composite/sobjects", json=body)
-            raw = response.json()
+            raw = self.request_json("PATCH", "composite/sobjects", json=body)
             if not isinstance(raw, list) or len(raw) != len(pending):
                 raise SalesforceError(
                     f"Collections update returned {len(raw) if isinstance(raw, list) else 'no'} "
