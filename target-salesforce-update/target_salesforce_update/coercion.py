@@ -11,6 +11,7 @@ same report twice finds nothing to write.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import math
 import re
 from collections.abc import Mapping
@@ -118,15 +119,32 @@ def is_empty(value: Any) -> bool:
 def coerce(value: Any, spec: FieldSpec) -> Any:
     """Return ``value`` in the form Salesforce expects for ``spec``'s type.
 
-    Returns ``None`` for empty values (the caller applies the null policy). Output forms:
+    Returns ``None`` for empty values (the caller applies the null policy). Output forms are
+    canonical, so two values that Salesforce would store identically coerce to equal results:
     ``bool``; ``int``; ``int``/``float`` rounded to the field's scale; ``"YYYY-MM-DD"``;
-    ``"YYYY-MM-DDTHH:MM:SS.sssZ"`` in UTC; ``"HH:MM:SS.sssZ"``; ``str``.
+    ``"YYYY-MM-DDTHH:MM:SS.sssZ"`` in UTC; ``"HH:MM:SS.sssZ"``; ``str`` (multi-select picklist
+    values sorted).
 
     Raises:
         CoercionError: the value does not fit the field; the message names value and field.
     """
     if is_empty(value):
         return None
+    if isinstance(value, str) and len(value) <= _CACHEABLE_LENGTH:
+        return _coerce_text_cached(value, spec)
+    return _coerce(value, spec)
+
+
+# Report columns repeat values (dates, flags, levels): coerce each distinct text once.
+_CACHEABLE_LENGTH = 64
+
+
+@functools.lru_cache(maxsize=8192)
+def _coerce_text_cached(value: str, spec: FieldSpec) -> Any:
+    return _coerce(value, spec)
+
+
+def _coerce(value: Any, spec: FieldSpec) -> Any:
     converter = _CONVERTERS.get(spec.type)
     if converter is None:
         msg = f"field {spec.name} has type '{spec.type}', which this target cannot write"
@@ -137,19 +155,13 @@ def coerce(value: Any, spec: FieldSpec) -> Any:
 def normalize(value: Any, spec: FieldSpec) -> Any:
     """Canonical form used to compare a Salesforce value with an incoming one.
 
-    Values that cannot be coerced compare as themselves (so they always look changed).
+    :func:`coerce` already returns canonical forms; values that cannot be coerced compare as
+    themselves (so they always look changed).
     """
-    if is_empty(value):
-        return None
     try:
-        canonical = coerce(value, spec)
+        return coerce(value, spec)
     except CoercionError:
         return value
-    if spec.type == "multipicklist":
-        return frozenset(canonical.split(";"))
-    if spec.type == "datetime":
-        return _parse_datetime(canonical, spec)
-    return canonical
 
 
 def values_equal(current: Any, incoming: Any, spec: FieldSpec) -> bool:
@@ -258,7 +270,25 @@ def _parse_datetime(value: Any, spec: FieldSpec) -> dt.datetime:
     return moment.replace(microsecond=moment.microsecond // 1000 * 1000)
 
 
+_UTC_STAMP = re.compile(
+    r"^(\d{4}-\d{2}-\d{2})[T ](\d{2}:\d{2}:\d{2})(?:\.(\d{1,9}))?(?:Z|z|\+0000|\+00:00)$"
+)
+
+
 def _datetime(value: Any, spec: FieldSpec) -> str:
+    if isinstance(value, str):
+        # Fast path for UTC stamps (how Salesforce returns them and most reports hold them).
+        found = _UTC_STAMP.match(value.strip())
+        if found:
+            day, clock, fraction = found.groups()
+            try:
+                dt.date.fromisoformat(day)
+                dt.time.fromisoformat(clock)
+            except ValueError:
+                pass
+            else:
+                millis = (fraction or "").ljust(3, "0")[:3]
+                return f"{day}T{clock}.{millis}Z"
     moment = _parse_datetime(value, spec)
     millis = moment.microsecond // 1000
     return moment.strftime("%Y-%m-%dT%H:%M:%S") + f".{millis:03d}Z"

@@ -7,6 +7,7 @@ which fields of each record actually need to change.
 
 from __future__ import annotations
 
+import re
 import urllib.parse
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -14,7 +15,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from . import soql
-from .coercion import CoercionError, FieldSpec, coerce, is_empty, values_equal
+from .coercion import CoercionError, FieldSpec, coerce, is_empty, normalize
 from .preflight import Plan
 
 #: Budget for the URL-encoded SOQL text of one match query. Salesforce rejects a request line
@@ -22,6 +23,14 @@ from .preflight import Plan
 MAX_ENCODED_QUERY_CHARS = 11_000
 
 _ID_SUFFIX = "ABCDEFGHIJKLMNOPQRSTUVWXYZ012345"
+_RESERVED = re.compile(r"[^A-Za-z0-9_.~-]")
+
+
+def encoded_length(text: str) -> int:
+    """Length of ``text`` once percent-encoded for a query string (as ``quote(safe="")``)."""
+    if text.isascii():
+        return len(text) + 2 * len(_RESERVED.findall(text))
+    return len(urllib.parse.quote(text, safe=""))
 
 
 def id18(value: str) -> str:
@@ -97,12 +106,12 @@ def match_queries(
     # Names are checked API names; every key is a quoted literal.
     head = f"SELECT {columns} FROM {soql.quote_identifier(plan.sobject)} WHERE {field_name} IN ("  # noqa: S608
     tail = f"){where_extra}"
-    fixed = len(urllib.parse.quote_plus(head + tail))
+    fixed = encoded_length(head + tail)
     batch: list[str] = []
     size = fixed
     for key in keys:
         literal = _literal(key, plan.match)
-        cost = len(urllib.parse.quote_plus(literal)) + 3  # "%2C" between literals
+        cost = encoded_length(literal) + 3  # "%2C" between literals
         if batch and (len(batch) >= max_keys or size + cost > max_encoded_chars):
             yield head + ",".join(batch) + tail
             batch, size = [], fixed
@@ -156,9 +165,7 @@ def prepare_row(position: int, record: Mapping[str, Any], plan: Plan) -> Prepare
         return PreparedRow(
             position, None, raw_key, error=f"empty key: {integration.match_property} is blank"
         )
-    if len(key) > soql.MAX_LITERAL_CHARS or (
-        len(urllib.parse.quote_plus(key)) > MAX_ENCODED_QUERY_CHARS // 2
-    ):
+    if len(key) > soql.MAX_LITERAL_CHARS or (encoded_length(key) > MAX_ENCODED_QUERY_CHARS // 2):
         return PreparedRow(
             position,
             None,
@@ -197,10 +204,14 @@ def merge_values(rows: Sequence[PreparedRow]) -> dict[str, Any]:
 def changed_fields(
     desired: Mapping[str, Any], record: Mapping[str, Any], plan: Plan
 ) -> dict[str, Any]:
-    """The subset of ``desired`` that differs from the record's current values."""
-    specs = {spec.name: spec for spec in plan.fields.values()}
+    """The subset of ``desired`` that differs from the record's current values.
+
+    ``desired`` holds values from :func:`prepare_row`, already in :func:`coerce`'s canonical
+    form, so only the stored value needs normalising.
+    """
+    specs = plan.specs_by_field
     return {
         name: value
         for name, value in desired.items()
-        if not values_equal(record.get(name), value, specs[name])
+        if normalize(record.get(name), specs[name]) != value
     }

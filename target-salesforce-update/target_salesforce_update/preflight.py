@@ -8,6 +8,7 @@ integration settings are validated against Salesforce, so setup commands can reu
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -41,6 +42,11 @@ class Plan:
     fields: dict[str, FieldSpec]
     extra_filter: str = ""
     warnings: tuple[str, ...] = ()
+
+    @functools.cached_property
+    def specs_by_field(self) -> dict[str, FieldSpec]:
+        """Mapped field specs keyed by Salesforce field name."""
+        return {spec.name: spec for spec in self.fields.values()}
 
     @property
     def select_fields(self) -> list[str]:

@@ -8,6 +8,7 @@ import pytest
 from target_salesforce_update.integration import resolve_integration
 from target_salesforce_update.matching import (
     changed_fields,
+    encoded_length,
     id18,
     index_records,
     match_key,
@@ -64,7 +65,9 @@ def test_queries_escape_every_key_and_respect_limits(plan):
     assert "'q\\\"@x.io'" in statement
     many = [f"user{i:05d}@example.com" for i in range(2000)]
     chunks = list(match_queries(plan(), many, max_keys=500, max_encoded_chars=11_000))
-    assert all(len(urllib.parse.quote_plus(s)) <= 11_000 for s in chunks)
+    assert all(len(urllib.parse.quote(s, safe="")) <= 11_000 for s in chunks)
+    for text in ("a b", "é@x", "x',()"):
+        assert encoded_length(text) == len(urllib.parse.quote(text, safe=""))
     assert sum(s.count("@example.com") for s in chunks) == 2000
     assert len(chunks) >= 4
     assert len(list(match_queries(plan(query_batch_size=100), many))) == 20
