@@ -100,7 +100,7 @@ def literal(value: object, sf_type: str = "string") -> str:
     sf_type = sf_type.lower()
     if value is None:
         return "null"
-    if sf_type in _BOOLEAN_TYPES or isinstance(value, bool):
+    if sf_type in _BOOLEAN_TYPES:
         return _boolean_literal(value)
     if sf_type in _NUMERIC_TYPES:
         return _number_literal(value)

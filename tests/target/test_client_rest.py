@@ -4,6 +4,7 @@ retries, limits and the usage ceiling."""
 from __future__ import annotations
 
 import logging
+import time
 
 import pytest
 from client_fixtures import (
@@ -189,6 +190,22 @@ def test_update_records_refuses_records_without_id(sf) -> None:
             client.update_records("Contact", [{"Email": "new@example.com", "LastName": "New"}])
         assert client.api_calls == calls
         assert client.update_records("Contact", []) == []
+
+
+def test_update_records_runs_chunks_in_parallel(sf) -> None:
+    contacts = seed_contacts(sf, 800, "parallel")  # 4 Collections calls
+    records = [{"Id": c["Id"], "WalkMe_Segment__c": "p"} for c in contacts]
+    sf.faults(latency_ms=400)
+    timings = {}
+    for concurrency in (1, 4):
+        with make_client(sf, max_concurrency=concurrency) as client:
+            client.describe("Contact")  # log in first
+            started = time.monotonic()
+            assert all(r.success for r in client.update_records("Contact", records))
+            timings[concurrency] = time.monotonic() - started
+    sf.faults(clear=True)
+    assert timings[1] >= 1.6
+    assert timings[4] < timings[1] / 2
 
 
 def test_update_logs_one_info_line(sf, caplog) -> None:

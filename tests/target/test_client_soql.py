@@ -98,6 +98,8 @@ def test_quote_identifier() -> None:
         (dt.datetime(2024, 1, 2, 3, 4, 5, 678000), "datetime", "2024-01-02T03:04:05.678Z"),
         ("003000000000001AAA", "id", "'003000000000001AAA'"),
         ("x'y", "email", "'x\\'y'"),
+        (True, "string", "'True'"),
+        (True, "string", "'True'"),
     ],
 )
 def test_literal(value: object, sf_type: str, expected: str) -> None:
