@@ -99,7 +99,6 @@ def test_quote_identifier() -> None:
         ("003000000000001AAA", "id", "'003000000000001AAA'"),
         ("x'y", "email", "'x\\'y'"),
         (True, "string", "'True'"),
-        (True, "string", "'True'"),
     ],
 )
 def test_literal(value: object, sf_type: str, expected: str) -> None:
