@@ -212,7 +212,7 @@ def _run_job(
         raise BulkJobError(
             f"Bulk API 2.0 job {job_id} on {sobject} ended {state}: "
             f"{info.get('errorMessage') or 'no error message'}. Check the mapped field names "
-            "and the user's permissions; no record of this job was updated",
+            "and the user's permissions (Setup → Bulk Data Load Jobs shows the job)",
             error_code=str(state),
         )
     return _collect_results(client, job_id, ids)

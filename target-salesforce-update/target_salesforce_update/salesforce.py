@@ -46,6 +46,7 @@ __all__ = ["COLLECTION_SIZE", "RecordError", "SalesforceClient", "SaveResult"]
 
 DEFAULT_API_VERSION = "67.0"
 COLLECTION_SIZE = 200
+MAX_CONCURRENCY = 25
 MAX_REQUEST_URL_BYTES = 16_000
 MAX_RETRY_AFTER_SECONDS = 120.0
 MAX_BACKOFF_SECONDS = 30.0
@@ -179,6 +180,13 @@ class SalesforceClient:
     Construct with the target's config (see ``auth.py`` for the connection settings); no network
     call happens until the first request. ``from_config`` also logs in, so bad credentials fail
     immediately.
+
+    Tuning settings read from the config: ``api_version`` (default 67.0), ``request_timeout``
+    (seconds per request, default 120), ``max_retries`` (default 5), ``max_concurrency`` (parallel
+    Collections calls, 1-25, default 4), ``max_daily_api_usage_percent`` (default 95),
+    ``retry_backoff_base`` (seconds, first backoff step, default 0.5) and ``bulk_poll_timeout``
+    (seconds to wait for a Bulk job, default 3600). ``bulk_max_upload_bytes`` (100 MB) is an
+    attribute only.
     """
 
     def __init__(self, config: Mapping[str, Any], *, logger: logging.Logger | None = None) -> None:
@@ -188,6 +196,11 @@ class SalesforceClient:
         self.request_timeout: float = _positive(config, "request_timeout", 120.0, integer=False)
         self.max_retries: int = _positive(config, "max_retries", 5, integer=True)
         self.max_concurrency: int = _positive(config, "max_concurrency", 4, integer=True)
+        if self.max_concurrency > MAX_CONCURRENCY:
+            raise ConfigurationError(
+                f"max_concurrency {self.max_concurrency} is above {MAX_CONCURRENCY}, the number "
+                "of long-running requests Salesforce allows per org at once: lower it"
+            )
         self.max_daily_api_usage_percent: float = _positive(
             config, "max_daily_api_usage_percent", 95.0, integer=False
         )

@@ -116,6 +116,14 @@ def test_missing_settings_name_the_fix() -> None:
         SalesforceClient(
             {"client_id": "c", "username": "u", "private_key_path": "/nonexistent/key.pem"}
         )
+    with pytest.raises(ConfigurationError, match="max_concurrency"):
+        SalesforceClient(
+            {"access_token": "a", "instance_url": "https://x.io", "max_concurrency": 26}
+        )
+    with pytest.raises(ConfigurationError, match="request_timeout"):
+        SalesforceClient(
+            {"access_token": "a", "instance_url": "https://x.io", "request_timeout": 0}
+        )
     with pytest.raises(ConfigurationError, match="api_version"):
         SalesforceClient({"access_token": "a", "instance_url": "https://x.io", "api_version": "x"})
 
