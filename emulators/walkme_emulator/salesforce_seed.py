@@ -23,6 +23,7 @@ sits in memory.
 
 from __future__ import annotations
 
+import bisect
 import json
 from collections.abc import Mapping
 from pathlib import Path
@@ -49,15 +50,22 @@ UNCHANGED_RATE = 0.10
 BYSTANDER_RATE = 0.05
 
 
-def pick_category(sobject: str, u: float) -> str:
-    """Map a uniform draw in [0, 1) to a match category of `sobject`."""
-    total = 0.0
-    rates = CATEGORY_RATES[sobject]
+def _cumulative(rates: dict[str, float]) -> tuple[list[float], list[str]]:
+    bounds, names, total = [], [], 0.0
     for category, rate in rates.items():
         total += rate
-        if u < total:
-            return category
-    return next(iter(rates))
+        bounds.append(total)
+        names.append(category)
+    return bounds, names
+
+
+_CUMULATIVE = {sobject: _cumulative(rates) for sobject, rates in CATEGORY_RATES.items()}
+
+
+def pick_category(sobject: str, u: float) -> str:
+    """Map a uniform draw in [0, 1) to a match category of `sobject`."""
+    bounds, names = _CUMULATIVE[sobject]
+    return names[min(bisect.bisect_right(bounds, u), len(names) - 1)]
 
 
 class SeedWriter:
