@@ -12,22 +12,28 @@ import re
 
 _SUFFIX_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZ012345"
 _BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-_ID_SHAPE = re.compile(r"^[a-zA-Z0-9]{15}(?:[A-Z0-5]{3})?$")
+_ID_SHAPE = re.compile(r"^[a-zA-Z0-9]{15}(?:[a-zA-Z0-9]{3})?$")
 # Characters 4-5 of real Ids name the pod/instance; the emulator uses a fixed value.
 _POD = "8d"
 
 
+_CASE_BITS = str.maketrans(
+    {c: "1" for c in "ABCDEFGHIJKLMNOPQRSTUVWXYZ"} | {c: "0" for c in _BASE62[:10] + _BASE62[36:]}
+)
+
+
 def checksum_suffix(id15: str) -> str:
-    """Return the 3-character case-safe suffix for a 15-character Id."""
-    suffix = []
-    for chunk in range(3):
-        bits = 0
-        for pos in range(5):
-            char = id15[chunk * 5 + pos]
-            if "A" <= char <= "Z":
-                bits |= 1 << pos
-        suffix.append(_SUFFIX_ALPHABET[bits])
-    return "".join(suffix)
+    """Return the 3-character case-safe suffix for a 15-character Id.
+
+    Each 5-character chunk gives a 5-bit number (bit i set when character i is upper case),
+    which indexes ``A-Z0-5``.
+    """
+    bits = id15.translate(_CASE_BITS)
+    return (
+        _SUFFIX_ALPHABET[int(bits[4::-1], 2)]
+        + _SUFFIX_ALPHABET[int(bits[9:4:-1], 2)]
+        + _SUFFIX_ALPHABET[int(bits[14:9:-1], 2)]
+    )
 
 
 def to_18(id15: str) -> str:
@@ -54,13 +60,10 @@ def normalize(value: object) -> str | None:
     A 15-character Id is extended; an 18-character Id must carry the right suffix (compared
     case-insensitively, as Salesforce does).
     """
-    if not isinstance(value, str) or not _ID_SHAPE.match(
-        value.upper() if len(value) == 18 else value
-    ):
+    if not isinstance(value, str) or not _ID_SHAPE.match(value):
         return None
-    if len(value) == 15:
-        return to_18(value)
     id15 = value[:15]
-    if value[15:].upper() != checksum_suffix(id15):
+    suffix = checksum_suffix(id15)
+    if len(value) == 18 and value[15:].upper() != suffix:
         return None
-    return to_18(id15)
+    return id15 + suffix

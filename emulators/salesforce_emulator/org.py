@@ -25,6 +25,24 @@ from .validation import TypeMismatch, ValidationRule, coerce
 PERSON_OBJECTS = frozenset({"Contact", "Lead", "User"})
 
 
+def default_values(obj: ObjectDef, now: str, user_id: str) -> dict[str, Any]:
+    """Values a new record gets for fields it does not set: false booleans, system stamps,
+    owner/creator, default picklist values."""
+    out: dict[str, Any] = {}
+    for fname, fdesc in obj.fields.items():
+        if fdesc["type"] == "boolean":
+            out[fname] = 0
+        elif fname in {"CreatedDate", "LastModifiedDate", "SystemModstamp"}:
+            out[fname] = now
+        elif fname in {"CreatedById", "LastModifiedById", "OwnerId"}:
+            out[fname] = user_id
+        elif fdesc.get("defaultedOnCreate") and fdesc.get("picklistValues"):
+            defaults = [p["value"] for p in fdesc["picklistValues"] if p["defaultValue"]]
+            if defaults:
+                out[fname] = defaults[0]
+    return out
+
+
 class SeedError(ValueError):
     """A seed that cannot be applied; the message names the problem and the fix."""
 
@@ -419,6 +437,7 @@ class Org:
         missing_ids = [r for r in records if not r.get("Id") and not r.get("id")]
         new_ids = iter(self.store.new_ids(obj.key_prefix, len(missing_ids)))
         now = now_iso()
+        template = default_values(obj, now, owner)
         for index, rec in enumerate(records):
             row: dict[str, Any] = {}
             for key, value in rec.items():
@@ -447,19 +466,7 @@ class Org:
                 row["Id"] = norm
             else:
                 row["Id"] = next(new_ids)
-            for fname, fdesc in obj.fields.items():
-                if fname in row:
-                    continue
-                if fdesc["type"] == "boolean":
-                    row[fname] = 0
-                elif fname in {"CreatedDate", "LastModifiedDate", "SystemModstamp"}:
-                    row[fname] = now
-                elif fname in {"CreatedById", "LastModifiedById", "OwnerId"}:
-                    row[fname] = owner
-                elif fdesc.get("defaultedOnCreate") and fdesc.get("picklistValues"):
-                    defaults = [p["value"] for p in fdesc["picklistValues"] if p["defaultValue"]]
-                    if defaults:
-                        row[fname] = defaults[0]
+            row = {**template, **row}
             if obj.name in PERSON_OBJECTS and "Name" in obj.fields:
                 row["Name"] = (
                     " ".join(str(row[p]) for p in ("FirstName", "LastName") if row.get(p)) or None

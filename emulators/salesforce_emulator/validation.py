@@ -319,6 +319,7 @@ _CONSTS = {
     "False": False,
     "None": None,
 }
+_BASE_ENV: dict[str, Any] = {**_CONSTS, **_FUNCS, **{k.lower(): v for k, v in _FUNCS.items()}}
 _ALLOWED = (
     ast.Expression,
     ast.BoolOp,
@@ -386,9 +387,7 @@ class ValidationRule:
 
     def fails(self, record: dict[str, Any]) -> bool:
         """True when the rule fires (the record is invalid)."""
-        env: dict[str, Any] = dict(_CONSTS)
-        env.update({k: v for k, v in _FUNCS.items()})
-        env.update({k.lower(): v for k, v in _FUNCS.items()})
+        env = dict(_BASE_ENV)
         lowered = {k.lower(): v for k, v in record.items()}
         for name in self.names:
             env[name] = lowered.get(name.lower())

@@ -15,11 +15,13 @@ from typing import TYPE_CHECKING, Any
 
 from . import ids
 from .metadata import ObjectDef
+from .org import default_values
 from .store import decode, now_iso, q
 from .validation import RecordError, check_value, round_number
 
 if TYPE_CHECKING:
     from .org import Org, User
+
 
 ROLLED_BACK = RecordError(
     "ALL_OR_NONE_OPERATION_ROLLED_BACK",
@@ -166,7 +168,10 @@ def update(
     rules = org.rules_for(obj.name)
     is_lead = obj.name == "Lead"
     extra = ["IsDeleted"] + (["IsConverted"] if is_lead else [])
-    columns = list(obj.fields) if rules else extra
+    # Only the columns the rules read are fetched and decoded (a rule sees the record as it
+    # would be after the write: stored values overlaid with the new ones).
+    rule_columns = {(obj.field(n) or {}).get("name") for rule in rules for n in rule.names}
+    columns = extra + sorted(c for c in rule_columns if c and c not in extra)
     with org.store.locked() as conn:
         wanted = [o.id for o in outcomes if o.id and not o.errors]
         existing = org.store.fetch_by_ids(conn, obj, wanted, columns)
@@ -262,24 +267,10 @@ def create(
         if to_write:
             now = now_iso()
             rows = []
+            template = default_values(obj, now, user.id)
             for i in to_write:
                 row = {k: round_number(obj.fields[k], v) for k, v in items[i].values.items()}
-                row["Id"] = outcomes[i].id
-                for fname, fdesc in obj.fields.items():
-                    if fname in row:
-                        continue
-                    if fdesc["type"] == "boolean":
-                        row[fname] = 0
-                    elif fname in {"CreatedDate", *_SYSTEM_STAMP}:
-                        row[fname] = now
-                    elif fname in {"CreatedById", "LastModifiedById", "OwnerId"}:
-                        row[fname] = user.id
-                    elif fdesc.get("defaultedOnCreate") and fdesc.get("picklistValues"):
-                        defaults = [
-                            p["value"] for p in fdesc["picklistValues"] if p["defaultValue"]
-                        ]
-                        if defaults:
-                            row[fname] = defaults[0]
+                row = {**template, **row, "Id": outcomes[i].id}
                 rows.append(row)
             conn.execute("BEGIN")
             try:

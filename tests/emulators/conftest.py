@@ -7,7 +7,6 @@ from typing import Any
 
 import pytest
 import requests
-
 from salesforce_emulator.testing import SalesforceEmulator
 
 

@@ -13,8 +13,14 @@ TERMINAL = {"JobComplete", "Failed", "Aborted"}
 
 
 def _create(api: Any, **over: Any) -> dict[str, Any]:
-    body = {"object": "Contact", "operation": "update", "contentType": "CSV",
-            "columnDelimiter": "COMMA", "lineEnding": "LF", **over}
+    body = {
+        "object": "Contact",
+        "operation": "update",
+        "contentType": "CSV",
+        "columnDelimiter": "COMMA",
+        "lineEnding": "LF",
+        **over,
+    }
     response = api.post("/jobs/ingest", json=body)
     assert response.status_code == 200, response.text
     return response.json()
@@ -22,8 +28,9 @@ def _create(api: Any, **over: Any) -> dict[str, Any]:
 
 def _run(api: Any, data: bytes, **over: Any) -> tuple[dict[str, Any], list[str]]:
     job = _create(api, **over)
-    upload = api.put(f"/jobs/ingest/{job['id']}/batches", data=data,
-                     headers={"Content-Type": "text/csv"})
+    upload = api.put(
+        f"/jobs/ingest/{job['id']}/batches", data=data, headers={"Content-Type": "text/csv"}
+    )
     assert upload.status_code == 201, upload.text
     closed = api.patch(f"/jobs/ingest/{job['id']}", json={"state": "UploadComplete"})
     assert closed.status_code == 200 and closed.json()["state"] == "UploadComplete"
@@ -50,9 +57,19 @@ def test_update_job_lifecycle_and_results(api: Any, sf: SalesforceEmulator) -> N
     ids = api.ids("Contact")
     grace, alan = ids["grace.hopper@example.com"], ids["alan.turing@example.com"]
     kate = ids["katherine.johnson@example.com"]
-    api.patch("/composite/sobjects", json={"records": [
-        {"attributes": {"type": "Contact"}, "id": alan, "WalkMe_Segment__c": "keep",
-         "WalkMe_NPS_Comment__c": "wipe me"}]})
+    api.patch(
+        "/composite/sobjects",
+        json={
+            "records": [
+                {
+                    "attributes": {"type": "Contact"},
+                    "id": alan,
+                    "WalkMe_Segment__c": "keep",
+                    "WalkMe_NPS_Comment__c": "wipe me",
+                }
+            ]
+        },
+    )
     data = (
         "Id,WalkMe_Segment__c,WalkMe_NPS_Comment__c,WalkMe_NPS_Score__c\n"
         f'{grace},"Gold, ""quoted""","line one\nline two",9\n'
@@ -77,9 +94,14 @@ def test_update_job_lifecycle_and_results(api: Any, sf: SalesforceEmulator) -> N
     assert ok[0]["WalkMe_Segment__c"] == 'Gold, "quoted"'
     failed = _csv(api, info["id"], "failedResults")
     assert [r["sf__Error"].split(":")[0] for r in failed] == [
-        "FIELD_CUSTOM_VALIDATION_EXCEPTION", "INVALID_FIELD", "MALFORMED_ID"]
-    assert failed[0]["sf__Error"] == ("FIELD_CUSTOM_VALIDATION_EXCEPTION:NPS score must be "
-                                      "between 0 and 10.:WalkMe_NPS_Score__c --")
+        "FIELD_CUSTOM_VALIDATION_EXCEPTION",
+        "INVALID_FIELD",
+        "MALFORMED_ID",
+    ]
+    assert failed[0]["sf__Error"] == (
+        "FIELD_CUSTOM_VALIDATION_EXCEPTION:NPS score must be "
+        "between 0 and 10.:WalkMe_NPS_Score__c --"
+    )
     assert failed[0]["sf__Id"] == kate
     header = api.get(f"/jobs/ingest/{info['id']}/failedResults/").text.splitlines()[0]
     assert header.startswith('"sf__Id","sf__Error","Id"')
@@ -98,8 +120,9 @@ def test_line_ending_mismatch_fails_the_job(api: Any) -> None:
     grace = api.ids("Contact")["grace.hopper@example.com"]
     info, _ = _run(api, f"Id,Title\r\n{grace},x\r\n".encode())
     assert info["state"] == "Failed"
-    assert info["errorMessage"] == ("InvalidBatch : LineEnding is invalid on user data. "
-                                    "Current LineEnding setting is LF")
+    assert info["errorMessage"] == (
+        "InvalidBatch : LineEnding is invalid on user data. Current LineEnding setting is LF"
+    )
     crlf, _ = _run(api, f"Id,Title\r\n{grace},x\r\n".encode(), lineEnding="CRLF")
     assert crlf["state"] == "JobComplete" and crlf["numberRecordsFailed"] == 0
 
@@ -114,14 +137,19 @@ def test_unknown_column_fails_the_job(api: Any) -> None:
 
 
 def test_delimiter_insert_upsert_delete(api: Any, sf: SalesforceEmulator) -> None:
-    info, _ = _run(api, b"LastName;Email\nNew;new.one@example.com\n", operation="insert",
-                   columnDelimiter="SEMICOLON")
+    info, _ = _run(
+        api,
+        b"LastName;Email\nNew;new.one@example.com\n",
+        operation="insert",
+        columnDelimiter="SEMICOLON",
+    )
     assert info["state"] == "JobComplete" and info["numberRecordsFailed"] == 0
     created = _csv(api, info["id"], "successfulResults")
     assert created[0]["sf__Created"] == "true"
     new_id = created[0]["sf__Id"]
-    upsert, _ = _run(api, f"Id,Title\n{new_id},Boss\n,\n".encode(), operation="upsert",
-                     externalIdFieldName="Id")
+    upsert, _ = _run(
+        api, f"Id,Title\n{new_id},Boss\n,\n".encode(), operation="upsert", externalIdFieldName="Id"
+    )
     assert upsert["numberRecordsProcessed"] == 1  # blank rows are skipped
     removed, _ = _run(api, f"Id\n{new_id}\n".encode(), operation="delete")
     assert removed["numberRecordsFailed"] == 0
@@ -135,8 +163,9 @@ def test_abort_delete_and_state_errors(api: Any) -> None:
     job = _create(api)
     aborted = api.patch(f"/jobs/ingest/{job['id']}", json={"state": "Aborted"})
     assert aborted.status_code == 200 and aborted.json()["state"] == "Aborted"
-    late = api.put(f"/jobs/ingest/{job['id']}/batches", data=b"Id\n",
-                   headers={"Content-Type": "text/csv"})
+    late = api.put(
+        f"/jobs/ingest/{job['id']}/batches", data=b"Id\n", headers={"Content-Type": "text/csv"}
+    )
     assert late.status_code == 409
     assert late.json()[0]["errorCode"] == "INVALIDJOBSTATE"
     assert api.delete(f"/jobs/ingest/{job['id']}").status_code == 204

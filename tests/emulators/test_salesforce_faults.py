@@ -7,7 +7,6 @@ from typing import Any
 
 import pytest
 import requests
-
 from salesforce_emulator.testing import SalesforceEmulator
 
 
@@ -21,8 +20,9 @@ def test_limit_header_and_request_limit_exceeded(api: Any, sf: SalesforceEmulato
     assert last.headers["Sforce-Limit-Info"] == "api-usage=100000/100000"
     over = api.query("SELECT Id FROM Contact")
     assert over.status_code == 403
-    assert over.json() == [{"message": "TotalRequests Limit exceeded.",
-                            "errorCode": "REQUEST_LIMIT_EXCEEDED"}]
+    assert over.json() == [
+        {"message": "TotalRequests Limit exceeded.", "errorCode": "REQUEST_LIMIT_EXCEEDED"}
+    ]
     sf.faults(api_limit=200000)
     assert api.get("/limits").json()["DailyApiRequests"]["Max"] == 200000
 
@@ -30,8 +30,10 @@ def test_limit_header_and_request_limit_exceeded(api: Any, sf: SalesforceEmulato
 def test_api_limit_flag() -> None:
     with SalesforceEmulator(api_limit=3) as sf:
         headers = {"Authorization": f"Bearer {sf.access_token()}"}
-        codes = [requests.get(sf.api_base + "/limits", headers=headers, timeout=10).status_code
-                 for _ in range(4)]
+        codes = [
+            requests.get(sf.api_base + "/limits", headers=headers, timeout=10).status_code
+            for _ in range(4)
+        ]
         assert codes == [200, 200, 200, 403]
 
 
@@ -41,8 +43,14 @@ def test_expire_every_token_now(api: Any, sf: SalesforceEmulator) -> None:
     expired = api.get("/limits")
     assert expired.status_code == 401
     assert expired.json()[0]["errorCode"] == "INVALID_SESSION_ID"
-    assert requests.get(sf.api_base + "/limits", timeout=10, headers={
-        "Authorization": f"Bearer {sf.access_token()}"}).status_code == 200
+    assert (
+        requests.get(
+            sf.api_base + "/limits",
+            timeout=10,
+            headers={"Authorization": f"Bearer {sf.access_token()}"},
+        ).status_code
+        == 200
+    )
 
 
 def _statuses(api: Any, n: int) -> list[int]:
@@ -107,6 +115,9 @@ def test_unknown_fault_is_rejected(sf: SalesforceEmulator) -> None:
 
 def test_faults_at_start() -> None:
     with SalesforceEmulator(extra_args=["--error-rate", "1", "--error-status", "500"]) as sf:
-        response = requests.get(sf.api_base + "/limits", timeout=10,
-                                headers={"Authorization": f"Bearer {sf.access_token()}"})
+        response = requests.get(
+            sf.api_base + "/limits",
+            timeout=10,
+            headers={"Authorization": f"Bearer {sf.access_token()}"},
+        )
         assert response.status_code == 500

@@ -3,23 +3,19 @@
 from __future__ import annotations
 
 import socket
-
-import requests
-
 from typing import Any
 
+import requests
 from salesforce_emulator.testing import SalesforceEmulator
 
 Api = Any  # the conftest's Api session helper
-
 
 
 def test_versions_list_is_public_and_uncounted(sf: SalesforceEmulator) -> None:
     response = requests.get(sf.url + "/services/data/", timeout=10)
     assert response.status_code == 200
     versions = response.json()
-    assert versions[0] == {"label": "Winter '21", "url": "/services/data/v50.0",
-                           "version": "50.0"}
+    assert versions[0] == {"label": "Winter '21", "url": "/services/data/v50.0", "version": "50.0"}
     assert versions[-1]["version"] == "67.0"
     assert "Sforce-Limit-Info" not in response.headers
     assert sf.stats()["api_calls"] == 0
@@ -31,16 +27,18 @@ def test_any_supported_version(api: Api) -> None:
         assert api.session.get(url, timeout=10).status_code == 200
     missing = api.session.get(f"{api.emulator.url}/services/data/v49.0/limits", timeout=10)
     assert missing.status_code == 404
-    assert missing.json() == [{"message": "The requested resource does not exist",
-                               "errorCode": "NOT_FOUND"}]
+    assert missing.json() == [
+        {"message": "The requested resource does not exist", "errorCode": "NOT_FOUND"}
+    ]
 
 
 def test_invalid_session(sf: SalesforceEmulator) -> None:
     for headers in ({}, {"Authorization": "Bearer not-a-token"}):
         response = requests.get(sf.api_base + "/sobjects", headers=headers, timeout=10)
         assert response.status_code == 401
-        assert response.json() == [{"message": "Session expired or invalid",
-                                    "errorCode": "INVALID_SESSION_ID"}]
+        assert response.json() == [
+            {"message": "Session expired or invalid", "errorCode": "INVALID_SESSION_ID"}
+        ]
 
 
 def test_global_and_object_describe(api: Api) -> None:
@@ -54,8 +52,10 @@ def test_global_and_object_describe(api: Api) -> None:
     assert fields["Id"]["type"] == "id" and fields["Id"]["updateable"] is False
     assert fields["LastName"]["nillable"] is False
     assert fields["WalkMe_Onboarding_Progress__c"]["type"] == "percent"
-    assert (fields["WalkMe_Onboarding_Progress__c"]["precision"],
-            fields["WalkMe_Onboarding_Progress__c"]["scale"]) == (5, 2)
+    assert (
+        fields["WalkMe_Onboarding_Progress__c"]["precision"],
+        fields["WalkMe_Onboarding_Progress__c"]["scale"],
+    ) == (5, 2)
     assert fields["WalkMe_NPS_Comment__c"]["length"] == 1000
     assert fields["Email"]["idLookup"] is True and fields["Email"]["filterable"] is True
     lead = {f["name"]: f for f in api.get("/sobjects/Lead/describe").json()["fields"]}
@@ -80,8 +80,11 @@ def test_query_errors(api: Api) -> None:
 
 
 def test_request_line_over_16k_is_rejected(api: Api) -> None:
-    soql = "SELECT Id FROM Contact WHERE Email IN (" + ",".join(
-        f"'user{i}@example.com'" for i in range(800)) + ")"
+    soql = (
+        "SELECT Id FROM Contact WHERE Email IN ("
+        + ",".join(f"'user{i}@example.com'" for i in range(800))
+        + ")"
+    )
     response = api.query(soql)
     assert response.status_code == 414
 
@@ -93,21 +96,31 @@ def test_header_block_over_16k_is_rejected(sf: SalesforceEmulator) -> None:
 
 
 def test_query_semantics(api: Api) -> None:
-    emails = [r["Email"] for r in api.query(
-        "SELECT Email FROM Contact WHERE Email IN ('GRACE.HOPPER@example.com', "
-        "'katherine.johnson@example.com') ORDER BY Email").json()["records"]]
+    emails = [
+        r["Email"]
+        for r in api.query(
+            "SELECT Email FROM Contact WHERE Email IN ('GRACE.HOPPER@example.com', "
+            "'katherine.johnson@example.com') ORDER BY Email"
+        ).json()["records"]
+    ]
     assert emails == ["grace.hopper@example.com", "Katherine.Johnson@Example.com"]
     live = api.query("SELECT Id FROM Contact WHERE Email = 'deleted.contact@example.com'")
     assert live.json()["totalSize"] == 0
-    every = api.get("/queryAll", params={"q": "SELECT Id, IsDeleted FROM Contact WHERE Email = "
-                                              "'deleted.contact@example.com'"})
+    every = api.get(
+        "/queryAll",
+        params={
+            "q": "SELECT Id, IsDeleted FROM Contact WHERE Email = 'deleted.contact@example.com'"
+        },
+    )
     assert every.json()["records"][0]["IsDeleted"] is True
     leads = api.query("SELECT Email, IsConverted FROM Lead WHERE IsConverted = false").json()
     assert [r["Email"] for r in leads["records"]] == ["linus.lead@example.com"]
     record = api.query("SELECT Id, Name FROM Contact WHERE Email = 'alan.turing@example.com'")
     rec = record.json()["records"][0]
-    assert rec["attributes"] == {"type": "Contact",
-                                 "url": f"/services/data/v67.0/sobjects/Contact/{rec['Id']}"}
+    assert rec["attributes"] == {
+        "type": "Contact",
+        "url": f"/services/data/v67.0/sobjects/Contact/{rec['Id']}",
+    }
     assert rec["Name"] == "Alan Turing"
     count = api.query("SELECT COUNT() FROM Contact WHERE Email = 'shared.inbox@example.com'")
     assert count.json() == {"totalSize": 2, "done": True, "records": []}
@@ -123,9 +136,13 @@ def test_single_record_get_patch_delete(api: Api, sf: SalesforceEmulator) -> Non
     assert before["Email"] == "grace.hopper@example.com" and before["IsDeleted"] is False
     short = api.get(f"/sobjects/Contact/{grace[:15]}", params={"fields": "Email,Name"}).json()
     assert set(short) == {"attributes", "Email", "Name"}
-    patch = api.patch(f"/sobjects/Contact/{grace}",
-                      json={"WalkMe_Last_Seen__c": "2024-05-01T12:00:00.000Z",
-                            "WalkMe_Onboarding_Completed__c": True})
+    patch = api.patch(
+        f"/sobjects/Contact/{grace}",
+        json={
+            "WalkMe_Last_Seen__c": "2024-05-01T12:00:00.000Z",
+            "WalkMe_Onboarding_Completed__c": True,
+        },
+    )
     assert patch.status_code == 204 and patch.text == ""
     after = api.get(f"/sobjects/Contact/{grace}").json()
     assert after["WalkMe_Last_Seen__c"] == "2024-05-01T12:00:00.000+0000"
@@ -134,8 +151,13 @@ def test_single_record_get_patch_delete(api: Api, sf: SalesforceEmulator) -> Non
     assert after["SystemModstamp"] == after["LastModifiedDate"]
     bad = api.patch(f"/sobjects/Contact/{grace}", json={"Email": "not-an-email"})
     assert bad.status_code == 400
-    assert bad.json() == [{"message": "Email: invalid email address: not-an-email",
-                           "errorCode": "INVALID_EMAIL_ADDRESS", "fields": ["Email"]}]
+    assert bad.json() == [
+        {
+            "message": "Email: invalid email address: not-an-email",
+            "errorCode": "INVALID_EMAIL_ADDRESS",
+            "fields": ["Email"],
+        }
+    ]
     assert api.delete(f"/sobjects/Contact/{grace}").status_code == 204
     gone = api.get(f"/sobjects/Contact/{grace}")
     assert gone.status_code == 404 and gone.json()[0]["errorCode"] == "ENTITY_IS_DELETED"
@@ -150,8 +172,7 @@ def test_single_record_get_patch_delete(api: Api, sf: SalesforceEmulator) -> Non
     assert stats["requests_by_kind"]["sobject_update"] == 3
 
 
-def test_record_creation_works_and_is_counted_separately(api: Api, sf: SalesforceEmulator
-                                                          ) -> None:
+def test_record_creation_works_and_is_counted_separately(api: Api, sf: SalesforceEmulator) -> None:
     created = api.post("/sobjects/Contact", json={"LastName": "New", "Email": "new@example.com"})
     assert created.status_code == 201
     body = created.json()
@@ -159,8 +180,13 @@ def test_record_creation_works_and_is_counted_separately(api: Api, sf: Salesforc
     missing = api.post("/sobjects/Contact", json={"Email": "x@example.com"})
     assert missing.status_code == 400
     assert missing.json()[0]["errorCode"] == "REQUIRED_FIELD_MISSING"
-    collection = api.post("/composite/sobjects", json={"allOrNone": False, "records": [
-        {"attributes": {"type": "Lead"}, "LastName": "L", "Company": "C"}]})
+    collection = api.post(
+        "/composite/sobjects",
+        json={
+            "allOrNone": False,
+            "records": [{"attributes": {"type": "Lead"}, "LastName": "L", "Company": "C"}],
+        },
+    )
     assert collection.status_code == 200 and collection.json()[0]["success"] is True
     stats = sf.stats()
     assert stats["records_created"] == 2
@@ -192,9 +218,13 @@ def test_concurrent_requests_are_served_concurrently() -> None:
         statuses: list[int] = []
 
         def call() -> None:
-            statuses.append(requests.get(sf.api_base + "/limits", timeout=10,
-                                         headers={"Authorization": f"Bearer {token}"})
-                            .status_code)
+            statuses.append(
+                requests.get(
+                    sf.api_base + "/limits",
+                    timeout=10,
+                    headers={"Authorization": f"Bearer {token}"},
+                ).status_code
+            )
 
         started = time.monotonic()
         threads = [threading.Thread(target=call) for _ in range(8)]
@@ -203,7 +233,7 @@ def test_concurrent_requests_are_served_concurrently() -> None:
         for t in threads:
             t.join(timeout=20)
         assert statuses == [200] * 8
-        assert time.monotonic() - started < 1.5  # 8 × 300 ms serially would be 2.4 s
+        assert time.monotonic() - started < 1.5  # 8 calls of 300 ms serially would be 2.4 s
 
 
 def test_binds_loopback_by_default(sf: SalesforceEmulator) -> None:

@@ -9,9 +9,6 @@ import io
 import certifi
 import pytest
 import requests
-from simple_salesforce import Salesforce
-from simple_salesforce.exceptions import SalesforceMalformedRequest
-
 from salesforce_emulator.testing import (
     ADMIN_PASSWORD,
     ADMIN_USERNAME,
@@ -19,6 +16,8 @@ from salesforce_emulator.testing import (
     CLIENT_SECRET,
     SalesforceEmulator,
 )
+from simple_salesforce import Salesforce
+from simple_salesforce.exceptions import SalesforceMalformedRequest
 
 VERSION = "67.0"
 
@@ -44,15 +43,15 @@ def _instance(emulator: SalesforceEmulator) -> str:
 
 def _session_id_client(emulator: SalesforceEmulator) -> Salesforce:
     token = emulator.access_token()
-    return Salesforce(instance=_instance(emulator), session_id=token, version=VERSION,
-                      session=_session(emulator))
+    return Salesforce(
+        instance=_instance(emulator), session_id=token, version=VERSION, session=_session(emulator)
+    )
 
 
 def test_certificate_is_verified_not_ignored(sf_tls: SalesforceEmulator) -> None:
     assert sf_tls.url.startswith("https://127.0.0.1:")
     with pytest.raises(requests.exceptions.SSLError):
-        requests.get(sf_tls.url + "/services/data/", timeout=10,
-                     verify=certifi.where())
+        requests.get(sf_tls.url + "/services/data/", timeout=10, verify=certifi.where())
     ok = requests.get(sf_tls.url + "/services/data/", timeout=10, verify=sf_tls.ca_bundle)
     assert ok.status_code == 200
 
@@ -61,9 +60,15 @@ def test_oauth_password_login(sf_tls: SalesforceEmulator) -> None:
     # simple-salesforce builds https://{domain}.salesforce.com/...; the fragment trick points
     # that URL at the emulator without touching the client.
     domain = f"{_instance(sf_tls)}/services/oauth2/token#"
-    client = Salesforce(username=ADMIN_USERNAME, password=ADMIN_PASSWORD,
-                        consumer_key=CLIENT_ID, consumer_secret=CLIENT_SECRET, domain=domain,
-                        version=VERSION, session=_session(sf_tls))
+    client = Salesforce(
+        username=ADMIN_USERNAME,
+        password=ADMIN_PASSWORD,
+        consumer_key=CLIENT_ID,
+        consumer_secret=CLIENT_SECRET,
+        domain=domain,
+        version=VERSION,
+        session=_session(sf_tls),
+    )
     assert client.sf_instance == _instance(sf_tls)
     result = client.query("SELECT Id FROM User")
     assert result["totalSize"] == 2
@@ -71,8 +76,13 @@ def test_oauth_password_login(sf_tls: SalesforceEmulator) -> None:
 
 def test_oauth_client_credentials_login(sf_tls: SalesforceEmulator) -> None:
     domain = f"{_instance(sf_tls)}/services/oauth2/token#"
-    client = Salesforce(consumer_key=CLIENT_ID, consumer_secret=CLIENT_SECRET, domain=domain,
-                        version=VERSION, session=_session(sf_tls))
+    client = Salesforce(
+        consumer_key=CLIENT_ID,
+        consumer_secret=CLIENT_SECRET,
+        domain=domain,
+        version=VERSION,
+        session=_session(sf_tls),
+    )
     assert client.query("SELECT COUNT() FROM Contact")["totalSize"] == 5
 
 
@@ -86,15 +96,19 @@ def test_describe(sf_tls: SalesforceEmulator) -> None:
     assert fields["Email"]["unique"] is False
     assert fields["WalkMe_Feature_Adoption__c"]["restrictedPicklist"] is True
     assert [p["value"] for p in fields["WalkMe_Feature_Adoption__c"]["picklistValues"]] == [
-        "Low", "Medium", "High"]
+        "Low",
+        "Medium",
+        "High",
+    ]
     assert fields["WalkMe_NPS_Score__c"]["updateable"] is True
     assert describe["keyPrefix"] == "003"
 
 
 def test_describe_reflects_running_user(sf_tls: SalesforceEmulator) -> None:
     token = sf_tls.access_token("integration@walkme-demo.example")
-    client = Salesforce(instance=_instance(sf_tls), session_id=token, version=VERSION,
-                        session=_session(sf_tls))
+    client = Salesforce(
+        instance=_instance(sf_tls), session_id=token, version=VERSION, session=_session(sf_tls)
+    )
     fields = {f["name"]: f for f in client.Contact.describe()["fields"]}
     assert fields["WalkMe_NPS_Score__c"]["updateable"] is False
     assert fields["WalkMe_Segment__c"]["updateable"] is True
@@ -104,8 +118,13 @@ def test_describe_reflects_running_user(sf_tls: SalesforceEmulator) -> None:
 
 
 def test_query_paging_and_awkward_literals(sf_tls: SalesforceEmulator) -> None:
-    awkward = ["o'brien@example.com", "back\\slash@example.com", 'quote"d@example.com',
-               "tab\there@example.com", "Ünïcödé@Example.com"]
+    awkward = [
+        "o'brien@example.com",
+        "back\\slash@example.com",
+        'quote"d@example.com',
+        "tab\there@example.com",
+        "Ünïcödé@Example.com",
+    ]
     records = [{"LastName": f"Bulk{i}", "Email": f"page{i}@example.com"} for i in range(4500)]
     records += [{"LastName": "Awkward", "Email": e} for e in awkward]
     sf_tls.seed({"records": {"Contact": records}})
@@ -120,8 +139,9 @@ def test_query_paging_and_awkward_literals(sf_tls: SalesforceEmulator) -> None:
     assert "/query/01g" in first_page["nextRecordsUrl"]
 
     def escape(value: str) -> str:
-        return (value.replace("\\", "\\\\").replace("'", "\\'").replace('"', '\\"')
-                .replace("\t", "\\t"))
+        return (
+            value.replace("\\", "\\\\").replace("'", "\\'").replace('"', '\\"').replace("\t", "\\t")
+        )
 
     for email in awkward:
         found = client.query(f"SELECT Email FROM Contact WHERE Email = '{escape(email)}'")
@@ -137,12 +157,22 @@ def test_query_paging_and_awkward_literals(sf_tls: SalesforceEmulator) -> None:
 def test_collections_update_via_restful(sf_tls: SalesforceEmulator) -> None:
     client = _session_id_client(sf_tls)
     contacts = client.query("SELECT Id, Email FROM Contact ORDER BY Email")["records"]
-    body = {"allOrNone": False, "records": [
-        {"attributes": {"type": "Contact"}, "id": contacts[0]["Id"], "WalkMe_Segment__c": "Gold",
-         "WalkMe_NPS_Score__c": 9},
-        {"attributes": {"type": "Contact"}, "id": contacts[1]["Id"],
-         "WalkMe_Feature_Adoption__c": "Enormous"},
-    ]}
+    body = {
+        "allOrNone": False,
+        "records": [
+            {
+                "attributes": {"type": "Contact"},
+                "id": contacts[0]["Id"],
+                "WalkMe_Segment__c": "Gold",
+                "WalkMe_NPS_Score__c": 9,
+            },
+            {
+                "attributes": {"type": "Contact"},
+                "id": contacts[1]["Id"],
+                "WalkMe_Feature_Adoption__c": "Enormous",
+            },
+        ],
+    }
     results = client.restful("composite/sobjects", method="PATCH", json=body)
     assert results[0] == {"id": contacts[0]["Id"], "success": True, "errors": []}
     assert results[1]["success"] is False
