@@ -174,7 +174,7 @@ def show_summary(job: str, result: subprocess.CompletedProcess[str], run_id: str
         if summary.get("results"):
             say(f"    results: {Path(summary['results']).relative_to(ROOT)}")
     if result.returncode != 0:
-        say(f"    see demo-output/runs/{job}-{run_id[:8]}.log or: make run-log RUN={run_id[:8]}")
+        say(f"    see demo-output/runs/{job}-{run_id[:8]}.log or: make run-log RUN={run_id}")
 
 
 def check_expected(summary: dict[str, str]) -> str:

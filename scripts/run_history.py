@@ -246,7 +246,11 @@ def list_runs(
 
 
 def find_run(run_id: str, *, project_root: Path | None = None) -> Run:
-    """One run by its id, or by a unique prefix of it (as `list` prints them)."""
+    """One run by its id (as `list` prints it), or by a unique prefix of it.
+
+    Meltano's run ids are UUIDv7: their first characters encode the start time, so a prefix
+    is only unique when it reaches past the timestamp part.
+    """
     session, logs = _session_and_logs(project_root)
     if session is None:
         msg = "No runs yet: Meltano's system database has no runs table."
@@ -257,6 +261,7 @@ def find_run(run_id: str, *, project_root: Path | None = None) -> Run:
         else:
             recent = logs.get_recent_jobs(session, 100_000)
             jobs = [job for job in recent if str(job.run_id).startswith(run_id.lower())]
+            jobs = list({str(job.run_id): job for job in jobs}.values())
         if not jobs:
             msg = f"No run with id {run_id!r}. List runs with `make runs` (scripts/runs.py list)."
             raise LookupError(msg)

@@ -39,10 +39,7 @@ def _duration(run: Run) -> str:
 
 def _rows(run: Run) -> list[list[str]]:
     """One table row per stream the run reported (one for a run that reported none)."""
-    common = [
-        run.run_id[:8],
-        run.integration,
-    ]
+    common = [run.run_id, run.integration]
     tail = [run.environment, run.started_at.strftime("%Y-%m-%d %H:%M:%S"), _duration(run)]
     if not run.streams:
         return [[*common, "-", "-", *tail, run.status, *["-"] * len(COUNT_KEYS)]]

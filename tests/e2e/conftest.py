@@ -19,9 +19,11 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import sqlite3
 import subprocess
 import sys
 from collections.abc import Iterator, Sequence
+from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -93,12 +95,27 @@ class Project:
         )
 
     def state(self, state_id: str) -> dict[str, Any]:
-        """The saved state of a state id (`meltano state get`), {} when there is none."""
-        result = self.meltano("state", "get", state_id)
-        text = result.stdout.strip()
-        if result.returncode != 0 or not text:
+        """The saved state of a state id, read from the test's system DB ({} when none).
+
+        Equivalent to `meltano state get` (completed state with any partial state merged over
+        it) without starting Meltano; `test_sync` also runs the command itself once.
+        """
+        database = self.env["MELTANO_DATABASE_URI"].removeprefix("sqlite:///")
+        if not Path(database).exists():
             return {}
-        return json.loads(text[text.index("{") :])
+        with closing(sqlite3.connect(database)) as connection:
+            tables = {row[0] for row in connection.execute("SELECT name FROM sqlite_master")}
+            if "state" not in tables:
+                return {}
+            row = connection.execute(
+                "SELECT completed_state, partial_state FROM state WHERE state_id = ?", (state_id,)
+            ).fetchone()
+        if row is None:
+            return {}
+        completed = json.loads(row[0] or "{}")
+        partial = json.loads(row[1] or "{}")
+        merged = completed.get("singer_state", {}) | partial.get("singer_state", {})
+        return {"singer_state": merged} if merged else {}
 
     def summaries(self) -> list[dict[str, Any]]:
         """Every summary.json the target wrote for this test, oldest first."""

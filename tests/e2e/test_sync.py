@@ -144,6 +144,8 @@ def test_onboarding_job_state_full_refresh_and_plain_pair(project: Project) -> N
     assert_synced(project, "onboarding", before)
     state = project.state(STATE_ID["onboarding"])
     assert state["singer_state"]["bookmarks"]["onboarding"]["export"], state
+    shown = project.meltano("state", "get", STATE_ID["onboarding"])  # README: meltano state get
+    assert json.loads(shown.stdout[shown.stdout.index("{") :]) == state
     updates = project.salesforce.stats()["records_updated"]
 
     # no new export: the second run reads nothing and writes nothing
@@ -224,7 +226,7 @@ def test_nps_dry_run_failed_run_retry_and_run_history(project: Project) -> None:
     for text in ("INTEGRATION", "REPORT", "OBJECT", "STARTED (UTC)", "completed", "failed", "Lead"):
         assert text in table.stdout
 
-    shown = project.runs_cli("show", done["run_id"][:8])
+    shown = project.runs_cli("show", done["run_id"])
     assert shown.returncode == 0, shown.stderr
     assert "Status:       completed" in shown.stdout
     assert "updated.csv" in shown.stdout and "summary.json" in shown.stdout
