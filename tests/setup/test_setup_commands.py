@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import socket
 import stat
 import subprocess
@@ -23,6 +24,8 @@ from salesforce_emulator.testing import SalesforceEmulator
 from setup_helpers import BIN, SETUP, clean_env, copy_project, run_setup
 from target_salesforce_update.setup.envfile import read_env
 from target_salesforce_update.setup.meltano_yml import MeltanoYml
+
+pytestmark = pytest.mark.slow  # subprocesses of meltano, the tap and the target
 
 CLIENT_ID = "setup-test-client"
 ADMIN = "admin@walkme-demo.example"
@@ -255,12 +258,15 @@ def test_connect_without_an_org_choice_says_which_flags(tmp_path: Path) -> None:
     assert "--sandbox" in result.stderr
 
 
-def test_describe_shows_objects_and_field_verdicts(connected: tuple[Path, str]) -> None:
+def test_describe_shows_objects_and_field_verdicts(
+    connected: tuple[Path, str], tmp_path: Path
+) -> None:
     project, _ = connected
     objects = run_setup("describe", "-e", "sandbox", cwd=project)
     assert objects.returncode == 0, objects.stderr
     assert re.search(r"^Contact\s+Contact\s+-\s+yes$", objects.stdout, re.M)
-    fields = run_setup("describe", "-e", "sandbox", "Contact", "--json", cwd=project)
+    connection = str(_connection_file(project, tmp_path))
+    fields = run_setup("describe", "Contact", "--json", "--config", connection, cwd=project)
     assert fields.returncode == 0, fields.stderr
     rows = {row["name"]: row for row in json.loads(fields.stdout)["fields"]}
     assert rows["Email"]["match"] and rows["Email"]["type"] == "email"
@@ -269,7 +275,7 @@ def test_describe_shows_objects_and_field_verdicts(connected: tuple[Path, str]) 
     assert rows["WalkMe_Last_Seen__c"]["target"] and rows["WalkMe_Last_Seen__c"]["updateable"]
     assert not rows["WalkMe_NPS_Comment__c"]["match"]  # textarea: not filterable
     assert rows["WalkMe_Feature_Adoption__c"]["picklistValues"] == ["Low", "Medium", "High"]
-    table = run_setup("describe", "-e", "sandbox", "Contact", "--match", cwd=project)
+    table = run_setup("describe", "Contact", "--match", "--config", connection, cwd=project)
     assert "WalkMe_NPS_Comment__c" not in table.stdout
     email = r"^Email\s+email\(80\)\s+yes\s+yes\s+idLookup\s+yes\s+yes"
     assert re.search(email, table.stdout, re.M)
@@ -432,3 +438,41 @@ def test_add_preview_edit_remove(
     removed = run_setup("remove", "usage", "--yes", cwd=project)
     assert removed.returncode == 0, removed.stderr
     assert (project / "meltano.yml").read_text() == original
+
+
+def test_reachable_as_meltano_plugin_commands(connected: tuple[Path, str], tmp_path: Path) -> None:
+    """`meltano invoke target-salesforce-update:<command>` runs the setup command with the
+    environment Meltano was given (plugins without pip_url run from PATH: no install needed)."""
+    source, _ = connected
+    project = tmp_path / "invoked"
+    project.mkdir()
+    shutil.copy(source / ".env", project / ".env")
+    document = MeltanoYml(source / "meltano.yml")
+    for kind in ("extractors", "loaders"):
+        for plugin in document.iter_plugins(kind):
+            plugin.pop("pip_url", None)
+    document.path = project / "meltano.yml"
+    (project / "meltano.yml").write_text(document.dump())
+    meltano = str(BIN / "meltano")
+    listed = subprocess.run(
+        [meltano, "--environment=sandbox", "invoke", "target-salesforce-update:list"],
+        cwd=project,
+        env=clean_env(),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert listed.returncode == 0, listed.stderr[-2000:]
+    assert "onboarding: report 'onboarding'" in listed.stdout
+    command = "target-salesforce-update:describe"
+    described = subprocess.run(
+        [meltano, "--environment=sandbox", "invoke", command, "Contact", "--match"],
+        cwd=project,
+        env=clean_env(),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert described.returncode == 0, described.stderr[-2000:]
+    assert re.search(r"^Email\s+email\(80\)", described.stdout, re.M)
+    assert read_env(project / ".env")["SF_SANDBOX_REFRESH_TOKEN"] not in described.stdout
