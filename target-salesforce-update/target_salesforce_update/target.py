@@ -256,6 +256,11 @@ INTEGRATION_SETTINGS = th.PropertiesList(
 )
 
 
+def _setting(config: Any, key: str, default: float) -> float:
+    value = config.get(key)
+    return default if value is None else value
+
+
 class TargetSalesforceUpdate(Target):
     """Singer target that updates existing Salesforce records; it never creates one."""
 
@@ -316,7 +321,7 @@ class TargetSalesforceUpdate(Target):
                 environment=integration.environment or environment_label(self.config),
                 dry_run=integration.dry_run,
                 logger=self.logger,
-                progress_interval=float(self.config.get("progress_interval") or 30),
+                progress_interval=float(_setting(self.config, "progress_interval", 30)),
             )
         return self._results[stream]
 

@@ -191,3 +191,21 @@ def test_meltano_config_test_stream_writes_nothing(sf, base_config, tmp_path):
     broken = base_config(password="wrong-password")
     proc = _cli(broken, lines, tmp_path)
     assert proc.returncode != 0
+
+
+def test_retries_exhausted_fail_the_run_without_state(sf, base_config):
+    d = unique_domain()
+    emails = seed_contacts(sf, d, 2)
+    lines = singer_lines([{"email": e, "segment": "Never"} for e in emails], state={"s": 1})
+    # Describe succeeds first; then every call answers 503.
+    run = run_target(
+        base_config(max_retries=1),
+        lines,
+        hooks={1: lambda: sf.faults(error_rate=1.0, error_status=503)},
+    )
+    sf.faults(clear=True)
+    assert run.error is not None
+    assert run.stdout == []
+    summary = run.summary()
+    assert (summary["status"] == "failed" and "503" in (summary["error"] or "")) or summary["error"]
+    assert set(segments(sf, d).values()) == {None}
