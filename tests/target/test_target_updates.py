@@ -300,3 +300,20 @@ def test_several_streams_with_overrides(sf, base_config):
     assert by_email(sf, "Lead")[f"l@{d}"][0]["WalkMe_Segment__c"] == "L"
     assert run.summary("nps")["object"] == "Lead"
     assert run.summary("onboarding")["object"] == "Contact"
+
+
+def test_many_long_keys_are_split_into_queries_under_the_url_limit(sf, base_config):
+    d = unique_domain()
+    emails = [f"{'very.long.local.part.' * 3}{i:04d}@{d}" for i in range(400)]
+    sf.seed({"records": {"Contact": [{"LastName": "L", "Email": e} for e in emails]}})
+    before = sf.stats()["requests_by_kind"].get("query", 0)
+    rows = [{"email": e.upper(), "segment": "Long"} for e in emails]
+    run = run_target(base_config(), singer_lines(rows))
+    assert run.error is None, run.error
+    assert run.summary()["counts"]["updated"] == 400
+    queries = sf.stats()["requests_by_kind"].get("query", 0) - before
+    # ~90 encoded characters per key: several statements, each under the request-line limit.
+    assert 3 <= queries <= 8
+    assert {r["WalkMe_Segment__c"] for r in sf.records("Contact") if r["Email"] in set(emails)} == {
+        "Long"
+    }
