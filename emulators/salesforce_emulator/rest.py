@@ -175,16 +175,19 @@ def limits(ctx: Ctx) -> Response:
 # -- query -------------------------------------------------------------------------------------
 @dataclass
 class _Locator:
-    sql: str
-    params: list[Any]
+    """The rows after the first page, fetched once when the first page is answered (a
+    snapshot, like Salesforce's server-side cursor)."""
+
     obj: ObjectDef
     fields: list[str]
+    cols: list[str]
+    rows: list[tuple[Any, ...]]
     total: int
     created: float
 
 
 class Locators:
-    """Server-side query cursors for ``nextRecordsUrl`` (re-run with OFFSET; 15 min life)."""
+    """Server-side query cursors for ``nextRecordsUrl`` (15 minutes, at most 200 kept)."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
@@ -196,7 +199,7 @@ class Locators:
             self._n += 1
             key = ids.make_id("01g", self._n)
             self._items[key] = loc
-            while len(self._items) > 1000:
+            while len(self._items) > 200:
                 self._items.popitem(last=False)
             return key
 
@@ -254,12 +257,12 @@ def query(ctx: Ctx, *, include_deleted: bool = False) -> Response:
             return json_response(
                 {"totalSize": int(rows[0][0]) if rows else 0, "done": True, "records": []}
             )
-        total = len(rows)
-        if total > PAGE_SIZE:
-            total = conn.execute(f"SELECT COUNT(*) FROM ({sql})", params).fetchone()[0]  # noqa: S608 - identifiers are validated API names
+        if len(rows) > PAGE_SIZE:
+            rows += cursor.fetchall()
+    total = len(rows)
     body: dict[str, Any] = {"totalSize": total, "done": total <= PAGE_SIZE}
     if total > PAGE_SIZE:
-        key = LOCATORS.add(_Locator(sql, params, obj, fields, total, time.time()))
+        key = LOCATORS.add(_Locator(obj, fields, cols, rows, total, time.time()))
         body["nextRecordsUrl"] = f"{ctx.prefix}/query/{key}-{PAGE_SIZE}"
     body["records"] = _records(ctx, obj, fields, cols, rows[:PAGE_SIZE])
     return json_response(body)
@@ -271,18 +274,11 @@ def query_more(ctx: Ctx, locator: str) -> Response:
     if loc is None or not offset_text.isdigit():
         raise ApiError(400, "INVALID_QUERY_LOCATOR", "invalid query locator")
     offset = int(offset_text)
-    with ctx.org.store.locked() as conn:
-        cursor = conn.execute(
-            f"SELECT * FROM ({loc.sql}) LIMIT ? OFFSET ?",  # noqa: S608 - SQL built by soql.py
-            [*loc.params, PAGE_SIZE, offset],
-        )
-        cols = [d[0] for d in cursor.description]
-        rows = cursor.fetchall()
     nxt = offset + PAGE_SIZE
     body: dict[str, Any] = {"totalSize": loc.total, "done": nxt >= loc.total}
     if nxt < loc.total:
         body["nextRecordsUrl"] = f"{ctx.prefix}/query/{key}-{nxt}"
-    body["records"] = _records(ctx, loc.obj, loc.fields, cols, rows)
+    body["records"] = _records(ctx, loc.obj, loc.fields, loc.cols, loc.rows[offset:nxt])
     return json_response(body)
 
 
