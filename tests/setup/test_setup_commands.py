@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import pty
 import re
 import shutil
 import socket
@@ -476,3 +477,73 @@ def test_reachable_as_meltano_plugin_commands(connected: tuple[Path, str], tmp_p
     assert described.returncode == 0, described.stderr[-2000:]
     assert re.search(r"^Email\s+email\(80\)", described.stdout, re.M)
     assert read_env(project / ".env")["SF_SANDBOX_REFRESH_TOKEN"] not in described.stdout
+
+
+def test_add_prompts_a_person_with_only_fitting_fields(
+    connected: tuple[Path, str], world: Path, tmp_path: Path
+) -> None:
+    """At a terminal, `add` asks for the match field and a field per column, offering only the
+    fields that fit: type-compatible, updateable, not the match field, not already chosen."""
+    project, _ = connected
+    primary, replica = pty.openpty()
+    answers = {
+        "Match field": "",
+        "onboarding_progress_pct": "WalkMe_Onboarding_Progress__c",
+        "total_sessions": "WalkMe_Total_Sessions__c",
+        "average_session_duration_min": "walkme_avg_session_minutes__c",
+        "feature_adoption": "WalkMe_Feature_Adoption__c",
+    }
+    process = subprocess.Popen(
+        [SETUP, "add", "people", "--report", str(world / "onboarding.csv")]
+        + ["--key", "End User ID", "--object", "Contact"]
+        + ["--config", str(_connection_file(project, tmp_path))]
+        + ["--tap-config", str(_empty_json(tmp_path))],
+        cwd=project,
+        env=clean_env(),
+        stdin=replica,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    os.close(replica)
+    assert process.stdout is not None
+    transcript: list[str] = []
+    buffer = ""
+    try:
+        while process.poll() is None or buffer:
+            chunk = os.read(process.stdout.fileno(), 4096).decode()
+            if not chunk:
+                break
+            buffer += chunk
+            transcript.append(chunk)
+            if not buffer.endswith(": "):
+                continue
+            prompt = buffer.splitlines()[-1]
+            reply = next((v for k, v in answers.items() if prompt.startswith(k)), "")
+            if prompt.startswith("Salesforce field for "):
+                column = prompt.split()[3]
+                reply = answers.get(column, "")
+            os.write(primary, (reply + "\n").encode())
+            buffer = ""
+        _, errors = process.communicate(timeout=120)
+    finally:
+        os.close(primary)
+    output = "".join(transcript)
+    assert process.returncode == 0, output + errors
+    offers = dict(re.findall(r"^(\w+) \(.*\) fits: (.*)$", output, re.M))
+    assert "WalkMe_First_Seen__c" not in offers["onboarding_completed"].split(", ")
+    assert "WalkMe_Onboarding_Completed__c" in offers["onboarding_completed"].split(", ")
+    assert "Email" not in offers["account_name"].split(", ")
+    later = offers["feature_adoption"].split(", ")
+    assert "WalkMe_Onboarding_Progress__c" not in later  # already chosen
+    loader = MeltanoYml(project / "meltano.yml").plugin(
+        "loaders", "target-salesforce-update--people"
+    )
+    assert dict(loader["config"]["field_mapping"]) == {
+        "onboarding_progress_pct": "WalkMe_Onboarding_Progress__c",
+        "total_sessions": "WalkMe_Total_Sessions__c",
+        "average_session_duration_min": "WalkMe_Avg_Session_Minutes__c",
+        "feature_adoption": "WalkMe_Feature_Adoption__c",
+    }
+    assert loader["config"]["match_field"] == "Email"
+    assert run_setup("remove", "people", "--yes", cwd=project).returncode == 0

@@ -167,8 +167,7 @@ def save_integration(
     for column in options.unmap:
         mapping.pop(columns.resolve(column) if column not in mapping else column, None)
     mapping.update(parse_maps(options.maps, columns))
-    changed_by_flags = bool(options.maps or options.unmap or options.match_field or options.sobject)
-    if prompt and not changed_by_flags:
+    if prompt and not (options.maps or options.unmap):
         mapping = choose_mappings(columns, key_property, match_field, described, mapping, prompt)
     if not mapping:
         raise SetupError(
