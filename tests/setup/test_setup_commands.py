@@ -8,6 +8,7 @@ auto-approves), which redirects to the command's loopback listener — no browse
 
 from __future__ import annotations
 
+import datetime
 import json
 import os
 import pty
@@ -21,6 +22,10 @@ from urllib.parse import urlencode
 
 import pytest
 import requests
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.x509.oid import NameOID
 from salesforce_emulator.testing import SalesforceEmulator
 from setup_helpers import BIN, SETUP, clean_env, copy_project, run_setup
 from target_salesforce_update.setup.envfile import read_env
@@ -493,11 +498,12 @@ def test_add_prompts_a_person_with_only_fitting_fields(
         "average_session_duration_min": "walkme_avg_session_minutes__c",
         "feature_adoption": "WalkMe_Feature_Adoption__c",
     }
+    command = [SETUP, "add", "people", "--report", str(world / "onboarding.csv")]
+    command += ["--key", "End User ID", "--object", "Contact"]
+    command += ["--config", str(_connection_file(project, tmp_path))]
+    command += ["--tap-config", str(_empty_json(tmp_path))]
     process = subprocess.Popen(
-        [SETUP, "add", "people", "--report", str(world / "onboarding.csv")]
-        + ["--key", "End User ID", "--object", "Contact"]
-        + ["--config", str(_connection_file(project, tmp_path))]
-        + ["--tap-config", str(_empty_json(tmp_path))],
+        command,
         cwd=project,
         env=clean_env(),
         stdin=replica,
@@ -547,3 +553,72 @@ def test_add_prompts_a_person_with_only_fitting_fields(
     }
     assert loader["config"]["match_field"] == "Email"
     assert run_setup("remove", "people", "--yes", cwd=project).returncode == 0
+
+
+def _key_and_certificate(folder: Path) -> tuple[Path, str]:
+    """An RSA key (PEM file, 0600) and a self-signed certificate for it, made at run time."""
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "setup-test")])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(days=1))
+        .not_valid_after(now + datetime.timedelta(days=30))
+        .sign(key, hashes.SHA256())
+    )
+    path = folder / "server.key"
+    path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    path.chmod(0o600)
+    return path, certificate.public_bytes(serialization.Encoding.PEM).decode()
+
+
+def test_connect_jwt_bearer_for_headless_servers(
+    tmp_path: Path, emulator: SalesforceEmulator
+) -> None:
+    key_path, certificate = _key_and_certificate(tmp_path)
+    emulator.seed(
+        {
+            "connected_apps": [
+                {
+                    "name": "JWT app",
+                    "client_id": "setup-jwt-client",
+                    "client_secret": "unused-" + os.urandom(8).hex(),
+                    "redirect_uris": [],
+                    "certificate": certificate,
+                    "scopes": ["api"],
+                }
+            ]
+        }
+    )
+    project = copy_project(tmp_path)
+    args = ["connect", "-e", "prod", "--login-url", emulator.url, "--jwt"]
+    args += ["--client-id", "setup-jwt-client", "--username", ADMIN]
+    args += ["--private-key-path", str(key_path), "--check-object", "Contact"]
+    result = run_setup(*args, cwd=project)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert f"Connected as {ADMIN}" in result.stdout
+    assert "PRIVATE KEY" not in result.stdout + result.stderr
+    config = MeltanoYml(project / "meltano.yml").environment_plugin_config(
+        "prod", "loaders", "target-salesforce-update"
+    )
+    assert dict(config) == {
+        "login_url": emulator.url,
+        "auth_flow": "jwt_bearer",
+        "client_id": "setup-jwt-client",
+        "username": ADMIN,
+        "private_key_path": str(key_path),
+    }
+    assert not (project / ".env").exists() or not read_env(project / ".env")
+    wrong = run_setup(*[a if a != ADMIN else "nobody@example.com" for a in args], cwd=project)
+    assert wrong.returncode == 2
+    assert "jwt_bearer" in wrong.stderr
