@@ -94,10 +94,8 @@ def _default_seed() -> dict:
 @pytest.fixture(scope="session")
 def emulator_session():
     """One Salesforce emulator for the whole session (reset before each test that uses it)."""
-    try:
-        from salesforce_emulator.testing import SalesforceEmulator
-    except ImportError as exc:  # pragma: no cover - only while the emulator is being built
-        pytest.skip(f"Salesforce emulator not available: {exc}")
+    from salesforce_emulator.testing import SalesforceEmulator
+
     with SalesforceEmulator() as emulator:
         yield emulator
 
