@@ -195,10 +195,12 @@ class Org:
         self._init_state()
         # Imported here to keep module dependencies one-way (oauth/bulk use Org).
         from .bulk import BulkJobs
+        from .bulk_query import BulkQueryJobs
         from .oauth import TokenStore
 
         self.tokens = TokenStore(self)
         self.bulk = BulkJobs(self)
+        self.bulk_query = BulkQueryJobs(self)
 
     def _init_state(self) -> None:
         self.org_id = ids.make_id("00D", 1)
@@ -256,6 +258,7 @@ class Org:
         """Drop all data and counters, then apply ``seeds`` (default: the startup seeds)."""
         with self.lock:
             self.bulk.clear()
+            self.bulk_query.clear()
             self.store.drop_all()
             self._init_state()
             self.stats.reset()

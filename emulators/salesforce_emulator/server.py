@@ -97,6 +97,33 @@ _route(
     "bulk_ingest",
     lambda ctx, j, kind: ctx.org.bulk.results(ctx.user, j, kind),
 )
+_route(
+    "POST",
+    "/jobs/query",
+    "bulk_query",
+    lambda ctx: ctx.org.bulk_query.create(ctx.req, ctx.user, ctx.version),
+)
+_route(
+    "GET", "/jobs/query/(750[A-Za-z0-9]+)", "bulk_query", lambda ctx, j: ctx.org.bulk_query.info(j)
+)
+_route(
+    "PATCH",
+    "/jobs/query/(750[A-Za-z0-9]+)",
+    "bulk_query",
+    lambda ctx, j: ctx.org.bulk_query.patch(ctx.req, j),
+)
+_route(
+    "DELETE",
+    "/jobs/query/(750[A-Za-z0-9]+)",
+    "bulk_query",
+    lambda ctx, j: ctx.org.bulk_query.delete(j),
+)
+_route(
+    "GET",
+    "/jobs/query/(750[A-Za-z0-9]+)/results",
+    "bulk_query",
+    lambda ctx, j: ctx.org.bulk_query.results(ctx.req, j),
+)
 
 
 def _limit_header(org: Org) -> dict[str, str]:

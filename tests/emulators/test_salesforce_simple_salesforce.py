@@ -213,3 +213,30 @@ def test_limits_and_api_usage(sf_tls: SalesforceEmulator) -> None:
     client.query("SELECT Id FROM Contact")
     usage = client.api_usage["api-usage"]
     assert (usage.used, usage.total) == (2, 100000)
+
+
+def test_bulk2_query(sf_tls: SalesforceEmulator) -> None:
+    sf_tls.seed(
+        {
+            "records": {
+                "Contact": [
+                    {"LastName": f"Q{i}", "Email": f"bq{i}@example.com", "DoNotCall": i % 2 == 0}
+                    for i in range(25)
+                ]
+            }
+        }
+    )
+    client = _session_id_client(sf_tls)
+    pages = list(
+        client.bulk2.Contact.query(
+            "SELECT Id, Email, DoNotCall, WalkMe_NPS_Score__c FROM Contact WHERE Email LIKE 'bq%'",
+            max_records=10,
+            wait=0.1,
+        )
+    )
+    assert len(pages) == 3
+    rows = [r for page in pages for r in csv.DictReader(io.StringIO(page))]
+    assert len(rows) == 25
+    assert set(rows[0]) == {"Id", "Email", "DoNotCall", "WalkMe_NPS_Score__c"}
+    assert {r["DoNotCall"] for r in rows} == {"true", "false"}
+    assert {r["WalkMe_NPS_Score__c"] for r in rows} == {""}

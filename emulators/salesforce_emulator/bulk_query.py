@@ -1,0 +1,218 @@
+"""Bulk API 2.0 query jobs (``/services/data/vNN.0/jobs/query``), the small subset clients use.
+
+``POST`` creates a job from a SOQL statement (``operation`` query | queryAll); a background
+thread runs it (UploadComplete → InProgress → JobComplete) and keeps the rows as a snapshot.
+``GET …/{id}/results?maxRecords=&locator=`` returns CSV pages with ``Sforce-NumberOfRecords``
+and ``Sforce-Locator`` (``null`` on the last page). ``PATCH {"state":"Aborted"}`` and
+``DELETE`` are supported. Jobs live in memory.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from . import soql
+from .bulk import DELIMITERS
+from .store import now_iso
+from .wire import ApiError, Request, Response, empty, json_response, not_found
+
+if TYPE_CHECKING:
+    from .org import Org, User
+
+_DEFAULT_PAGE = 50_000
+
+
+@dataclass
+class QueryJob:
+    id: str
+    operation: str
+    object: str
+    query: str
+    created_by: str
+    api_version: str
+    column_delimiter: str
+    line_ending: str
+    state: str = "UploadComplete"
+    created: str = field(default_factory=now_iso)
+    modstamp: str = field(default_factory=now_iso)
+    fields: list[str] = field(default_factory=list)
+    rows: list[tuple[Any, ...]] = field(default_factory=list)
+    types: list[str] = field(default_factory=list)
+    error_message: str | None = None
+    processing_ms: int = 0
+
+    def info(self, *, full: bool) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            "id": self.id,
+            "operation": self.operation,
+            "object": self.object,
+            "createdById": self.created_by,
+            "createdDate": self.created,
+            "systemModstamp": self.modstamp,
+            "state": self.state,
+            "concurrencyMode": "Parallel",
+            "contentType": "CSV",
+            "apiVersion": float(self.api_version),
+            "lineEnding": self.line_ending,
+            "columnDelimiter": self.column_delimiter,
+        }
+        if full:
+            data.update(
+                {
+                    "jobType": "V2Query",
+                    "numberRecordsProcessed": len(self.rows),
+                    "retries": 0,
+                    "totalProcessingTime": self.processing_ms,
+                }
+            )
+            if self.error_message:
+                data["errorMessage"] = self.error_message
+        return data
+
+
+def _cell(value: Any, sf_type: str) -> str:
+    if value is None:
+        return ""
+    if sf_type == "boolean":
+        return "true" if value else "false"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+class BulkQueryJobs:
+    """All query jobs of the org."""
+
+    def __init__(self, org: Org) -> None:
+        self.org = org
+        self._lock = threading.Lock()
+        self.jobs: dict[str, QueryJob] = {}
+
+    def clear(self) -> None:
+        with self._lock:
+            self.jobs.clear()
+
+    def _get(self, job_id: str) -> QueryJob:
+        job = self.jobs.get(job_id)
+        if job is None:
+            raise not_found()
+        return job
+
+    def create(self, req: Request, user: User, version: str) -> Response:
+        body = req.json()
+        if not isinstance(body, dict):
+            raise ApiError(400, "JSON_PARSER_ERROR", "The request body must be a JSON object")
+        operation = body.get("operation", "query")
+        if operation not in ("query", "queryAll"):
+            raise ApiError(400, "INVALIDJOB", f"Invalid operation: {operation}")
+        delimiter = body.get("columnDelimiter", "COMMA")
+        line_ending = body.get("lineEnding", "LF")
+        if delimiter not in DELIMITERS or line_ending not in ("LF", "CRLF"):
+            raise ApiError(400, "INVALIDJOB", "Invalid columnDelimiter or lineEnding")
+        text = str(body.get("query", ""))
+        try:
+            parsed = soql.parse(text)
+            obj = self.org.object(parsed.object_name)
+            if obj is None or not user.can(obj.name, "read"):
+                raise soql.invalid_type_error(parsed)
+            schema = soql.ObjectSchema(obj.name, obj.types())
+            sql, params = soql.to_sql(parsed, schema, include_deleted=operation == "queryAll")
+            fields = soql.canonical_fields(parsed, schema)
+        except soql.SoqlError as exc:
+            raise ApiError(400, exc.error_code, exc.message) from None
+        if parsed.is_count:
+            raise ApiError(400, "INVALIDJOB", "COUNT() is not supported in Bulk API 2.0 query")
+        job = QueryJob(
+            self.org.store.new_ids("750", 1)[0],
+            operation,
+            obj.name,
+            text,
+            user.id,
+            version,
+            delimiter,
+            line_ending,
+            fields=fields,
+            types=[obj.fields[f]["type"] for f in fields],
+        )
+        with self._lock:
+            self.jobs[job.id] = job
+        self.org.stats.add(jobs=1)
+        threading.Thread(target=self._run, args=(job, sql, params), daemon=True).start()
+        return json_response(job.info(full=False))
+
+    def _run(self, job: QueryJob, sql: str, params: list[Any]) -> None:
+        started = time.monotonic()
+        time.sleep(self.org.bulk.delay)
+        if job.state == "Aborted":
+            return
+        job.state = "InProgress"
+        with self.org.store.locked() as conn:
+            cursor = conn.execute(sql, params)
+            cols = [d[0] for d in cursor.description]
+            positions = [cols.index(f) for f in job.fields]
+            job.rows = [tuple(row[p] for p in positions) for row in cursor.fetchall()]
+        time.sleep(self.org.bulk.delay)
+        job.processing_ms = int((time.monotonic() - started) * 1000)
+        if job.state == "InProgress":
+            job.state = "JobComplete"
+            job.modstamp = now_iso()
+
+    def info(self, job_id: str) -> Response:
+        return json_response(self._get(job_id).info(full=True))
+
+    def patch(self, req: Request, job_id: str) -> Response:
+        job = self._get(job_id)
+        body = req.json()
+        if not isinstance(body, dict) or body.get("state") != "Aborted":
+            raise ApiError(400, "INVALIDJOBSTATE", 'Only {"state": "Aborted"} is allowed')
+        if job.state in ("JobComplete", "Failed", "Aborted"):
+            raise ApiError(409, "INVALIDJOBSTATE", f"Job {job_id} is already {job.state}")
+        job.state = "Aborted"
+        return json_response(job.info(full=False))
+
+    def delete(self, job_id: str) -> Response:
+        job = self._get(job_id)
+        if job.state not in ("JobComplete", "Failed", "Aborted"):
+            raise ApiError(409, "INVALIDJOBSTATE", f"Job {job_id} is {job.state}")
+        with self._lock:
+            self.jobs.pop(job_id, None)
+        return empty(204)
+
+    def results(self, req: Request, job_id: str) -> Response:
+        job = self._get(job_id)
+        if job.state != "JobComplete":
+            raise ApiError(
+                400,
+                "INVALIDJOBSTATE",
+                f"Results are available once the job is JobComplete (it is {job.state})",
+            )
+        try:
+            start = int(req.arg("locator") or 0)
+            size = int(req.arg("maxRecords") or _DEFAULT_PAGE)
+        except ValueError:
+            raise ApiError(400, "INVALIDLOCATOR", "invalid locator or maxRecords") from None
+        if start < 0 or size <= 0:
+            raise ApiError(400, "INVALIDLOCATOR", "invalid locator or maxRecords")
+        page = job.rows[start : start + size]
+        out = io.StringIO()
+        writer = csv.writer(
+            out,
+            delimiter=DELIMITERS[job.column_delimiter],
+            quoting=csv.QUOTE_ALL,
+            lineterminator="\r\n" if job.line_ending == "CRLF" else "\n",
+        )
+        writer.writerow(job.fields)
+        writer.writerows([_cell(v, t) for v, t in zip(row, job.types, strict=True)] for row in page)
+        nxt = start + size
+        headers = {
+            "Sforce-NumberOfRecords": str(len(page)),
+            "Sforce-Locator": str(nxt) if nxt < len(job.rows) else "null",
+        }
+        return Response(
+            200, out.getvalue().encode("utf-8"), content_type="text/csv", headers=headers
+        )
