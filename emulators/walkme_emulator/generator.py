@@ -167,7 +167,8 @@ class _Clock:
         return text
 
     def iso(self, epoch: int) -> str:
-        return f"{self.day(epoch)}T{self._times[epoch % 86400]}Z"
+        text = self._days.get(epoch // 86400) or self.day(epoch)
+        return f"{text}T{self._times[epoch % 86400]}Z"
 
     def salesforce(self, epoch: int) -> str:
         """The Salesforce emulator's datetime storage form, `YYYY-MM-DDTHH:MM:SS.000+0000`."""
@@ -185,6 +186,7 @@ class _Tally:
         self.categories: Counter[str] = Counter({c: 0 for c in CATEGORY_RATES[sobject]})
         self.unchanged = 0
         self.ambiguous_records = 0
+        self.bystanders = 0
         self.awkward: Counter[str] = Counter({k: 0 for k in AWKWARD_RATES})
 
     def key(self, person: Person, category: str, unchanged: bool, records: int) -> None:
@@ -217,6 +219,7 @@ class _Tally:
             "ambiguous_records": self.ambiguous_records,
             "deleted_only": c["deleted_only"],
             "converted": c.get("converted", 0),
+            "bystander_records": self.bystanders,
             "awkward_keys": dict(self.awkward),
             "field_mapping": FIELD_MAPPING[report],
         }
@@ -310,6 +313,9 @@ def _emit_records(
     tally: _Tally,
 ) -> None:
     """Write the Salesforce records one key meets and count the key."""
+    if category == "missing":
+        tally.key(person, category, False, 0)
+        return
     email = person.key.strip()
     base: dict[str, Any] = {
         "FirstName": person.first_name,
@@ -341,9 +347,11 @@ def _emit_records(
 
 
 def _bystanders(
-    factory: PersonFactory, rng: random.Random, sobject: str, count: int, writer: SeedWriter
+    factory: PersonFactory, rng: random.Random, tally: _Tally, writer: SeedWriter
 ) -> None:
     """Records no report key matches; a correct pipeline never touches them."""
+    sobject = tally.sobject
+    tally.bystanders = count = int(tally.distinct_keys * BYSTANDER_RATE)
     for _ in range(count):
         person = factory.next()
         record: dict[str, Any] = {
@@ -368,8 +376,10 @@ def _write_onboarding(
 ) -> None:
     factory = PersonFactory(rng)
     clock = _Clock()
+    iso = clock.iso
     random_ = rng.random
-    writer.writerow(ONBOARDING_HEADER)
+    writerow = writer.writerow
+    writerow(ONBOARDING_HEADER)
     for _ in range(rows):
         tally.rows += 1
         if random_() < EMPTY_KEY_RATE:
@@ -390,14 +400,14 @@ def _write_onboarding(
         progress = 100.0 if random_() < 0.3 else round(random_() * 99.99, 2)
         adoption = "High" if sessions > 300 else "Medium" if sessions > 60 else "Low"
         country = COUNTRIES[int(random_() * len(COUNTRIES))]
-        writer.writerow(
+        writerow(
             [
                 person.key,
                 person.account_name,
                 f"{progress:.2f}",
                 "true" if progress == 100.0 else "false",
-                clock.iso(first_seen),
-                clock.iso(last_seen),
+                iso(first_seen),
+                iso(last_seen),
                 str(sessions),
                 average,
                 adoption,
@@ -428,7 +438,7 @@ def _write_onboarding(
                 "WalkMe_Feature_Adoption__c": "Low",
             }
         _emit_records(rng, "Contact", person, category, state, values, seed_writer, tally)
-    _bystanders(factory, rng, "Contact", int(tally.distinct_keys * BYSTANDER_RATE), seed_writer)
+    _bystanders(factory, rng, tally, seed_writer)
 
 
 def _nps_comment(rng: random.Random, score: int) -> str:
@@ -528,4 +538,4 @@ def _write_nps(
         # Records are spelled relative to the row that wins (the last), like a correct tap sees it.
         person = person._replace(key=last_key)
         _emit_records(rng, "Lead", person, category, state, values, seed_writer, tally)
-    _bystanders(factory, rng, "Lead", int(tally.distinct_keys * BYSTANDER_RATE), seed_writer)
+    _bystanders(factory, rng, tally, seed_writer)

@@ -80,7 +80,7 @@ class SeedWriter:
         self._current: str | None = None
         self._first_batch = True
         self._pending: list[Mapping[str, Any]] = []
-        self._encoder = json.JSONEncoder(ensure_ascii=False, separators=(", ", ": "))
+        self._encoder = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
 
     def __enter__(self) -> SeedWriter:
         if self.path is not None:
