@@ -53,6 +53,8 @@ def handle(handler: Handler, path: str, query: dict[str, list[str]]) -> None:
         handler.send_json(route, 400, {"error": "bad_request", "message": str(exc)})
         return
     if data is None:
+        if not handler.body_consumed:
+            handler.discard_body()
         handler.send_json(
             route, 404, {"error": "not_found", "message": f"No inspection route {method} {path}"}
         )
@@ -112,7 +114,8 @@ def _dispatch(
         if length is None:
             handler.close_connection = True
             raise _BadRequest("PUT needs a Content-Length header")
-        report = state.store.upload(name, handler.rfile, int(length))
+        handler.body_consumed = True
+        report = state.store.upload(name, handler.rfile, handler.content_length())
         if report is None:
             raise FileNotFoundError(f"report {name} disappeared after upload")
         ttl = _ttl(query.get("ttl", [DEFAULT_SIGNED_TTL])[0])

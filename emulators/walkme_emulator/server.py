@@ -64,6 +64,7 @@ class Handler(BaseHTTPRequestHandler):
     server: EmulatorServer
     _route: str = "?"
     _status: int = 0
+    body_consumed: bool = False
 
     # -- plumbing -----------------------------------------------------------------------------
 
@@ -128,16 +129,26 @@ class Handler(BaseHTTPRequestHandler):
         ).encode()
         self.send_bytes(route, status, body, "application/xml")
 
+    def content_length(self) -> int:
+        """The request's Content-Length (0 when absent); 400 is sent by `_dispatch` when bad."""
+        value = self.headers.get("Content-Length") or "0"
+        if not value.isdigit():
+            raise _BadLength(value)
+        return int(value)
+
     def read_body(self, limit: int) -> bytes | None:
-        """Read a request body up to `limit` bytes; None (after a 413) when larger."""
-        length = int(self.headers.get("Content-Length") or 0)
+        """Read a request body up to `limit` bytes; None when larger (the connection closes)."""
+        length = self.content_length()
+        self.body_consumed = True
         if length > limit:
             self.close_connection = True
             return None
         return self.rfile.read(length) if length else b""
 
-    def _discard_body(self) -> None:
-        length = int(self.headers.get("Content-Length") or 0)
+    def discard_body(self) -> None:
+        """Skip a small unread request body so the connection can be reused (else close it)."""
+        length = self.content_length()
+        self.body_consumed = True
         if 0 < length <= MAX_FORM_BYTES:
             self.rfile.read(length)
         elif length:
@@ -163,10 +174,11 @@ class Handler(BaseHTTPRequestHandler):
     def _dispatch(self) -> None:
         path, query = self._split()
         self._route = f"{self.command} ?"
+        self.body_consumed = False
         try:
             if path.startswith("/__emulator/") or path == "/__emulator":
                 if not _is_loopback(self.client_address[0]):
-                    self._discard_body()
+                    self.discard_body()
                     self.send_json("inspection", 404, {"error": "not_found"})
                     return
                 inspection.handle(self, path, query)
@@ -177,7 +189,7 @@ class Handler(BaseHTTPRequestHandler):
             elif path.startswith(SIGNED_PREFIX) and self.command in ("GET", "HEAD"):
                 self._signed_download(path, query)
             else:
-                self._discard_body()
+                self.discard_body()
                 self.send_json(
                     f"{self.command} (unknown)",
                     404,
@@ -185,6 +197,20 @@ class Handler(BaseHTTPRequestHandler):
                 )
         except (BrokenPipeError, ConnectionResetError):
             self.close_connection = True
+        except _BadLength:
+            self.close_connection = True
+            self.send_json(
+                f"{self.command} ?", 400, {"error": "bad_request", "message": "Bad Content-Length"}
+            )
+        except Exception as exc:  # keep serving; never echo the request (it may hold secrets)
+            self.close_connection = True
+            sys.stderr.write(f"walkme-emulator internal error: {type(exc).__name__}\n")
+            with contextlib.suppress(OSError):
+                self.send_json(f"{self.command} ?", 500, {"error": "emulator_error"})
+        finally:
+            if not self.body_consumed and self.headers.get("Content-Length", "0") not in ("", "0"):
+                # An unread body would be parsed as the next request: close instead.
+                self.close_connection = True
 
     # -- faults ------------------------------------------------------------------------------
 
@@ -195,7 +221,7 @@ class Handler(BaseHTTPRequestHandler):
             time.sleep(decision.slow_ms / 1000)
         if decision.status is None:
             return decision
-        self._discard_body()
+        self.discard_body()
         self.state.stats.fault(str(decision.status))
         if decision.status == 429:
             self.send_json(
@@ -216,7 +242,7 @@ class Handler(BaseHTTPRequestHandler):
     def _token(self) -> None:
         route = "POST /accounts/connect/token"
         if self.command != "POST":
-            self._discard_body()
+            self.discard_body()
             self.send_json(
                 f"{self.command} /accounts/connect/token",
                 405,
@@ -430,6 +456,10 @@ class Handler(BaseHTTPRequestHandler):
 
 
 _PHRASES = {s.value for s in HTTPStatus}
+
+
+class _BadLength(ValueError):
+    """The Content-Length header is not a number."""
 
 
 def _is_loopback(host: str) -> bool:

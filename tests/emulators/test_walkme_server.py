@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import http.client
+import json
 import re
 import secrets
+import socket
 import subprocess
 import sys
 import time
@@ -284,3 +287,32 @@ def test_stats_count_routes_and_the_log_holds_no_secret(walkme):
     signature = parse_qs(urlsplit(signed).query)["Signature"][0]
     for secret in (token, walkme.client_secret, signature):
         assert secret not in log
+
+
+def test_keep_alive_survives_unread_bodies_and_bad_requests(walkme):
+    host, port = urlsplit(walkme.url).netloc.split(":")
+    connection = http.client.HTTPConnection(host, int(port), timeout=TIMEOUT)
+    try:
+        connection.request("POST", "/__emulator/nowhere", body=b'{"x": 1}')
+        response = connection.getresponse()
+        assert response.status == 404
+        response.read()
+        connection.request("POST", "/somewhere/else", body=b"a=1")
+        response = connection.getresponse()
+        assert response.status == 404
+        response.read()
+        connection.request("GET", "/__emulator/health")
+        response = connection.getresponse()
+        assert response.status == 200
+        assert json.loads(response.read()) == {"ok": True}
+    finally:
+        connection.close()
+    raw = socket.create_connection((host, int(port)), timeout=TIMEOUT)
+    try:
+        raw.sendall(
+            b"POST /accounts/connect/token HTTP/1.1\r\nHost: x\r\nContent-Length: ab\r\n\r\n"
+        )
+        assert raw.recv(1024).startswith(b"HTTP/1.1 400")
+    finally:
+        raw.close()
+    assert requests.get(f"{walkme.url}/__emulator/health", timeout=TIMEOUT).ok
