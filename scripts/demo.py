@@ -48,6 +48,7 @@ ROWS = int(os.environ.get("DEMO_ROWS", "200"))
 SEED = os.environ.get("DEMO_SEED", "42")
 JOBS = ("walkme-onboarding-to-salesforce", "walkme-nps-to-salesforce")
 START_TIMEOUT_S = 30
+STARTED = time.time()
 RUN_TIMEOUT_S = 600
 
 
@@ -177,6 +178,32 @@ def show_summary(job: str, result: subprocess.CompletedProcess[str], run_id: str
         say(f"    see demo-output/runs/{job}-{run_id[:8]}.log or: make run-log RUN={run_id}")
 
 
+def is_secret(env_name: str) -> bool:
+    """Whether a target setting env var holds a secret (password, client secret…)."""
+    return env_name.endswith(("_PASSWORD", "_CLIENT_SECRET", "_REFRESH_TOKEN", "_PRIVATE_KEY"))
+
+
+def secrets_in_logs(values: list[str]) -> list[str]:
+    """Files among the demo's logs and results that contain one of `values`."""
+    files = [*RUN_LOGS.glob("*.log"), *(OUT / "salesforce-results").rglob("*.*")]
+    files += [OUT / "salesforce-emulator.log", OUT / "walkme-emulator.log"]
+    files += [log for log in meltano_log_dir().glob("*/*/elt.log") if log.stat().st_mtime > STARTED]
+    leaked = []
+    for path in files:
+        if path.is_file():
+            text = path.read_text(encoding="utf-8", errors="replace")
+            if any(value and value in text for value in values):
+                leaked.append(str(path))
+    return leaked
+
+
+def meltano_log_dir() -> Path:
+    """Meltano's run-log directory for this project (`meltano logs dir`)."""
+    import platformdirs
+
+    return Path(platformdirs.user_log_path("meltano")) / "elt"
+
+
 def check_expected(summary: dict[str, str]) -> str:
     """Compare a first sync's counts with the generator's expected.json for that report."""
     import json
@@ -297,6 +324,15 @@ def main() -> int:
         say(f"==> {JOBS[0]} again: state remembers the export it synced")
         run_job(JOBS[0])
         say("==> Stopping the emulators")
+
+    leaked = secrets_in_logs(
+        [walkme_secret, *(v for k, v in salesforce_demo_settings().items() if is_secret(k))]
+    )
+    if leaked:
+        say(f"!!! a credential appears in: {', '.join(leaked)}")
+        failed += 1
+    else:
+        say("==> Checked: no credential appears in the run logs or results files")
 
     say("\n==> Run history (make runs):")
     history = run(

@@ -226,3 +226,26 @@ def test_setup_commands_run_as_plugin_commands(env: dict[str, str]) -> None:
     assert "onboarding:" in listed and "→ Contact" in listed
     assert "nps:" in listed and "→ Lead" in listed
     assert "job walkme-nps-to-salesforce" in listed
+
+
+def test_env_example_holds_no_values_and_names_declared_settings() -> None:
+    """`.env.example` is all comments; every variable it names is a declared setting."""
+    plugins = {
+        p["name"]: {setting["name"] for setting in p["settings"]}
+        for kind in ("extractors", "loaders")
+        for p in project_file()["plugins"][kind]
+        if "settings" in p
+    }
+    prefixes = {
+        "TAP_WALKME_INSIGHTS_": plugins["tap-walkme-insights"],
+        "TARGET_SALESFORCE_UPDATE_": plugins["target-salesforce-update"],
+    }
+    named = 0
+    for line in (ROOT / ".env.example").read_text(encoding="utf-8").splitlines():
+        assert not line.strip() or line.lstrip().startswith("#"), f"a value in .env.example: {line}"
+        text = line.lstrip("# ").split("=", 1)
+        for prefix, settings in prefixes.items():
+            if len(text) == 2 and text[0].startswith(prefix):
+                assert text[0].removeprefix(prefix).lower() in settings, text[0]
+                named += 1
+    assert named >= 10
