@@ -622,3 +622,20 @@ def test_connect_jwt_bearer_for_headless_servers(
     wrong = run_setup(*[a if a != ADMIN else "nobody@example.com" for a in args], cwd=project)
     assert wrong.returncode == 2
     assert "jwt_bearer" in wrong.stderr
+    gone = run_setup("disconnect", "-e", "prod", cwd=project)
+    assert gone.returncode == 0, gone.stdout + gone.stderr
+    config = MeltanoYml(project / "meltano.yml").environment_plugin_config(
+        "prod", "loaders", "target-salesforce-update"
+    )
+    assert dict(config) == {"login_url": emulator.url, "client_id": "setup-jwt-client"}
+
+
+def test_disconnect_leaves_hand_written_settings_alone(project: Path) -> None:
+    """The demo environment's password flow was not written by `connect`: nothing to remove."""
+    before = (project / "meltano.yml").read_text()
+    result = run_setup(
+        "disconnect", "-e", "demo", "--config", str(_empty_json(project)), cwd=project
+    )
+    assert result.returncode == 0, result.stderr
+    assert "nothing to revoke" in result.stdout
+    assert (project / "meltano.yml").read_text() == before

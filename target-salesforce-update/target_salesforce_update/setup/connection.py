@@ -94,15 +94,28 @@ def write_connection(
 
 
 def forget_connection(project: Project, environment: str) -> list[str]:
-    """Remove an environment's stored secrets and their references; keep login_url/client_id."""
+    """Remove an environment's stored secrets and the settings `connect` wrote for them.
+
+    The non-secret `login_url` and `client_id` stay, so `connect` can run again.
+    """
     removed = [env_var(environment, p) for p in ENV_PARTS]
     present = read_env(project.dotenv_path)
     update_env(project.dotenv_path, {}, unset=removed)
     document = project.load()
     config = document.environment_plugin_config(environment, "loaders", TARGET)
     if config is not None:
-        for key in ("refresh_token", "client_secret", "instance_url", "auth_flow"):
-            config.pop(key, None)
+        # Only what `connect` wrote: references to this environment's variables, and the flow
+        # settings they belong to. Hand-written settings (e.g. the demo's password flow) stay.
+        ours = {f"${env_var(environment, part)}" for part in ENV_PARTS}
+        for key in ("refresh_token", "client_secret", "instance_url"):
+            if config.get(key) in ours:
+                del config[key]
+        flow = config.get("auth_flow")
+        if flow == "refresh_token" and "refresh_token" not in config:
+            del config["auth_flow"]
+        elif flow == "jwt_bearer":
+            for key in ("auth_flow", "username", "private_key_path"):
+                config.pop(key, None)
         document.save()
     return [name for name in removed if name in present]
 
