@@ -41,6 +41,8 @@ _DATETIME_RE = re.compile(
     r"(?:Z|[+-][0-9]{2}:?[0-9]{2})?$"
 )
 _INT64_MAX = 2**63 - 1
+_EXACT_DIGITS = 15  # DBL_DIG: decimal digits a double always round-trips
+_EXACT_MIN, _EXACT_MAX = 1e-300, 1e300
 _TRUE = {"true", "yes", "y", "t", "1"}
 _FALSE = {"false", "no", "n", "f", "0"}
 
@@ -64,10 +66,16 @@ def _to_number(text: str) -> int | float:
     if not _NUMBER_RE.match(text):
         raise ValueMismatch("not a decimal number")
     value = float(text)
-    try:
-        exact = Decimal(repr(value)) == Decimal(text)
-    except InvalidOperation:  # pragma: no cover - regex already rules this out
-        exact = False
+    digits = text.split("e")[0].split("E")[0].lstrip("+-").replace(".", "").strip("0")
+    if not digits:
+        exact = value == 0.0
+    elif len(digits) <= _EXACT_DIGITS and _EXACT_MIN < abs(value) < _EXACT_MAX:
+        exact = True  # up to 15 significant digits always survive a float round trip (DBL_DIG)
+    else:
+        try:
+            exact = Decimal(repr(value)) == Decimal(text)
+        except InvalidOperation:  # pragma: no cover - regex already rules this out
+            exact = False
     if not exact or value in (float("inf"), float("-inf")):
         raise ValueMismatch("number that a float cannot hold exactly")
     return value
@@ -92,16 +100,24 @@ def _to_date(text: str) -> str:
     return text
 
 
-def _to_datetime(text: str) -> str:
+def _parse_datetime(text: str) -> dt.datetime:
     if _DATE_RE.match(text):
-        parsed = dt.datetime.combine(dt.date.fromisoformat(_to_date(text)), dt.time())
-    elif _DATETIME_RE.match(text):
+        return dt.datetime.combine(dt.date.fromisoformat(_to_date(text)), dt.time())
+    if _DATETIME_RE.match(text):
         try:
-            parsed = dt.datetime.fromisoformat(text)
+            return dt.datetime.fromisoformat(text)
         except ValueError:
             raise ValueMismatch("not a valid timestamp") from None
-    else:
-        raise ValueMismatch("not an ISO 8601 timestamp")
+    raise ValueMismatch("not an ISO 8601 timestamp")
+
+
+def _check_datetime(text: str) -> str:
+    _parse_datetime(text)
+    return text
+
+
+def _to_datetime(text: str) -> str:
+    parsed = _parse_datetime(text)
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=dt.timezone.utc)
     return parsed.isoformat()
@@ -135,11 +151,24 @@ def convert(text: str, column_type: str) -> Any:
     return CONVERTERS[column_type](stripped)
 
 
+_CHECKERS: dict[str, Callable[[str], Any]] = {**CONVERTERS, "date-time": _check_datetime}
+
+
+def check(text: str, column_type: str) -> None:
+    """Raise :class:`ValueMismatch` when a cell does not fit ``column_type`` (cheaper than
+    :func:`convert`: nothing is built)."""
+    if column_type == "string":
+        return
+    stripped = text.strip()
+    if stripped:
+        _CHECKERS[column_type](stripped)
+
+
 def _fits(text: str, column_type: str) -> bool:
     if column_type == "boolean":
         return text.lower() in ("true", "false")
     try:
-        CONVERTERS[column_type](text)
+        _CHECKERS[column_type](text)
     except ValueMismatch:
         return False
     return True

@@ -24,7 +24,7 @@ from singer_sdk.singerlib.catalog import Metadata, MetadataMapping, StreamMetada
 
 from tap_walkme_insights.csv_reader import ReportCsv
 from tap_walkme_insights.dedupe import KeyIndex
-from tap_walkme_insights.inference import ValueMismatch, column_type_of, convert
+from tap_walkme_insights.inference import ValueMismatch, check, column_type_of, convert
 from tap_walkme_insights.layout import ReportLayout, find_column
 from tap_walkme_insights.naming import property_names
 from tap_walkme_insights.sources import ExportSource, FetchedExport
@@ -148,7 +148,7 @@ class ReportStream(Stream):
                 index.add(cells[key_index], row_number)
                 for column in typed:
                     try:
-                        convert(cells[column.index], column.column_type)
+                        check(cells[column.index], column.column_type)
                     except ValueMismatch as problem:
                         mismatch_count += 1
                         if len(mismatches) < _MAX_REPORTED_MISMATCHES:

@@ -102,3 +102,42 @@ def test_schema_round_trip(column_type: str) -> None:
 
 def test_unknown_schema_is_string() -> None:
     assert column_type_of({"type": ["string", "integer", "null"]}) == "string"
+
+
+def test_fast_exactness_rule_agrees_with_decimal_comparison() -> None:
+    import random
+    from decimal import Decimal
+
+    rng = random.Random(7)
+    for _ in range(5000):
+        digits = rng.randint(1, 18)
+        mantissa = str(rng.randint(10 ** (digits - 1), 10**digits - 1))
+        point = rng.randint(0, digits)
+        text = f"{mantissa[:point] or '0'}.{mantissa[point:] or '0'}"
+        text = text.lstrip("0") if not text.startswith("0.") else text
+        if text.startswith("."):
+            text = "0" + text
+        exact = Decimal(repr(float(text))) == Decimal(text)
+        try:
+            convert(text, "number")
+            fits = True
+        except ValueMismatch:
+            fits = False
+        assert fits == exact, text
+
+
+def test_check_agrees_with_convert() -> None:
+    from tap_walkme_insights.inference import check
+
+    for text, column_type in [("2026-11-26T14:03:22Z", "date-time"), ("2026-11-31", "date-time")]:
+        try:
+            convert(text, column_type)
+            converted = True
+        except ValueMismatch:
+            converted = False
+        try:
+            check(text, column_type)
+            checked = True
+        except ValueMismatch:
+            checked = False
+        assert converted == checked
