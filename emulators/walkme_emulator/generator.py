@@ -19,7 +19,7 @@ booleans `true`/`false`, progress 0-100 with two decimals (`100.00` exactly when
 answers 0-10, free text sometimes with commas, quotes, line breaks and non-ASCII. About 0.2 % of
 rows have an empty `End User ID`. The export time (`--as-of`) is fixed, not the wall clock, so a
 seed always gives byte-identical files. Rows are written as they are drawn: memory stays flat and
-a million rows per report take seconds.
+a million rows per report take tens of seconds.
 """
 
 from __future__ import annotations
