@@ -12,11 +12,25 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from safety_harness import contact_seed
+from safety_harness import (
+    bookmark,
+    contact_rows,
+    contact_seed,
+    org_snapshot,
+    rows_applied,
+    run_target,
+    singer_text,
+    target_config,
+)
 
 #: Contacts seeded for the crash and fault tests.
 CONTACTS = 600
 TAG = "safety"
+#: One report row per tagged contact, each changing its four mapped fields.
+ROWS = contact_rows(CONTACTS, TAG)
+#: The Singer input: SCHEMA, the rows with a tap-like STATE every 150 rows, a final STATE.
+INPUT = singer_text(ROWS, state_every=150)
+FINAL_STATE = bookmark(len(ROWS))
 
 
 @pytest.fixture(scope="module")
@@ -37,3 +51,19 @@ def sf(sf_module: Any) -> Iterator[Any]:
     if sf_module.process is not None and sf_module.process.poll() is None:
         created = sf_module.stats()["records_created"]
         assert created == 0, f"{created} record(s) were created; the target never inserts"
+
+
+@pytest.fixture(scope="module")
+def clean_reference(sf_module: Any, tmp_path_factory: pytest.TempPathFactory) -> dict:
+    """Every Contact after one clean, uninterrupted run of :data:`INPUT` (the reference)."""
+    sf_module.reset()
+    sf_module.faults(clear=True)
+    work = tmp_path_factory.mktemp("reference")
+    finished = run_target(target_config(sf_module, work / "results"), INPUT, work)
+    assert finished.returncode == 0, finished.stderr[-3000:]
+    assert finished.states[-1] == FINAL_STATE
+    snapshot = org_snapshot(sf_module)
+    assert rows_applied(snapshot, ROWS) == []
+    assert sf_module.stats()["records_created"] == 0
+    sf_module.reset()
+    return snapshot

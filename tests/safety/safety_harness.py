@@ -240,7 +240,7 @@ def run_target(
     return collect(start_target(config_path, input_path, work), work, timeout)
 
 
-def kill_when(
+def wait_for(
     process: subprocess.Popen[bytes],
     sf: Any,
     condition: Callable[[dict[str, Any]], bool],
@@ -248,26 +248,38 @@ def kill_when(
     timeout: float = 60.0,
     poll_s: float = 0.005,
 ) -> dict[str, Any]:
-    """SIGKILL ``process`` (its whole session) as soon as ``condition(sf.stats())`` holds.
+    """Poll ``sf.stats()`` until ``condition`` holds while ``process`` runs; return the stats.
 
-    Returns the stats that triggered the kill. Fails when the process ends first or the
-    condition never holds within ``timeout`` — a crash test must really crash mid-run.
+    Fails when the process ends first or the condition never holds within ``timeout`` (the
+    process is then killed): a test that means to act mid-run must really act mid-run.
     """
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         stats = sf.stats()
         if condition(stats):
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait(timeout=10)
             return stats
         if process.poll() is not None:
             raise AssertionError(
-                f"the process ended (exit {process.returncode}) before the kill point: {stats}"
+                f"the process ended (exit {process.returncode}) before the chosen point: {stats}"
             )
         time.sleep(poll_s)
     os.killpg(process.pid, signal.SIGKILL)
     process.wait(timeout=10)
-    raise AssertionError(f"kill point not reached within {timeout:.0f} s: {sf.stats()}")
+    raise AssertionError(f"the chosen point was not reached within {timeout:.0f} s: {sf.stats()}")
+
+
+def kill_when(
+    process: subprocess.Popen[bytes],
+    sf: Any,
+    condition: Callable[[dict[str, Any]], bool],
+    *,
+    timeout: float = 60.0,
+) -> dict[str, Any]:
+    """SIGKILL ``process`` (its whole session) as soon as ``condition(sf.stats())`` holds."""
+    stats = wait_for(process, sf, condition, timeout=timeout)
+    os.killpg(process.pid, signal.SIGKILL)
+    process.wait(timeout=10)
+    return stats
 
 
 def kinds(stats: Mapping[str, Any]) -> dict[str, int]:
@@ -344,3 +356,38 @@ def all_csv_cells(results_dir: Path) -> Iterable[tuple[Path, str]]:
             for row in csv.reader(handle):
                 for cell in row:
                     yield path, cell
+
+
+def wrong_writes(
+    snapshot: Mapping[str, Mapping[str, Any]],
+    before: Mapping[str, Mapping[str, Any]],
+    rows: Iterable[Mapping[str, Any]],
+) -> list[str]:
+    """Records that changed but do not hold their own row's segment (written to the wrong
+    record, or half-written); compared with the snapshot ``before`` the run."""
+    wanted = {str(r["email"]).casefold(): r["segment"] for r in rows}
+    problems = []
+    for rid, record in snapshot.items():
+        if record == before.get(rid):
+            continue
+        email = str(record.get("Email") or "").casefold()
+        if wanted.get(email) != record.get("WalkMe_Segment__c"):
+            problems.append(f"{rid} ({email}): {record.get('WalkMe_Segment__c')!r}")
+    return problems
+
+
+def admin_api(sf: Any, method: str, path: str, body: Any = None) -> Any:
+    """Call the emulator's Salesforce REST API as the demo admin (what an admin does in
+    Setup), e.g. ``admin_api(sf, "GET", "jobs/ingest")``."""
+    import requests
+
+    token = sf.access_token()
+    response = requests.request(
+        method,
+        f"{sf.api_base}/{path}",
+        json=body,
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=15,
+    )
+    response.raise_for_status()
+    return response.json() if response.content else None

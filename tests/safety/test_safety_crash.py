@@ -20,43 +20,20 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import CONTACTS, TAG
+from conftest import CONTACTS, FINAL_STATE, INPUT, ROWS
 from safety_harness import (
     Finished,
-    bookmark,
     collect,
-    contact_rows,
     diff_snapshots,
     kill_when,
     kinds,
     org_snapshot,
     rows_applied,
     run_target,
-    singer_text,
     start_target,
     target_config,
     write_json,
 )
-
-ROWS = contact_rows(CONTACTS, TAG)
-INPUT = singer_text(ROWS, state_every=150)
-FINAL_STATE = bookmark(len(ROWS))
-
-
-@pytest.fixture(scope="module")
-def clean_reference(sf_module: Any, tmp_path_factory: pytest.TempPathFactory) -> dict:
-    """The org after one clean, uninterrupted run of :data:`INPUT` (the reference)."""
-    sf_module.reset()
-    sf_module.faults(clear=True)
-    work = tmp_path_factory.mktemp("reference")
-    finished = run_target(target_config(sf_module, work / "results"), INPUT, work)
-    assert finished.returncode == 0, finished.stderr[-3000:]
-    assert finished.states[-1] == FINAL_STATE
-    snapshot = org_snapshot(sf_module)
-    assert rows_applied(snapshot, ROWS) == []
-    assert sf_module.stats()["records_created"] == 0
-    sf_module.reset()
-    return snapshot
 
 
 def _kill_point_match_queries(stats: dict) -> bool:
