@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import gzip
+import io
 import os
+import tracemalloc
 from collections.abc import Callable
+from contextlib import redirect_stdout
 from pathlib import Path
 
 import pytest
@@ -290,3 +293,57 @@ def test_several_reports(write_csv: Callable[..., Path]) -> None:
 def test_config_errors(config: dict[str, object], message: str) -> None:
     with pytest.raises(ConfigValidationError, match=message):
         run_tap(config)
+
+
+class _CountingSink(io.TextIOBase):
+    """A stdout that counts RECORD messages and keeps nothing."""
+
+    records = 0
+
+    def write(self, text: str) -> int:
+        self.records += text.count('"type":"RECORD"')
+        return len(text)
+
+
+def test_sync_memory_does_not_grow_with_row_size(write_csv: Callable[..., Path]) -> None:
+    """5,000 rows of ~4 KB each: the peak stays far below the export's size (rows are
+    streamed; only the key → row number index grows, by key)."""
+    filler = "x" * 4000
+    body = "Email,Score,Comment\n" + "".join(
+        f"user{i}@example.com,{i},{filler}\n" for i in range(5_000)
+    )
+    path = write_csv(body)
+    sink = _CountingSink()
+    tracemalloc.start()
+    with redirect_stdout(sink):
+        TapWalkMeInsights(config=flat(path, key_column="Email"), parse_env_config=False).sync_all()
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    assert sink.records == 5_000
+    assert len(body) > 20_000_000
+    assert peak < 8_000_000, f"peak {peak} bytes for a {len(body)}-byte export"
+
+
+def test_input_catalog_types_are_honoured(write_csv: Callable[..., Path]) -> None:
+    path = write_csv("Email,Total sessions\na@x.com,12\nb@x.com,7\n")
+    config = flat(path, key_column="Email")
+    catalog = TapWalkMeInsights(config=config, parse_env_config=False).catalog_dict
+    properties = catalog["streams"][0]["schema"]["properties"]
+    assert properties["total_sessions"]["type"] == ["integer", "null"]
+    properties["total_sessions"]["type"] = ["string", "null"]
+    sink = io.StringIO()
+    with redirect_stdout(sink):
+        TapWalkMeInsights(config=config, catalog=catalog, parse_env_config=False).sync_all()
+    records = [m for m in sink.getvalue().splitlines() if '"type":"RECORD"' in m]
+    assert '"total_sessions":"12"' in records[0]
+
+
+def test_stream_maps_apply(write_csv: Callable[..., Path]) -> None:
+    path = write_csv("Email,Score\nA@x.com,1\n")
+    config = flat(
+        path,
+        key_column="Email",
+        stream_maps={"onboarding": {"email_lower": "email.lower()", "score": "__NULL__"}},
+    )
+    records = run_tap(config).records["onboarding"]
+    assert records == [{"email": "A@x.com", "email_lower": "a@x.com"}]
