@@ -199,8 +199,8 @@ class HttpsSource(ExportSource):
     def _with_token_retry(self, action: Callable[[], Any]) -> Any:
         try:
             return action()
-        except HttpAuthError:
-            if self.token_provider is None:
+        except HttpAuthError as error:
+            if self.token_provider is None or error.status != 401:
                 raise
             LOGGER.info("Token refused for %s; getting a new token and retrying once.", self.label)
             self.token_provider.invalidate()
@@ -309,6 +309,12 @@ class FsspecSource(ExportSource):
             msg = (
                 f"Reading {self.protocol}:// needs its fsspec backend: "
                 f"pip install 'tap-walkme-insights[{extra}]'."
+            )
+            raise SourceError(msg) from None
+        except ValueError:
+            msg = (
+                f"Source {self.label}: unknown scheme {self.protocol}://. Use a local path, "
+                "https://, s3://, az://, abfs:// or gs://."
             )
             raise SourceError(msg) from None
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import importlib.util
 import io
 import os
 import tracemalloc
@@ -288,11 +289,14 @@ def test_several_reports(write_csv: Callable[..., Path]) -> None:
         ({"report_name": "bad name!", "source": "x", "key_column": "k"}, "valid stream name"),
         ({"report_name": "a", "source": "x"}, "missing key_column"),
         ({"report_name": "a", "source": "/nonexistent/x.csv", "key_column": "k"}, "does not"),
+        ({"report_name": "a", "source": "foo://b/x.csv", "key_column": "k"}, "unknown scheme"),
+        ({"report_name": "a", "source": "x.csv", "key_column": "k", "region": "mars"}, "mars"),
     ],
 )
 def test_config_errors(config: dict[str, object], message: str) -> None:
-    with pytest.raises(ConfigValidationError, match=message):
+    with pytest.raises(ConfigValidationError) as raised:
         run_tap(config)
+    assert message in f"{raised.value} {raised.value.errors}"
 
 
 class _CountingSink(io.TextIOBase):
@@ -347,3 +351,10 @@ def test_stream_maps_apply(write_csv: Callable[..., Path]) -> None:
     )
     records = run_tap(config).records["onboarding"]
     assert records == [{"email": "A@x.com", "email_lower": "a@x.com"}]
+
+
+@pytest.mark.skipif(importlib.util.find_spec("adlfs") is not None, reason="adlfs is installed")
+def test_missing_cloud_backend_names_the_extra() -> None:
+    config = {"report_name": "a", "source": "az://container/x.csv", "key_column": "k"}
+    with pytest.raises(ConfigValidationError, match=r"tap-walkme-insights\[azure\]"):
+        run_tap(config)
