@@ -249,3 +249,22 @@ def test_env_example_holds_no_values_and_names_declared_settings() -> None:
                 assert text[0].removeprefix(prefix).lower() in settings, text[0]
                 named += 1
     assert named >= 10
+
+
+def test_make_runs_targets_call_the_run_history_command() -> None:
+    """`make runs RUNS_ARGS=…` and `make run-log RUN=…` (README "Run history") — dry-run make."""
+
+    def make_n(*args: str) -> str:
+        result = subprocess.run(
+            ["make", "-n", *args],
+            cwd=ROOT,
+            text=True,
+            capture_output=True,
+            timeout=60,
+            check=True,
+        )
+        return result.stdout.strip().splitlines()[-1]
+
+    listing = make_n("runs", "RUNS_ARGS=--integration nps --environment prod")
+    assert listing.endswith("scripts/runs.py list --integration nps --environment prod")
+    assert make_n("run-log", "RUN=abc").endswith("scripts/runs.py show abc")

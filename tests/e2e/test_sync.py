@@ -227,6 +227,11 @@ def test_nps_dry_run_failed_run_retry_and_run_history(project: Project) -> None:
     assert (stream["report"], stream["sobject"]) == ("nps", "Lead")
     assert stream["counts"]["updated"] == expected_counts(project, "nps")["updated"]
 
+    only = project.runs_cli("list", "--integration", "nps", "--environment", "demo", "--json")
+    assert [r["run_id"] for r in json.loads(only.stdout)["runs"]] == [r["run_id"] for r in runs]
+    other = project.runs_cli("list", "--integration", "onboarding", "--json")
+    assert json.loads(other.stdout)["runs"] == []
+
     table = project.runs_cli("list")
     assert table.returncode == 0
     for text in ("INTEGRATION", "REPORT", "OBJECT", "STARTED (UTC)", "completed", "failed", "Lead"):
