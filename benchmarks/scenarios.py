@@ -1,0 +1,314 @@
+"""The measured scenarios: tap | target (and its re-run), the no-op floor, the naive client,
+and `meltano run` — each against its own copy of the emulated org.
+
+Every Salesforce figure is the difference of the emulator's ``/__emulator/stats`` before and
+after the step, so nothing is estimated except the naive client's extrapolation (stated).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from processes import emulator, http_json, run_command, run_pipeline
+from world import World
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+FIELD_MAPPING = {
+    "onboarding_progress_pct": "WalkMe_Onboarding_Progress__c",
+    "onboarding_completed": "WalkMe_Onboarding_Completed__c",
+    "first_seen_timestamp": "WalkMe_First_Seen__c",
+    "last_seen_timestamp": "WalkMe_Last_Seen__c",
+    "total_sessions": "WalkMe_Total_Sessions__c",
+    "average_session_duration_min": "WalkMe_Avg_Session_Minutes__c",
+    "feature_adoption": "WalkMe_Feature_Adoption__c",
+}
+KEY_COLUMN = "End User ID"
+WRITE_KINDS = ("collections_update", "bulk_ingest", "sobject_update")
+
+
+@dataclass
+class Measurement:
+    """One row of the results table."""
+
+    rows: int
+    latency_ms: int
+    pipeline: str
+    wall_s: float
+    api_calls: int | None = None
+    calls_by_kind: dict[str, int] = field(default_factory=dict)
+    records_updated: int | None = None
+    rerun_update_calls: int | None = None
+    rerun_wall_s: float | None = None
+    tap_rss_mb: float | None = None
+    target_rss_mb: float | None = None
+    note: str = ""
+
+    @property
+    def rows_per_s(self) -> float:
+        """Throughput over the whole wall time."""
+        return self.rows / self.wall_s if self.wall_s else 0.0
+
+
+class Org:
+    """A running Salesforce emulator over a fresh copy of a world's org."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+
+    def stats(self) -> dict[str, Any]:
+        """The emulator's counters."""
+        return http_json(f"{self.url}/__emulator/stats")
+
+
+def stats_delta(before: Mapping[str, Any], after: Mapping[str, Any]) -> tuple[int, dict, int]:
+    """(API calls, calls by kind, records updated) between two stats snapshots."""
+    kinds = {
+        kind: count - before["requests_by_kind"].get(kind, 0)
+        for kind, count in after["requests_by_kind"].items()
+        if count - before["requests_by_kind"].get(kind, 0)
+    }
+    return (
+        after["api_calls"] - before["api_calls"],
+        kinds,
+        after["records_updated"] - before["records_updated"],
+    )
+
+
+@contextmanager
+def org_for(world: World, name: str, latency_ms: int, env: Mapping[str, str]) -> Iterator[Org]:
+    """Start the emulator on a fresh copy of ``world``'s org with ``latency_ms`` per call."""
+    db = world.fresh_db(name)
+    command = ["salesforce-emulator", "serve", "--port", "0", "--db", str(db)]
+    if latency_ms:
+        command += ["--latency-ms", str(latency_ms)]
+    log = world.folder / f"{name}-emulator.log"
+    with emulator("salesforce-emulator", command, env=env, cwd=ROOT, log=log) as url:
+        yield Org(url)
+
+
+def target_config(url: str, results_dir: Path, extra: Mapping[str, Any]) -> dict[str, Any]:
+    """The target's settings for the emulator's built-in demo admin and the onboarding report."""
+    from salesforce_emulator import testing
+
+    return {
+        "login_url": url,
+        "auth_flow": "password",
+        "client_id": testing.CLIENT_ID,
+        "client_secret": testing.CLIENT_SECRET,
+        "username": testing.ADMIN_USERNAME,
+        "password": testing.ADMIN_PASSWORD + testing.ADMIN_SECURITY_TOKEN,
+        "sobject": "Contact",
+        "match_property": "end_user_id",
+        "match_field": "Email",
+        "multiple_matches": "skip",
+        "field_mapping": FIELD_MAPPING,
+        "results_dir": str(results_dir),
+        "progress_interval": 3600,
+        **extra,
+    }
+
+
+def _write_json(path: Path, data: Mapping[str, Any]) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(data), encoding="utf-8")
+    path.chmod(0o600)
+    return path
+
+
+def measure_pipeline(
+    world: World,
+    latency_ms: int,
+    env: Mapping[str, str],
+    work: Path,
+    extra: Mapping[str, Any],
+    timeout_s: float,
+    label: str = "tap → target",
+) -> Measurement:
+    """tap-walkme-insights | target-salesforce-update on a fresh org, then the same again."""
+    tag = f"{world.rows}-{latency_ms}ms-pipeline"
+    tap_config = _write_json(
+        work / "configs" / f"tap-{world.rows}.json",
+        {"report_name": "onboarding", "source": str(world.csv), "key_column": KEY_COLUMN},
+    )
+    with org_for(world, f"run-{tag}", latency_ms, env) as org:
+        config = _write_json(
+            work / "configs" / f"target-{tag}.json",
+            target_config(org.url, work / "results" / tag, extra),
+        )
+        tap = ["tap-walkme-insights", "--config", str(tap_config)]
+        target = ["target-salesforce-update", "--config", str(config)]
+        before = org.stats()
+        first = run_pipeline(
+            tap, target, env=env, cwd=ROOT, log=work / "logs" / f"{tag}.log", timeout_s=timeout_s
+        )
+        middle = org.stats()
+        second = run_pipeline(
+            tap,
+            target,
+            env=env,
+            cwd=ROOT,
+            log=work / "logs" / f"{tag}-rerun.log",
+            timeout_s=timeout_s,
+        )
+        after = org.stats()
+    calls, kinds, updated = stats_delta(before, middle)
+    _, rerun_kinds, _ = stats_delta(middle, after)
+    return Measurement(
+        rows=world.rows,
+        latency_ms=latency_ms,
+        pipeline=label,
+        wall_s=first.wall_s,
+        api_calls=calls,
+        calls_by_kind=kinds,
+        records_updated=updated,
+        rerun_update_calls=sum(rerun_kinds.get(kind, 0) for kind in WRITE_KINDS),
+        rerun_wall_s=second.wall_s,
+        tap_rss_mb=max(first.producer.max_rss_mb, second.producer.max_rss_mb),
+        target_rss_mb=max(first.consumer.max_rss_mb, second.consumer.max_rss_mb),
+    )
+
+
+def measure_noop(world: World, env: Mapping[str, str], work: Path, timeout_s: float) -> Measurement:
+    """The floor: minimal singer-sdk tap → minimal singer-sdk target, same CSV."""
+    tap_config = _write_json(
+        work / "configs" / f"noop-tap-{world.rows}.json",
+        {"path": str(world.csv), "key_column": KEY_COLUMN},
+    )
+    target_config_path = _write_json(work / "configs" / "noop-target.json", {})
+    result = run_pipeline(
+        [sys.executable, str(HERE / "noop_tap.py"), "--config", str(tap_config)],
+        [sys.executable, str(HERE / "noop_target.py"), "--config", str(target_config_path)],
+        env=env,
+        cwd=ROOT,
+        log=work / "logs" / f"noop-{world.rows}.log",
+        timeout_s=timeout_s,
+    )
+    return Measurement(
+        rows=world.rows,
+        latency_ms=0,
+        pipeline="no-op SDK floor",
+        wall_s=result.wall_s,
+        tap_rss_mb=result.producer.max_rss_mb,
+        target_rss_mb=result.consumer.max_rss_mb,
+    )
+
+
+def measure_naive(
+    world: World, latency_ms: int, sample: int, env: Mapping[str, str], timeout_s: float
+) -> Measurement:
+    """One lookup + one PATCH per row on the first ``sample`` rows, extrapolated linearly."""
+    sample = min(sample, world.rows)
+    with org_for(world, f"naive-{latency_ms}ms", latency_ms, env) as org:
+        before = org.stats()
+        log = world.folder / f"naive-{latency_ms}ms.log"
+        run_command(
+            [
+                sys.executable,
+                str(HERE / "naive_client.py"),
+                "--url",
+                org.url,
+                "--csv",
+                str(world.csv),
+                "--rows",
+                str(sample),
+            ],
+            env=env,
+            cwd=ROOT,
+            log=log,
+            timeout_s=timeout_s,
+        )
+        after = org.stats()
+    measured = json.loads(log.read_text(encoding="utf-8").strip().splitlines()[-1])
+    calls, kinds, updated = stats_delta(before, after)
+    scale = world.rows / measured["rows"]
+    logins = kinds.get("oauth", 0)  # one login per client, not per row: not scaled
+    return Measurement(
+        rows=world.rows,
+        latency_ms=latency_ms,
+        pipeline="naive 1 lookup + 1 PATCH/row",
+        wall_s=measured["wall_s"] * scale,
+        api_calls=round((calls - logins) * scale) + logins,
+        calls_by_kind={k: v if k == "oauth" else round(v * scale) for k, v in kinds.items()},
+        records_updated=round(updated * scale),
+        note=f"extrapolated x{scale:g} from {measured['rows']} rows "
+        f"({measured['wall_s']:.1f}s, {calls} calls)",
+    )
+
+
+def measure_meltano(
+    world: World, env: Mapping[str, str], work: Path, extra: Mapping[str, Any], timeout_s: float
+) -> Measurement:
+    """`meltano run tap-walkme-insights--onboarding target-salesforce-update--onboarding`.
+
+    Uses the repository's Meltano project and its installed plugins, with the demo environment's
+    settings overridden by environment variables (source = the local CSV, login = this org) and
+    a throw-away system database, so the project's state and run history are untouched.
+    """
+    from salesforce_emulator import testing
+
+    with org_for(world, "meltano", 0, env) as org:
+        settings = {
+            "TAP_WALKME_INSIGHTS__ONBOARDING_SOURCE": str(world.csv),
+            "TAP_WALKME_INSIGHTS__ONBOARDING_KEY_COLUMN": KEY_COLUMN,
+            "TARGET_SALESFORCE_UPDATE_LOGIN_URL": org.url,
+            "TARGET_SALESFORCE_UPDATE_AUTH_FLOW": "password",
+            "TARGET_SALESFORCE_UPDATE_USERNAME": testing.ADMIN_USERNAME,
+            "TARGET_SALESFORCE_UPDATE_PASSWORD": testing.ADMIN_PASSWORD
+            + testing.ADMIN_SECURITY_TOKEN,
+            "TARGET_SALESFORCE_UPDATE_CLIENT_ID": testing.CLIENT_ID,
+            "TARGET_SALESFORCE_UPDATE_CLIENT_SECRET": testing.CLIENT_SECRET,
+            "TARGET_SALESFORCE_UPDATE_RESULTS_DIR": str(work / "results" / "meltano"),
+            "TARGET_SALESFORCE_UPDATE_PROGRESS_INTERVAL": "3600",
+            "DEMO_SALESFORCE_URL": org.url,
+            "DEMO_WALKME_URL": "http://127.0.0.1:9",
+        }
+        for key, value in extra.items():
+            name = f"TARGET_SALESFORCE_UPDATE_{key.upper()}"
+            settings[name] = value if isinstance(value, str) else json.dumps(value)
+        system_db = work / "meltano-system.db"
+        system_db.unlink(missing_ok=True)
+        run_env = {
+            **env,
+            **settings,
+            "MELTANO_PROJECT_ROOT": str(ROOT),
+            "MELTANO_DATABASE_URI": f"sqlite:///{system_db}",
+            "MELTANO_SEND_ANONYMOUS_USAGE_STATS": "false",
+        }
+        run_env.pop("MELTANO_ENVIRONMENT", None)
+        command = [
+            "meltano",
+            "--environment",
+            "demo",
+            "run",
+            "--no-state-update",
+            "--full-refresh",
+            "tap-walkme-insights--onboarding",
+            "target-salesforce-update--onboarding",
+        ]
+        before = org.stats()
+        wall, _ = run_command(
+            command,
+            env=run_env,
+            cwd=ROOT,
+            log=work / "logs" / f"meltano-{world.rows}.log",
+            timeout_s=timeout_s,
+        )
+        after = org.stats()
+    calls, kinds, updated = stats_delta(before, after)
+    return Measurement(
+        rows=world.rows,
+        latency_ms=0,
+        pipeline="meltano run",
+        wall_s=wall,
+        api_calls=calls,
+        calls_by_kind=kinds,
+        records_updated=updated,
+        note="includes Meltano start-up and its system-db migration",
+    )

@@ -1,0 +1,99 @@
+"""Benchmark worlds: a generated onboarding report of N rows and the matching emulated org.
+
+``walkme-emulator generate`` writes the report, its ``expected.json`` and a Salesforce seed.
+The seed is loaded once into a pristine SQLite file; every run starts from a copy of it, so a
+1M-row org is seeded once, not once per run. Worlds are cached in ``benchmarks/work/`` and
+rebuilt when missing.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sqlite3
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from processes import emulator, run_command
+
+REPORT = "onboarding"
+GENERATE_TIMEOUT_S = 900
+
+
+@dataclass
+class World:
+    """One generated report and its pristine org."""
+
+    rows: int
+    folder: Path
+    csv: Path
+    pristine_db: Path
+    expected: dict[str, Any]
+
+    @property
+    def report(self) -> dict[str, Any]:
+        """The generator's expectations for the onboarding report (counts by category)."""
+        return self.expected["reports"][REPORT]
+
+    def fresh_db(self, name: str) -> Path:
+        """A copy of the pristine org for one run (overwrites an older copy)."""
+        target = self.folder / f"{name}.db"
+        shutil.copyfile(self.pristine_db, target)
+        return target
+
+
+def build_world(rows: int, work: Path, env: Mapping[str, str], root: Path) -> World:
+    """Generate (or reuse) the report of ``rows`` rows and its pristine org database."""
+    folder = work / f"world-{rows}"
+    csv = folder / f"{REPORT}.csv"
+    expected_path = folder / "expected.json"
+    pristine = folder / "pristine.db"
+    if not (csv.exists() and expected_path.exists() and pristine.exists()):
+        shutil.rmtree(folder, ignore_errors=True)
+        folder.mkdir(parents=True)
+        run_command(
+            [
+                "walkme-emulator",
+                "generate",
+                "--rows",
+                str(rows),
+                "--out",
+                str(folder),
+                "--reports",
+                REPORT,
+            ],
+            env=env,
+            cwd=root,
+            log=folder / "generate.log",
+            timeout_s=GENERATE_TIMEOUT_S,
+        )
+        building = folder / "pristine-building.db"
+        command = [
+            "salesforce-emulator",
+            "serve",
+            "--port",
+            "0",
+            "--db",
+            str(building),
+            "--seed",
+            str(folder / "salesforce-seed.json"),
+        ]
+        with emulator("salesforce-emulator", command, env=env, cwd=root, log=folder / "seed.log"):
+            pass  # listening means the seed is applied and committed
+        _fold_wal(building)
+        building.rename(pristine)
+        (folder / "salesforce-seed.json").unlink()  # large, and no longer needed
+    expected = json.loads(expected_path.read_text(encoding="utf-8"))
+    return World(rows, folder, csv, pristine, expected)
+
+
+def _fold_wal(db: Path) -> None:
+    """Checkpoint the emulator's write-ahead log into the file so one file is the whole org."""
+    conn = sqlite3.connect(db)
+    try:
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        conn.execute("PRAGMA journal_mode=DELETE")
+    finally:
+        conn.close()
