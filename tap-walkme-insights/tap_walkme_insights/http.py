@@ -217,17 +217,27 @@ class HttpClient:
             return response
 
     def download(
-        self, url: str, destination: IO[bytes], headers_factory: Any = None
-    ) -> DownloadInfo:
+        self,
+        url: str,
+        destination: IO[bytes],
+        headers_factory: Any = None,
+        if_none_match: str | None = None,
+    ) -> DownloadInfo | None:
         """Stream ``url`` into ``destination``; a cut-off body restarts the download.
 
         ``headers_factory`` is called before each attempt (so a renewed token is used).
-        Returns the SHA-256 of the body and the validators (ETag, Last-Modified).
+        Returns the SHA-256 of the body and the validators (ETag, Last-Modified), or ``None``
+        when ``if_none_match`` was given and the server answered 304 Not Modified.
         """
         attempt = 0
         while True:
-            headers = headers_factory() if headers_factory else None
+            headers = dict(headers_factory() if headers_factory else {})
+            if if_none_match:
+                headers["If-None-Match"] = if_none_match
             response = self.request("GET", url, headers=headers, stream=True)
+            if response.status_code == 304 and if_none_match:
+                response.close()
+                return None
             destination.seek(0)
             destination.truncate()
             digest = hashlib.sha256()

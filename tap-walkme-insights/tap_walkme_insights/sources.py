@@ -103,8 +103,14 @@ class ExportSource:
         """Open the newest export for reading its first rows only (discovery)."""
         raise NotImplementedError
 
-    def fetch(self, ref: ExportRef) -> AbstractContextManager[FetchedExport]:
-        """Make ``ref`` readable locally; its identity is final after this."""
+    def fetch(
+        self, ref: ExportRef, previous: dict[str, Any] | None = None
+    ) -> AbstractContextManager[FetchedExport | None]:
+        """Make ``ref`` readable locally; its identity is final after this.
+
+        ``previous`` is the identity in the bookmark: a source that can ask the server whether
+        the export changed (HTTP ``If-None-Match``) yields ``None`` when it did not.
+        """
         raise NotImplementedError
 
 
@@ -160,7 +166,9 @@ class LocalSource(ExportSource):
             yield ref, handle
 
     @contextmanager
-    def fetch(self, ref: ExportRef) -> Iterator[FetchedExport]:
+    def fetch(
+        self, ref: ExportRef, previous: dict[str, Any] | None = None
+    ) -> Iterator[FetchedExport | None]:
         """Local files are read in place."""
         yield FetchedExport(ref, Path(ref.location))
 
@@ -235,14 +243,26 @@ class HttpsSource(ExportSource):
             response.close()
 
     @contextmanager
-    def fetch(self, ref: ExportRef) -> Iterator[FetchedExport]:
-        """Download the body to a temporary file, hashing it for the identity."""
+    def fetch(
+        self, ref: ExportRef, previous: dict[str, Any] | None = None
+    ) -> Iterator[FetchedExport | None]:
+        """Download the body to a temporary file, hashing it for the identity.
+
+        When the bookmark holds this URL's ETag, the request is conditional and a 304 answer
+        yields ``None`` (nothing downloaded)."""
         suffix = ".csv.gz" if self.compressed else ".csv"
+        etag = None
+        if previous and previous.get("url") == self.label:
+            etag = previous.get("etag")
         with _temporary_file(suffix) as (path, handle):
             info = self._with_token_retry(
-                lambda: self.http.download(self.url, handle, self._headers_factory())
+                lambda: self.http.download(self.url, handle, self._headers_factory(), etag)
             )
             handle.close()
+            if info is None:
+                LOGGER.info("%s: not modified since the last sync (ETag).", self.label)
+                yield None
+                return
             identity = dict(ref.identity, sha256=info.sha256, size=info.size)
             if info.etag:
                 identity["etag"] = info.etag
@@ -374,7 +394,9 @@ class FsspecSource(ExportSource):
             yield ref, handle
 
     @contextmanager
-    def fetch(self, ref: ExportRef) -> Iterator[FetchedExport]:
+    def fetch(
+        self, ref: ExportRef, previous: dict[str, Any] | None = None
+    ) -> Iterator[FetchedExport | None]:
         """Copy the object to a temporary file (one download, both passes read the same)."""
         suffix = ".csv.gz" if ref.compressed else ".csv"
         with _temporary_file(suffix) as (path, handle):

@@ -206,7 +206,10 @@ class ReportStream(Stream):
         if bookmark is not None and bookmark == ref.identity:
             self.logger.info("%s was already synced; no new export, nothing to emit.", ref.label)
             return
-        with self.source.fetch(ref) as export:
+        with self.source.fetch(ref, bookmark) as export:
+            if export is None:
+                self.logger.info("%s is unchanged since the last sync; nothing to emit.", ref.label)
+                return
             if bookmark is not None and bookmark == export.identity:
                 self.logger.info("%s is unchanged since the last sync; nothing to emit.", ref.label)
                 return

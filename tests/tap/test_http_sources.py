@@ -52,9 +52,19 @@ def test_signed_link_needs_no_token_and_bookmarks_the_content(emulator, caplog) 
     assert "Signature" not in str(result.state)
     assert len(export["sha256"]) == 64
     assert emulator.stats()["token_requests"] == 0
-    # Same content behind the link → nothing new.
-    again = run_tap(signed_config(published.signed_url), state=result.state)
+    assert export["etag"] == published.etag
+    # Same export behind the link → a conditional GET answered 304, nothing new.
+    downloads = emulator.stats()["downloads"]
+    again = run_tap(signed_config(published.signed_url), state=result.state, caplog=caplog)
     assert "onboarding" not in again.records
+    assert "not modified since the last sync" in again.logs
+    assert emulator.stats()["statuses"].get("304") == 1
+    assert again.state["bookmarks"]["onboarding"]["export"] == export
+    # A new export behind the same link is read.
+    emulator.publish("onboarding", REPORT + b"carl@x.com,10,false,1\n")
+    newer = run_tap(signed_config(published.signed_url), state=again.state)
+    assert [r["end_user_id"] for r in newer.records["onboarding"]][-1] == "carl@x.com"
+    assert emulator.stats()["downloads"] > downloads
 
 
 def test_bearer_url_uses_one_cached_token(emulator) -> None:
