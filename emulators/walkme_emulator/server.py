@@ -184,8 +184,8 @@ class Handler(BaseHTTPRequestHandler):
                 inspection.handle(self, path, query)
             elif path == "/accounts/connect/token":
                 self._token()
-            elif _REPORT_PATH.match(path) and self.command in ("GET", "HEAD"):
-                self._authenticated_download(_REPORT_PATH.match(path).group(1))  # type: ignore[union-attr]
+            elif (report := _REPORT_PATH.match(path)) and self.command in ("GET", "HEAD"):
+                self._authenticated_download(report.group(1))
             elif path.startswith(SIGNED_PREFIX) and self.command in ("GET", "HEAD"):
                 self._signed_download(path, query)
             else:
