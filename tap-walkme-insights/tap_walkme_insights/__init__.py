@@ -1,0 +1,7 @@
+"""tap-walkme-insights: WalkMe Insights report exports (CSV) as Singer streams.
+
+Modules: ``tap`` (settings schema, discovery), ``streams`` (one stream per report),
+``sources`` (where an export is and which one is newest), ``csv_reader``, ``inference``,
+``naming``, ``layout``, ``dedupe``, ``settings``, ``http`` (retries, secret-free errors) and
+``walkme_auth`` (client-credentials token).
+"""

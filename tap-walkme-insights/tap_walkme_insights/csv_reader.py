@@ -116,11 +116,15 @@ def _detect_bom(binary: BinaryIO) -> tuple[BinaryIO, str | None]:
 class ReportCsv:
     """One pass over an export: ``header`` first, then ``rows()`` as (row number, cells)."""
 
-    def __init__(self, binary: BinaryIO, options: CsvOptions, label: str) -> None:
+    def __init__(
+        self, binary: BinaryIO, options: CsvOptions, label: str, *, quiet: bool = False
+    ) -> None:
         """Open ``binary`` (an export's bytes) and read its header.
 
-        ``label`` names the export in messages; it must not contain secrets.
+        ``label`` names the export in messages; it must not contain secrets. ``quiet`` stops
+        per-row warnings (for a second pass over rows already reported).
         """
+        self.quiet = quiet
         if csv.field_size_limit() < _FIELD_SIZE_LIMIT:
             csv.field_size_limit(_FIELD_SIZE_LIMIT)
         self.options = options
@@ -197,7 +201,7 @@ class ReportCsv:
             )
             raise CsvFormatError(msg)
         self.counts.ragged_skipped += 1
-        if len(self.counts.ragged_rows_seen) < _MAX_LOGGED_PROBLEMS:
+        if len(self.counts.ragged_rows_seen) < _MAX_LOGGED_PROBLEMS and not self.quiet:
             self.counts.ragged_rows_seen.append(row_number)
             LOGGER.warning(
                 "%s: skipped row %d (ending on line %d): %d cells, header has %d.",

@@ -111,7 +111,7 @@ class ReportStream(Stream):
 
     # -- sync ---------------------------------------------------------------------------------
 
-    def _columns_for(self, reader: ReportCsv) -> tuple[list[_Column], int]:
+    def _columns_for(self, reader: ReportCsv, *, quiet: bool = False) -> tuple[list[_Column], int]:
         """Map the export's header onto the catalog schema's properties."""
         properties = self.effective_schema.get("properties", {})
         key_index = find_column(
@@ -126,7 +126,7 @@ class ReportStream(Stream):
                 ignored.append(header)
                 continue
             columns.append(_Column(index, header, prop, column_type_of(properties[prop])))
-        if ignored:
+        if ignored and not quiet:
             self.logger.warning(
                 "%s: columns not in the catalog are ignored (re-run discovery to add them): %s",
                 reader.label,
@@ -188,8 +188,8 @@ class ReportStream(Stream):
     def _emit(self, export: FetchedExport, index: KeyIndex) -> Iterable[dict[str, Any]]:
         """Pass 2: yield the winning row of every key as a record."""
         with export.open() as handle:
-            reader = ReportCsv(handle, self.report.csv, export.label)
-            columns, key_index = self._columns_for(reader)
+            reader = ReportCsv(handle, self.report.csv, export.label, quiet=True)
+            columns, key_index = self._columns_for(reader, quiet=True)
             for row_number, cells in reader.rows():
                 if not index.is_winner(cells[key_index], row_number):
                     continue

@@ -358,3 +358,19 @@ def test_missing_cloud_backend_names_the_extra() -> None:
     config = {"report_name": "a", "source": "az://container/x.csv", "key_column": "k"}
     with pytest.raises(ConfigValidationError, match=r"tap-walkme-insights\[azure\]"):
         run_tap(config)
+
+
+def test_new_columns_since_discovery_are_ignored_with_one_warning(
+    write_csv: Callable[..., Path], caplog
+) -> None:
+    path = write_csv("Email,Score\na@x.com,1\n")
+    config = flat(path, key_column="Email")
+    catalog = TapWalkMeInsights(config=config, parse_env_config=False).catalog_dict
+    path.write_text("Email,Score,Country\na@x.com,1,IE\n")
+    caplog.set_level("WARNING")
+    sink = io.StringIO()
+    with redirect_stdout(sink):
+        TapWalkMeInsights(config=config, catalog=catalog, parse_env_config=False).sync_all()
+    assert '"record":{"email":"a@x.com","score":1}' in sink.getvalue()
+    assert caplog.text.count("columns not in the catalog are ignored") == 1
+    assert "'Country'" in caplog.text
