@@ -12,7 +12,7 @@ import logging
 import threading
 import time
 
-from tap_walkme_insights.http import HttpClient, HttpError, redact_url
+from tap_walkme_insights.http import HttpAuthError, HttpClient, HttpError, redact_url
 
 LOGGER = logging.getLogger(__name__)
 
@@ -71,13 +71,23 @@ class WalkMeTokenProvider:
 
     def _fetch(self) -> None:
         started = self.clock()
-        response = self._http.request(
-            "POST",
-            self._token_url,
-            auth=self._credentials,
-            data={"grant_type": "client_credentials"},
-            headers={"Accept": "application/json"},
-        )
+        try:
+            response = self._http.request(
+                "POST",
+                self._token_url,
+                auth=self._credentials,
+                data={"grant_type": "client_credentials"},
+                headers={"Accept": "application/json"},
+            )
+        except HttpError as error:
+            refused = error.status is not None and 400 <= error.status < 500
+            if not refused or error.status == 429 or isinstance(error, HttpAuthError):
+                raise
+            msg = (
+                f"{error} The WalkMe token request was refused: check client_id/client_secret "
+                "and region/base_url."
+            )
+            raise HttpAuthError(msg, error.status) from None
         try:
             payload = response.json()
             token = str(payload["access_token"])
