@@ -197,3 +197,11 @@ def test_plain_http_is_refused_for_non_loopback_hosts() -> None:
 
     with pytest.raises(ConfigValidationError, match="use https"):
         run_tap(signed_config("http://example.com/r.csv?sig=1"))
+
+
+def test_token_request_is_retried_on_429(emulator) -> None:
+    published = emulator.publish("onboarding", REPORT)
+    emulator.faults(fail_next=[429], retry_after=0, routes=["token"])
+    result = run_tap(bearer_config(emulator, published.url))
+    assert len(result.records["onboarding"]) == 2
+    assert emulator.stats()["token_requests"] == 2
