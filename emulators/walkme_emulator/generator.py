@@ -40,6 +40,7 @@ from .salesforce_seed import (
     CATEGORY_RATES,
     UNCHANGED_RATE,
     SeedWriter,
+    json_string,
     pick_category,
 )
 
@@ -308,41 +309,41 @@ def _emit_records(
     person: Person,
     category: str,
     state: str,
-    values: dict[str, Any] | None,
+    values: str,
     seed_writer: SeedWriter,
     tally: _Tally,
 ) -> None:
-    """Write the Salesforce records one key meets and count the key."""
-    if category == "missing":
-        tally.key(person, category, False, 0)
-        return
-    email = person.key.strip()
-    base: dict[str, Any] = {
-        "FirstName": person.first_name,
-        "LastName": person.last_name,
-        "Email": email,
-    }
-    if sobject == "Lead":
-        base["Company"] = person.account_name
-        base["Status"] = "Open - Not Contacted"
+    """Write the Salesforce records one key meets and count the key.
+
+    `values` is a JSON fragment (`,"Field":value…`) with the record's WalkMe fields, or "".
+    """
     records = 0
-    if category in ("match_exact", "match_case"):
-        if category == "match_case":
-            base["Email"] = toggle_case(email)
-        if values:
-            base.update(values)
-        seed_writer.add(base)
-        records = 1
-    elif category == "duplicated":
-        records = 3 if rng.random() < 0.2 else 2
-        for i in range(records):
-            seed_writer.add({**base, "Email": toggle_case(email)} if i == 1 else base)
-    elif category == "deleted_only":
-        seed_writer.add({**base, "IsDeleted": True})
-        records = 1
-    elif category == "converted":
-        seed_writer.add({**base, "IsConverted": True, "Status": "Closed - Converted"})
-        records = 1
+    if category != "missing":
+        email = person.key.strip()
+        head = f'{{"FirstName":{json_string(person.first_name)}'
+        head += f',"LastName":{json_string(person.last_name)}'
+        if sobject == "Lead":
+            head += f',"Company":{json_string(person.account_name)}'
+            status = "Closed - Converted" if category == "converted" else "Open - Not Contacted"
+            head += f',"Status":"{status}"'
+        add = seed_writer.add_json
+        if category == "match_exact":
+            add(f'{head},"Email":{json_string(email)}{values}}}')
+            records = 1
+        elif category == "match_case":
+            add(f'{head},"Email":{json_string(toggle_case(email))}{values}}}')
+            records = 1
+        elif category == "duplicated":
+            records = 3 if rng.random() < 0.2 else 2
+            for i in range(records):
+                spelling = toggle_case(email) if i == 1 else email
+                add(f'{head},"Email":{json_string(spelling)}}}')
+        elif category == "deleted_only":
+            add(f'{head},"Email":{json_string(email)},"IsDeleted":true}}')
+            records = 1
+        elif category == "converted":
+            add(f'{head},"Email":{json_string(email)},"IsConverted":true}}')
+            records = 1
     tally.key(person, category, state == "unchanged", records)
 
 
@@ -398,6 +399,7 @@ def _write_onboarding(
             sessions = 1 + int(days_active * random_() * 3)
             average = f"{0.5 + random_() * 44.5:.2f}"
         progress = 100.0 if random_() < 0.3 else round(random_() * 99.99, 2)
+        completed = "true" if progress == 100.0 else "false"
         adoption = "High" if sessions > 300 else "Medium" if sessions > 60 else "Low"
         country = COUNTRIES[int(random_() * len(COUNTRIES))]
         writerow(
@@ -405,7 +407,7 @@ def _write_onboarding(
                 person.key,
                 person.account_name,
                 f"{progress:.2f}",
-                "true" if progress == 100.0 else "false",
+                completed,
                 iso(first_seen),
                 iso(last_seen),
                 str(sessions),
@@ -416,27 +418,28 @@ def _write_onboarding(
         )
         category = pick_category("Contact", random_())
         state = _record_state(rng, category)
-        values: dict[str, Any] | None = None
+        values = ""
         if state == "unchanged":
-            values = {
-                "WalkMe_Onboarding_Progress__c": progress,
-                "WalkMe_Onboarding_Completed__c": progress == 100.0,
-                "WalkMe_First_Seen__c": clock.salesforce(first_seen),
-                "WalkMe_Last_Seen__c": clock.salesforce(last_seen),
-                "WalkMe_Total_Sessions__c": sessions,
-                "WalkMe_Feature_Adoption__c": adoption,
-            }
+            values = (
+                f',"WalkMe_Onboarding_Progress__c":{progress!r}'
+                f',"WalkMe_Onboarding_Completed__c":{completed}'
+                f',"WalkMe_First_Seen__c":"{clock.salesforce(first_seen)}"'
+                f',"WalkMe_Last_Seen__c":"{clock.salesforce(last_seen)}"'
+                f',"WalkMe_Total_Sessions__c":{sessions}'
+                f',"WalkMe_Feature_Adoption__c":"{adoption}"'
+            )
             if average:
-                values["WalkMe_Avg_Session_Minutes__c"] = float(average)
+                values += f',"WalkMe_Avg_Session_Minutes__c":{float(average)!r}'
         elif state == "stale":
-            values = {
-                "WalkMe_Onboarding_Progress__c": round(progress * random_(), 2),
-                "WalkMe_Onboarding_Completed__c": False,
-                "WalkMe_First_Seen__c": clock.salesforce(first_seen),
-                "WalkMe_Last_Seen__c": clock.salesforce(last_seen - 86400 - int(random_() * 1e6)),
-                "WalkMe_Total_Sessions__c": max(0, sessions - 1 - int(random_() * 20)),
-                "WalkMe_Feature_Adoption__c": "Low",
-            }
+            older = last_seen - 86400 - int(random_() * 1e6)
+            values = (
+                f',"WalkMe_Onboarding_Progress__c":{round(progress * random_(), 2)!r}'
+                ',"WalkMe_Onboarding_Completed__c":false'
+                f',"WalkMe_First_Seen__c":"{clock.salesforce(first_seen)}"'
+                f',"WalkMe_Last_Seen__c":"{clock.salesforce(older)}"'
+                f',"WalkMe_Total_Sessions__c":{max(0, sessions - 1 - int(random_() * 20))}'
+                ',"WalkMe_Feature_Adoption__c":"Low"'
+            )
         _emit_records(rng, "Contact", person, category, state, values, seed_writer, tally)
     _bystanders(factory, rng, tally, seed_writer)
 
@@ -524,17 +527,19 @@ def _write_nps(
         score, comment, moment = last
         category = pick_category("Lead", random_())
         state = _record_state(rng, category)
-        values: dict[str, Any] | None = None
+        values = ""
         if state == "unchanged":
-            values = {"WalkMe_NPS_Score__c": score, "WalkMe_NPS_Survey_Date__c": clock.day(moment)}
+            values = (
+                f',"WalkMe_NPS_Score__c":{score},"WalkMe_NPS_Survey_Date__c":"{clock.day(moment)}"'
+            )
             if comment:
-                values["WalkMe_NPS_Comment__c"] = comment
+                values += f',"WalkMe_NPS_Comment__c":{json_string(comment)}'
         elif state == "stale":
-            values = {
-                "WalkMe_NPS_Score__c": int(random_() * 11),
-                "WalkMe_NPS_Survey_Date__c": clock.day(moment - 120 * 86400),
-                "WalkMe_NPS_Comment__c": "(previous survey)",
-            }
+            values = (
+                f',"WalkMe_NPS_Score__c":{int(random_() * 11)}'
+                f',"WalkMe_NPS_Survey_Date__c":"{clock.day(moment - 120 * 86400)}"'
+                ',"WalkMe_NPS_Comment__c":"(previous survey)"'
+            )
         # Records are spelled relative to the row that wins (the last), like a correct tap sees it.
         person = person._replace(key=last_key)
         _emit_records(rng, "Lead", person, category, state, values, seed_writer, tally)
