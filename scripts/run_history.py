@@ -197,6 +197,13 @@ def _session_and_logs(project_root: Path | None):
     return make_session(), JobLoggingService(project)
 
 
+def _status(job: Any) -> str:
+    """completed / failed / running — a RUNNING row without a heartbeat for 5 min is stale."""
+    if job.state.name == "RUNNING" and job.is_stale():
+        return "failed (stale)"
+    return _STATUS.get(job.state.name, job.state.name.lower())
+
+
 def _to_run(job: Any, logs: Any) -> Run:
     environment, tap, target = split_state_id(job.job_name)
     log_path = Path(logs.get_job_log_path(job))
@@ -207,7 +214,7 @@ def _to_run(job: Any, logs: Any) -> Run:
         integration=integration_name(tap),
         tap=tap,
         target=target,
-        status=_STATUS.get(job.state.name, job.state.name.lower()),
+        status=_status(job),
         started_at=_utc(job.started_at),
         ended_at=_utc(job.ended_at),
         log_path=log_path,
