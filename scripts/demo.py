@@ -160,8 +160,9 @@ def summaries(output: str) -> list[dict[str, str]]:
     return [s for line in output.splitlines() if (s := parse_summary_line(line)) is not None]
 
 
-def show_summary(job: str, result: subprocess.CompletedProcess[str], run_id: str) -> None:
-    """Print one run's outcome: status and the counts of each stream it synced."""
+def show_summary(job: str, result: subprocess.CompletedProcess[str], run_id: str) -> int:
+    """Print one run's outcome (status, counts per stream); return how many things went wrong."""
+    problems = int(result.returncode != 0)
     status = "completed" if result.returncode == 0 else f"FAILED (exit {result.returncode})"
     found = summaries(result.stdout + result.stderr)
     say(f"  {job}: {status}   run id {run_id}")
@@ -171,11 +172,14 @@ def show_summary(job: str, result: subprocess.CompletedProcess[str], run_id: str
             continue
         counts = "  ".join(f"{key} {summary.get(key, '0')}" for key in COUNT_KEYS)
         say(f"    report {summary['stream']} → {summary.get('object', '?')}:  {counts}")
-        say(f"    {check_expected(summary)}")
+        verdict = check_expected(summary)
+        problems += verdict.startswith("DIFFERS")
+        say(f"    {verdict}")
         if summary.get("results"):
             say(f"    results: {Path(summary['results']).relative_to(ROOT)}")
     if result.returncode != 0:
         say(f"    see demo-output/runs/{job}-{run_id[:8]}.log or: make run-log RUN={run_id}")
+    return problems
 
 
 def is_secret(env_name: str) -> bool:
@@ -315,8 +319,7 @@ def main() -> int:
                 log=RUN_LOGS / f"{job}-{run_id[:8]}.log",
                 check=False,
             )
-            show_summary(job, result, run_id)
-            failed += result.returncode != 0
+            failed += show_summary(job, result, run_id)
 
         say("==> Running the sample integrations: meltano --environment demo run <job>")
         for job in JOBS:
@@ -357,7 +360,10 @@ Left for you to inspect:
   demo-output/runs/                  each `meltano run` console output
   make runs / make run-log RUN=<id>  the run history and one run's full log
 """)
-    return 1 if failed else 0
+    if failed:
+        say(f"!!! The demo found {failed} problem(s); see the lines marked above.")
+        return 1
+    return 0
 
 
 if __name__ == "__main__":
