@@ -205,7 +205,13 @@ def test_no_secret_reaches_the_logs(sf, caplog) -> None:
         "client_secret": CLIENT_SECRET,
         "refresh_token": refresh_token,
     }
-    with caplog.at_level(logging.DEBUG), SalesforceClient.from_config(config) as client:
+    # urllib3's logger is set explicitly: other code in the same process (the tap) may hold it
+    # at INFO, and this test must see urllib3's request lines to prove they are redacted.
+    with (
+        caplog.at_level(logging.DEBUG),
+        caplog.at_level(logging.DEBUG, logger="urllib3"),
+        SalesforceClient.from_config(config) as client,
+    ):
         client.describe("Contact")
         list(client.query("SELECT Id, Email FROM Contact WHERE Email = 'x@example.com'"))
         sf.expire_tokens()
