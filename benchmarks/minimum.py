@@ -8,7 +8,8 @@
 * match queries = max(⌈Σ encoded key bytes / query budget⌉, ⌈matched records / 2,000⌉): every
   distinct non-empty key (trimmed, case-folded as SOQL compares) must appear once, URL-encoded
   with its quotes and a `%2C` separator, in a `SELECT … WHERE Email IN (…)` whose request line
-  fits Salesforce's 16,384 bytes (`GET /services/data/v67.0/query?q=… HTTP/1.1`); a query
+  plus headers fit Salesforce's 16,384 bytes (`GET /services/data/v67.0/query?q=… HTTP/1.1`,
+  700 bytes left for headers); a query
   page holds at most 2,000 records.
 * writes = 0 when nothing changes, else min(⌈changed / 200⌉ Collections calls, 5 per Bulk job):
   a Bulk API 2.0 job needs create, upload, close, ≥ 1 status poll and failedResults (successes
@@ -28,6 +29,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 REQUEST_LINE_LIMIT = 16_384
+#: Salesforce caps the request line *plus* headers at 16,384 bytes: room for Host,
+#: Authorization (a ~112-character bearer token), User-Agent, Accept and the like.
+HEADER_ALLOWANCE = 700
 QUERY_PATH = "/services/data/v67.0/query?q="
 PAGE_RECORDS = 2_000
 COLLECTION_RECORDS = 200
@@ -36,8 +40,9 @@ BULK_JOB_BYTES = 100 * 1024 * 1024
 BULK_BYTES_PER_RECORD = 150
 FORMULA = (
     "min calls = 1 login + 1 describe + max(ceil(sum of URL-encoded quoted keys + separators / "
-    "(16,384-byte request line - query prefix)), ceil(matched records / 2,000)) + "
-    "(0 if nothing changes else min(ceil(changed / 200), 5 x ceil(changed x 150 B / 100 MB)))"
+    "(16,384 B request line + headers - 700 B headers - query prefix)), "
+    "ceil(matched records / 2,000)) + (0 if nothing changes else "
+    "min(ceil(changed / 200), 5 x ceil(changed x 150 B / 100 MB)))"
 )
 
 
@@ -84,7 +89,10 @@ def minimum_calls(
             key_bytes += len(urllib.parse.quote_plus(soql_literal(key))) + 3
     head = f"SELECT {', '.join(select_fields)} FROM Contact WHERE Email IN ()"
     budget = (
-        REQUEST_LINE_LIMIT - len(f"GET {QUERY_PATH} HTTP/1.1") - len(urllib.parse.quote_plus(head))
+        REQUEST_LINE_LIMIT
+        - HEADER_ALLOWANCE
+        - len(f"GET {QUERY_PATH} HTTP/1.1")
+        - len(urllib.parse.quote_plus(head))
     )
     queries = max(math.ceil(key_bytes / budget), math.ceil(matched / PAGE_RECORDS))
     if changed == 0:

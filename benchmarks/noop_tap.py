@@ -9,6 +9,7 @@ with ``{"path": "...csv", "key_column": "End User ID"}``.
 from __future__ import annotations
 
 import csv
+import os
 import re
 from collections.abc import Iterable
 from typing import Any
@@ -54,6 +55,11 @@ class NoopTap(Tap):
         th.Property("path", th.StringType, required=True),
         th.Property("key_column", th.StringType, required=True),
     ).to_dict()
+
+    if os.environ.get("BENCH_MSGSPEC") == "1":
+        from singer_sdk.contrib.msgspec import MsgSpecWriter
+
+        message_writer_class = MsgSpecWriter
 
     def discover_streams(self) -> list[Stream]:
         """The one CSV stream."""

@@ -31,10 +31,14 @@ class BenchmarkError(RuntimeError):
 
 @dataclass
 class ProcessResult:
-    """Exit status and peak resident memory of one child."""
+    """Exit status, peak resident memory and CPU seconds (user + system) of one child.
+
+    CPU time barely moves when other work shares the machine; wall time does.
+    """
 
     returncode: int
     max_rss_mb: float
+    cpu_s: float = 0.0
 
 
 @dataclass
@@ -48,7 +52,11 @@ class PipelineResult:
 
 def _reap(pid: int) -> ProcessResult:
     _, status, usage = os.wait4(pid, 0)
-    return ProcessResult(os.waitstatus_to_exitcode(status), usage.ru_maxrss / 1024.0)
+    return ProcessResult(
+        os.waitstatus_to_exitcode(status),
+        usage.ru_maxrss / 1024.0,
+        usage.ru_utime + usage.ru_stime,
+    )
 
 
 def run_pipeline(
@@ -107,7 +115,10 @@ def run_pipeline(
 def run_command(
     command: Sequence[str], *, env: Mapping[str, str], cwd: Path, log: Path, timeout_s: float
 ) -> tuple[float, ProcessResult]:
-    """Run one command (output to ``log``); return wall seconds and its exit/RSS (children incl.).
+    """Run one command (output to ``log``); return wall seconds and its exit, RSS and CPU.
+
+    The RSS is the largest of the command and the children it waited for; the CPU time is theirs
+    summed (both from ``wait4``).
 
     Raises:
         BenchmarkError: non-zero exit or timeout.
@@ -116,22 +127,38 @@ def run_command(
     with log.open("w", encoding="utf-8") as out:
         started = time.perf_counter()
         proc = subprocess.Popen(list(command), cwd=cwd, env=dict(env), stdout=out, stderr=out)
+        timed_out = threading.Event()
+
+        def _kill() -> None:
+            timed_out.set()
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(proc.pid, signal.SIGKILL)
+
+        timer = threading.Timer(timeout_s, _kill)
+        timer.start()
         try:
-            proc.wait(timeout=timeout_s)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=10)
-            raise BenchmarkError(f"{command[0]} overran {timeout_s:.0f}s; log: {log}") from None
+            result = _reap(proc.pid)
+        finally:
+            timer.cancel()
+        proc.returncode = result.returncode
         wall = time.perf_counter() - started
-    if proc.returncode:
+    if timed_out.is_set():
+        raise BenchmarkError(f"{command[0]} overran {timeout_s:.0f}s and was killed; log: {log}")
+    if result.returncode:
         tail = log.read_text(encoding="utf-8", errors="replace")[-3000:]
-        raise BenchmarkError(f"{command[0]} exited {proc.returncode}; log: {log}\n{tail}")
-    return wall, ProcessResult(proc.returncode, 0.0)
+        raise BenchmarkError(f"{command[0]} exited {result.returncode}; log: {log}\n{tail}")
+    return wall, result
 
 
 @contextmanager
 def emulator(
-    name: str, command: Sequence[str], *, env: Mapping[str, str], cwd: Path, log: Path
+    name: str,
+    command: Sequence[str],
+    *,
+    env: Mapping[str, str],
+    cwd: Path,
+    log: Path,
+    start_timeout_s: float = START_TIMEOUT_S,
 ) -> Iterator[str]:
     """Start an emulator, yield its URL from the `<name> listening on URL` line, then stop it."""
     log.parent.mkdir(parents=True, exist_ok=True)
@@ -140,7 +167,7 @@ def emulator(
             list(command), cwd=cwd, env=dict(env), text=True, stdout=subprocess.PIPE, stderr=errors
         )
         try:
-            yield _await_listening(name, proc, log)
+            yield _await_listening(name, proc, log, start_timeout_s)
         finally:
             if proc.poll() is None:
                 proc.send_signal(signal.SIGTERM)
@@ -151,8 +178,8 @@ def emulator(
                     proc.wait(timeout=10)
 
 
-def _await_listening(name: str, proc: subprocess.Popen[str], log: Path) -> str:
-    deadline = time.monotonic() + START_TIMEOUT_S
+def _await_listening(name: str, proc: subprocess.Popen[str], log: Path, timeout_s: float) -> str:
+    deadline = time.monotonic() + timeout_s
     selector = selectors.DefaultSelector()
     assert proc.stdout is not None
     selector.register(proc.stdout, selectors.EVENT_READ)
@@ -162,7 +189,7 @@ def _await_listening(name: str, proc: subprocess.Popen[str], log: Path) -> str:
             if f"{name} listening on " in line:
                 return line.rsplit(" ", 1)[-1].strip()
     tail = log.read_text(encoding="utf-8", errors="replace")[-2000:]
-    raise BenchmarkError(f"{name} did not start within {START_TIMEOUT_S}s; log {log}:\n{tail}")
+    raise BenchmarkError(f"{name} did not start within {timeout_s:.0f}s; log {log}:\n{tail}")
 
 
 def http_json(url: str, body: Any = None, timeout_s: float = 30.0) -> Any:

@@ -48,6 +48,8 @@ class Measurement:
     rerun_wall_s: float | None = None
     tap_rss_mb: float | None = None
     target_rss_mb: float | None = None
+    tap_cpu_s: float | None = None
+    target_cpu_s: float | None = None
     note: str = ""
 
     @property
@@ -172,6 +174,8 @@ def measure_pipeline(
         rerun_wall_s=second.wall_s,
         tap_rss_mb=max(first.producer.max_rss_mb, second.producer.max_rss_mb),
         target_rss_mb=max(first.consumer.max_rss_mb, second.consumer.max_rss_mb),
+        tap_cpu_s=first.producer.cpu_s,
+        target_cpu_s=first.consumer.cpu_s,
     )
 
 
@@ -197,6 +201,8 @@ def measure_noop(world: World, env: Mapping[str, str], work: Path, timeout_s: fl
         wall_s=result.wall_s,
         tap_rss_mb=result.producer.max_rss_mb,
         target_rss_mb=result.consumer.max_rss_mb,
+        tap_cpu_s=result.producer.cpu_s,
+        target_cpu_s=result.consumer.cpu_s,
     )
 
 
@@ -293,7 +299,7 @@ def measure_meltano(
             "target-salesforce-update--onboarding",
         ]
         before = org.stats()
-        wall, _ = run_command(
+        wall, result = run_command(
             command,
             env=run_env,
             cwd=ROOT,
@@ -310,5 +316,8 @@ def measure_meltano(
         api_calls=calls,
         calls_by_kind=kinds,
         records_updated=updated,
-        note="includes Meltano start-up and its system-db migration",
+        target_rss_mb=result.max_rss_mb,
+        target_cpu_s=result.cpu_s,
+        note="includes Meltano start-up and its system-db migration; RSS = largest process "
+        "(meltano, tap or target), CPU = all of them",
     )

@@ -20,6 +20,7 @@ from processes import emulator, run_command
 
 REPORT = "onboarding"
 GENERATE_TIMEOUT_S = 900
+SEED_TIMEOUT_S = 1800
 
 
 @dataclass
@@ -50,7 +51,8 @@ def build_world(rows: int, work: Path, env: Mapping[str, str], root: Path) -> Wo
     csv = folder / f"{REPORT}.csv"
     expected_path = folder / "expected.json"
     pristine = folder / "pristine.db"
-    if not (csv.exists() and expected_path.exists() and pristine.exists()):
+    seed = folder / "salesforce-seed.json"
+    if not (csv.exists() and expected_path.exists() and (pristine.exists() or seed.exists())):
         shutil.rmtree(folder, ignore_errors=True)
         folder.mkdir(parents=True)
         run_command(
@@ -69,7 +71,9 @@ def build_world(rows: int, work: Path, env: Mapping[str, str], root: Path) -> Wo
             log=folder / "generate.log",
             timeout_s=GENERATE_TIMEOUT_S,
         )
+    if not pristine.exists():
         building = folder / "pristine-building.db"
+        building.unlink(missing_ok=True)
         command = [
             "salesforce-emulator",
             "serve",
@@ -78,13 +82,21 @@ def build_world(rows: int, work: Path, env: Mapping[str, str], root: Path) -> Wo
             "--db",
             str(building),
             "--seed",
-            str(folder / "salesforce-seed.json"),
+            str(seed),
         ]
-        with emulator("salesforce-emulator", command, env=env, cwd=root, log=folder / "seed.log"):
+        log = folder / "seed.log"
+        with emulator(
+            "salesforce-emulator",
+            command,
+            env=env,
+            cwd=root,
+            log=log,
+            start_timeout_s=SEED_TIMEOUT_S,
+        ):
             pass  # listening means the seed is applied and committed
         _fold_wal(building)
         building.rename(pristine)
-        (folder / "salesforce-seed.json").unlink()  # large, and no longer needed
+        seed.unlink()  # large, and no longer needed
     expected = json.loads(expected_path.read_text(encoding="utf-8"))
     return World(rows, folder, csv, pristine, expected)
 
