@@ -79,6 +79,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="export time, ISO 8601 UTC (default 2026-11-26T09:00:00Z, fixed for determinism)",
     )
     generate.add_argument("--bom", action="store_true", help="start each CSV with a UTF-8 BOM")
+    generate.add_argument(
+        "--jobs",
+        type=int,
+        default=None,
+        help="processes writing reports side by side (default: 2 from 100000 rows, else 1)",
+    )
 
     sign = commands.add_parser("sign", help="print a signed /g_reports/ path")
     target = sign.add_mutually_exclusive_group(required=True)
@@ -160,6 +166,7 @@ def _generate(args: argparse.Namespace) -> int:
             salesforce_seed_path=args.salesforce_seed,
             as_of=args.as_of,
             bom=args.bom,
+            jobs=args.jobs,
         )
     except GeneratorError as exc:
         print(f"walkme-emulator generate: {exc}", file=sys.stderr)

@@ -26,10 +26,13 @@ from __future__ import annotations
 
 import csv
 import json
+import multiprocessing
+import os
 import random
 import time
 from collections import Counter
 from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -39,7 +42,8 @@ from .salesforce_seed import (
     BYSTANDER_RATE,
     CATEGORY_RATES,
     UNCHANGED_RATE,
-    SeedWriter,
+    RecordWriter,
+    assemble_seed,
     json_string,
     pick_category,
 )
@@ -49,6 +53,7 @@ REPORTS = ("onboarding", "nps")
 SOBJECTS = {"onboarding": "Contact", "nps": "Lead"}
 EMPTY_KEY_RATE = 0.002
 GENERATOR_VERSION = 1
+PARALLEL_MIN_ROWS = 100_000  # below this, starting a second process costs more than it saves
 
 ONBOARDING_HEADER = (
     "End User ID",
@@ -235,8 +240,13 @@ def generate(
     salesforce_seed_path: Path | None = None,
     as_of: str | None = None,
     bom: bool = False,
+    jobs: int | None = None,
 ) -> dict[str, Any]:
-    """Write the demo world and return what was written to `expected.json`."""
+    """Write the demo world and return what was written to `expected.json`.
+
+    `jobs`: processes generating reports side by side (default: 2 from `PARALLEL_MIN_ROWS` rows
+    on, else 1); the output is the same whatever the value.
+    """
     if rows < 0:
         raise GeneratorError(f"--rows must be 0 or more, got {rows}")
     unknown = [r for r in reports if r not in REPORTS]
@@ -251,20 +261,24 @@ def generate(
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     seed_path = salesforce_seed_path or out_dir / "salesforce-seed.json"
-    tallies: dict[str, dict[str, Any]] = {}
-    with SeedWriter(seed_path) as seed_writer:
-        for report in REPORTS:
-            if report not in reports:
-                continue
-            rng = random.Random(f"walkme-demo:{seed}:{report}")
-            writer_fn = _write_onboarding if report == "onboarding" else _write_nps
-            seed_writer.begin(SOBJECTS[report])
-            tally = _Tally(SOBJECTS[report])
-            with (out_dir / f"{report}.csv").open("w", encoding="utf-8", newline="") as out:
-                if bom:
-                    out.write("\ufeff")
-                writer_fn(rng, rows, now, csv.writer(out), seed_writer, tally)
-            tallies[report] = tally.as_json(report)
+    jobs_list = [
+        (report, rows, seed, now, out_dir, bom, seed_path.with_name(f".{seed_path.name}.{report}"))
+        for report in REPORTS
+        if report in reports
+    ]
+    workers = jobs if jobs is not None else (2 if rows >= PARALLEL_MIN_ROWS else 1)
+    workers = max(1, min(workers, len(jobs_list), os.cpu_count() or 1))
+    if workers > 1:
+        # Reports use independent random streams, so generating them side by side gives the same
+        # bytes. "spawn" avoids forking a process that may run threads (test helpers do).
+        context = multiprocessing.get_context("spawn")
+        with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+            results = list(pool.map(_generate_report, *zip(*jobs_list, strict=True)))
+    else:
+        results = [_generate_report(*job) for job in jobs_list]
+    tallies = {job[0]: tally for job, (tally, _) in zip(jobs_list, results, strict=True)}
+    counts = {SOBJECTS[job[0]]: count for job, (_, count) in zip(jobs_list, results, strict=True)}
+    assemble_seed(seed_path, [(SOBJECTS[job[0]], job[6]) for job in jobs_list])
     expected = {
         "generator": {
             "version": GENERATOR_VERSION,
@@ -285,12 +299,29 @@ def generate(
             "converted": "one Lead with IsConverted true (a real org rejects updates to it)",
         },
         "reports": tallies,
-        "salesforce_seed": {"path": str(seed_path), "records": dict(seed_writer.counts)},
+        "salesforce_seed": {"path": str(seed_path), "records": counts},
     }
     (out_dir / "expected.json").write_text(
         json.dumps(expected, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
     )
     return expected
+
+
+def _generate_report(
+    report: str, rows: int, seed: int, now: int, out_dir: Path, bom: bool, part: Path
+) -> tuple[dict[str, Any], int]:
+    """Write one report CSV and its sObject's seed records to `part`; return (tally, records)."""
+    rng = random.Random(f"walkme-demo:{seed}:{report}")
+    writer_fn = _write_onboarding if report == "onboarding" else _write_nps
+    tally = _Tally(SOBJECTS[report])
+    with (
+        RecordWriter(part) as records,
+        (out_dir / f"{report}.csv").open("w", encoding="utf-8", newline="") as out,
+    ):
+        if bom:
+            out.write("\ufeff")
+        writer_fn(rng, rows, now, csv.writer(out), records, tally)
+    return tally.as_json(report), records.count
 
 
 def _record_state(rng: random.Random, category: str) -> str:
@@ -310,7 +341,7 @@ def _emit_records(
     category: str,
     state: str,
     values: str,
-    seed_writer: SeedWriter,
+    seed_writer: RecordWriter,
     tally: _Tally,
 ) -> None:
     """Write the Salesforce records one key meets and count the key.
@@ -348,7 +379,7 @@ def _emit_records(
 
 
 def _bystanders(
-    factory: PersonFactory, rng: random.Random, tally: _Tally, writer: SeedWriter
+    factory: PersonFactory, rng: random.Random, tally: _Tally, writer: RecordWriter
 ) -> None:
     """Records no report key matches; a correct pipeline never touches them."""
     sobject = tally.sobject
@@ -372,7 +403,7 @@ def _write_onboarding(
     rows: int,
     now: int,
     writer: Any,
-    seed_writer: SeedWriter,
+    seed_writer: RecordWriter,
     tally: _Tally,
 ) -> None:
     factory = PersonFactory(rng)
@@ -462,7 +493,7 @@ def _write_nps(
     rows: int,
     now: int,
     writer: Any,
-    seed_writer: SeedWriter,
+    seed_writer: RecordWriter,
     tally: _Tally,
 ) -> None:
     factory = PersonFactory(rng)

@@ -17,15 +17,16 @@ seen / survey date) or, half of the time, no WalkMe values at all. Another 5 % o
 (bystanders) match no key: nothing may touch them.
 
 The seed is Salesforce-emulator seed JSON with `records` only (the WalkMe custom fields come from
-the emulator's built-in `default` seed), written record by record so a million-row world never
-sits in memory.
+the emulator's built-in `default` seed), written record by record (one part file per report,
+joined at the end) so a million-row world never sits in memory.
 """
 
 from __future__ import annotations
 
 import bisect
 import json
-from collections.abc import Mapping
+import shutil
+from collections.abc import Mapping, Sequence
 from json.encoder import encode_basestring as json_string  # quotes and escapes; keeps non-ASCII
 from pathlib import Path
 from typing import IO, Any
@@ -47,7 +48,7 @@ CATEGORY_RATES: dict[str, dict[str, float]] = {
         "converted": 0.10,
     },
 }
-__all__ = ["CATEGORY_RATES", "SeedWriter", "json_string", "pick_category"]
+__all__ = ["CATEGORY_RATES", "RecordWriter", "assemble_seed", "json_string", "pick_category"]
 
 UNCHANGED_RATE = 0.10
 BYSTANDER_RATE = 0.05
@@ -71,50 +72,37 @@ def pick_category(sobject: str, u: float) -> str:
     return names[min(bisect.bisect_right(bounds, u), len(names) - 1)]
 
 
-class SeedWriter:
-    """Write `{"records": {"Contact": [...], "Lead": [...]}}` one record per line, in batches.
+class RecordWriter:
+    """Write one sObject's records, one JSON object per line, as the body of a JSON array.
 
-    Hot paths pass records already encoded (`add_json`, built with `json_string`), because
-    encoding dicts with floats through `json` costs several microseconds per record.
+    Each report writes its own part file (so reports can be generated in parallel);
+    `assemble_seed` joins the parts into the seed. Hot paths pass records already encoded
+    (`add_json`, built with `json_string`), because encoding dicts with floats through `json`
+    costs several microseconds per record. With `path=None` records are only counted.
     """
 
     BATCH = 1000
 
     def __init__(self, path: Path | None) -> None:
         self.path = path
-        self.counts: dict[str, int] = {}
+        self.count = 0
         self._out: IO[str] | None = None
-        self._current: str | None = None
         self._first_batch = True
         self._pending: list[str] = []
 
-    def __enter__(self) -> SeedWriter:
+    def __enter__(self) -> RecordWriter:
         if self.path is not None:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self._out = self.path.open("w", encoding="utf-8", newline="\n")
-            self._out.write('{"records": {')
         return self
 
-    def begin(self, sobject: str) -> None:
-        """Start the list of one sObject's records."""
-        self._flush()
-        self.counts.setdefault(sobject, 0)
-        if self._out is not None:
-            if self._current is not None:
-                self._out.write("\n], ")
-            self._out.write(f"{json.dumps(sobject)}: [")
-        self._current = sobject
-        self._first_batch = True
-
     def add(self, record: Mapping[str, Any]) -> None:
-        """Append one record (a mapping) to the current sObject's list."""
+        """Append one record given as a mapping."""
         self.add_json(json.dumps(record, ensure_ascii=False, separators=(",", ":")))
 
     def add_json(self, record: str) -> None:
         """Append one record given as a JSON object text."""
-        if self._current is None:
-            raise RuntimeError("SeedWriter.begin(sobject) must come before add()")
-        self.counts[self._current] += 1
+        self.count += 1
         if self._out is not None:
             self._pending.append(record)
             if len(self._pending) >= self.BATCH:
@@ -131,7 +119,22 @@ class SeedWriter:
     def __exit__(self, *exc: object) -> None:
         if self._out is not None:
             self._flush()
-            if self._current is not None:
-                self._out.write("\n]")
-            self._out.write("}}\n")
             self._out.close()
+
+
+def assemble_seed(seed_path: Path, parts: Sequence[tuple[str, Path]]) -> None:
+    """Join per-sObject part files into `{"records": {"Contact": [...], ...}}`, then delete them.
+
+    Streams the parts (no record is held in memory), so it works for any size.
+    """
+    seed_path.parent.mkdir(parents=True, exist_ok=True)
+    with seed_path.open("w", encoding="utf-8", newline="\n") as out:
+        out.write('{"records": {')
+        for index, (sobject, part) in enumerate(parts):
+            out.write(f"{', ' if index else ''}{json.dumps(sobject)}: [")
+            with part.open(encoding="utf-8", newline="") as source:
+                shutil.copyfileobj(source, out, 1 << 20)
+            out.write("\n]")
+        out.write("}}\n")
+    for _, part in parts:
+        part.unlink(missing_ok=True)

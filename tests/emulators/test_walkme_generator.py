@@ -68,6 +68,15 @@ def test_same_seed_same_bytes_other_seed_other_bytes(world, tmp_path):
     assert (other / "onboarding.csv").read_bytes() != (out / "onboarding.csv").read_bytes()
 
 
+def test_parallel_generation_writes_the_same_bytes(world, tmp_path):
+    out, expected = world
+    parallel = generate(rows=ROWS, seed=42, out_dir=tmp_path, jobs=2)
+    for name in ("onboarding.csv", "nps.csv", "salesforce-seed.json"):
+        assert (tmp_path / name).read_bytes() == (out / name).read_bytes(), name
+    assert parallel["reports"] == expected["reports"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(p.name for p in out.iterdir())
+
+
 def test_one_report_alone_is_the_same_report(world, tmp_path):
     out, _ = world
     expected = generate(rows=ROWS, seed=42, out_dir=tmp_path, reports=["nps"])
