@@ -42,6 +42,22 @@ class ProcessResult:
 
 
 @dataclass
+class Running:
+    """A started server: its URL and process id."""
+
+    url: str
+    pid: int
+
+    def cpu_s(self) -> float:
+        """CPU seconds (user + system) the server has used so far (Linux ``/proc``)."""
+        try:
+            fields = Path(f"/proc/{self.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            return 0.0
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+@dataclass
 class PipelineResult:
     """One `producer | consumer` run: wall time and each side's result."""
 
@@ -159,15 +175,15 @@ def emulator(
     cwd: Path,
     log: Path,
     start_timeout_s: float = START_TIMEOUT_S,
-) -> Iterator[str]:
-    """Start an emulator, yield its URL from the `<name> listening on URL` line, then stop it."""
+) -> Iterator[Running]:
+    """Start an emulator, yield its URL (from `<name> listening on URL`) and pid, then stop it."""
     log.parent.mkdir(parents=True, exist_ok=True)
     with log.open("w", encoding="utf-8") as errors:
         proc = subprocess.Popen(
             list(command), cwd=cwd, env=dict(env), text=True, stdout=subprocess.PIPE, stderr=errors
         )
         try:
-            yield _await_listening(name, proc, log, start_timeout_s)
+            yield Running(_await_listening(name, proc, log, start_timeout_s), proc.pid)
         finally:
             if proc.poll() is None:
                 proc.send_signal(signal.SIGTERM)

@@ -31,6 +31,7 @@ from minimum import FORMULA, Minimum, minimum_calls
 from processes import BenchmarkError
 from scenarios import (
     KEY_COLUMN,
+    PIPELINE,
     ROOT,
     Measurement,
     measure_meltano,
@@ -54,6 +55,8 @@ SELECT_FIELDS = [
     "WalkMe_Avg_Session_Minutes__c",
     "WalkMe_Feature_Adoption__c",
 ]
+#: The msgspec variant of the floor only runs up to this size (it answers a yes/no question).
+MSGSPEC_FLOOR_MAX_ROWS = 100_000
 FULL = {"sizes": [1_000, 100_000, 1_000_000], "latencies": [0, 100], "meltano": [100_000]}
 QUICK = {"sizes": [1_000, 10_000], "latencies": [100], "meltano": []}
 
@@ -77,6 +80,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         metavar="KEY=JSON",
         help="extra target setting for every run, e.g. batch_size_rows=50000 (repeatable)",
     )
+    parser.add_argument(
+        "--variant",
+        action="append",
+        default=[],
+        metavar="NAME:KEY=JSON[,KEY=JSON]",
+        help="also run tap → target with these target settings (no re-run), e.g. "
+        "'one-batch:batch_size_rows=100000'; measured beside the default in the same run",
+    )
     parser.add_argument("--timeout", type=float, default=1800, help="seconds per pipeline run")
     parser.add_argument("--json-out", default=str(WORK / "last-run.json"))
     return parser.parse_args(argv)
@@ -95,6 +106,11 @@ def _settings(pairs: list[str]) -> dict[str, Any]:
         except json.JSONDecodeError:
             settings[key] = raw
     return settings
+
+
+def _variant(text: str) -> tuple[str, dict[str, Any]]:
+    name, _, pairs = text.partition(":")
+    return name, _settings([p for p in pairs.split(",") if p])
 
 
 def machine() -> str:
@@ -129,6 +145,7 @@ def main(argv: list[str] | None = None) -> int:
     meltano_sizes = _ints(args.meltano, preset["meltano"])
     naive_sample = args.naive_sample or (50 if args.quick else 200)
     extra = _settings(args.target_setting)
+    variants = [_variant(text) for text in args.variant]
     env = dict(os.environ)
     env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
     WORK.mkdir(parents=True, exist_ok=True)
@@ -155,9 +172,26 @@ def main(argv: list[str] | None = None) -> int:
             if not args.no_noop:
                 rows.append(measure_noop(world, env, WORK, args.timeout))
                 _progress(rows[-1])
+                if size <= MSGSPEC_FLOOR_MAX_ROWS:
+                    rows.append(measure_noop(world, env, WORK, args.timeout, msgspec=True))
+                    _progress(rows[-1])
             for latency in latencies:
                 rows.append(measure_pipeline(world, latency, env, WORK, extra, args.timeout))
                 _progress(rows[-1])
+                for name, settings in variants:
+                    rows.append(
+                        measure_pipeline(
+                            world,
+                            latency,
+                            env,
+                            WORK,
+                            {**extra, **settings},
+                            args.timeout,
+                            label=f"{PIPELINE} [{name}]",
+                            rerun=False,
+                        )
+                    )
+                    _progress(rows[-1])
                 if not args.no_naive:
                     rows.append(measure_naive(world, latency, naive_sample, env, args.timeout))
                     _progress(rows[-1])

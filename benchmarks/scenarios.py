@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from processes import emulator, http_json, run_command, run_pipeline
+from processes import Running, emulator, http_json, run_command, run_pipeline
 from world import World
 
 HERE = Path(__file__).resolve().parent
@@ -30,6 +30,9 @@ FIELD_MAPPING = {
     "feature_adoption": "WalkMe_Feature_Adoption__c",
 }
 KEY_COLUMN = "End User ID"
+PIPELINE = "tap → target"
+NOOP = "no-op SDK floor"
+NOOP_MSGSPEC = "no-op SDK floor, msgspec"
 WRITE_KINDS = ("collections_update", "bulk_ingest", "sobject_update")
 
 
@@ -50,6 +53,7 @@ class Measurement:
     target_rss_mb: float | None = None
     tap_cpu_s: float | None = None
     target_cpu_s: float | None = None
+    emulator_cpu_s: float | None = None
     note: str = ""
 
     @property
@@ -61,8 +65,13 @@ class Measurement:
 class Org:
     """A running Salesforce emulator over a fresh copy of a world's org."""
 
-    def __init__(self, url: str) -> None:
-        self.url = url
+    def __init__(self, running: Running) -> None:
+        self.url = running.url
+        self.running = running
+
+    def cpu_s(self) -> float:
+        """CPU seconds the emulator has used so far (its share of the machine)."""
+        return self.running.cpu_s()
 
     def stats(self) -> dict[str, Any]:
         """The emulator's counters."""
@@ -91,8 +100,8 @@ def org_for(world: World, name: str, latency_ms: int, env: Mapping[str, str]) ->
     if latency_ms:
         command += ["--latency-ms", str(latency_ms)]
     log = world.folder / f"{name}-emulator.log"
-    with emulator("salesforce-emulator", command, env=env, cwd=ROOT, log=log) as url:
-        yield Org(url)
+    with emulator("salesforce-emulator", command, env=env, cwd=ROOT, log=log) as running:
+        yield Org(running)
 
 
 def target_config(url: str, results_dir: Path, extra: Mapping[str, Any]) -> dict[str, Any]:
@@ -131,10 +140,13 @@ def measure_pipeline(
     work: Path,
     extra: Mapping[str, Any],
     timeout_s: float,
-    label: str = "tap → target",
+    label: str = PIPELINE,
+    rerun: bool = True,
 ) -> Measurement:
-    """tap-walkme-insights | target-salesforce-update on a fresh org, then the same again."""
-    tag = f"{world.rows}-{latency_ms}ms-pipeline"
+    """tap-walkme-insights | target-salesforce-update on a fresh org, then (``rerun``) again."""
+    tag = f"{world.rows}-{latency_ms}ms-" + (
+        "pipeline" if label == PIPELINE else "".join(c for c in label if c.isalnum() or c in "_=")
+    )
     tap_config = _write_json(
         work / "configs" / f"tap-{world.rows}.json",
         {"report_name": "onboarding", "source": str(world.csv), "key_column": KEY_COLUMN},
@@ -147,21 +159,26 @@ def measure_pipeline(
         tap = ["tap-walkme-insights", "--config", str(tap_config)]
         target = ["target-salesforce-update", "--config", str(config)]
         before = org.stats()
+        emulator_cpu = org.cpu_s()
         first = run_pipeline(
             tap, target, env=env, cwd=ROOT, log=work / "logs" / f"{tag}.log", timeout_s=timeout_s
         )
         middle = org.stats()
-        second = run_pipeline(
-            tap,
-            target,
-            env=env,
-            cwd=ROOT,
-            log=work / "logs" / f"{tag}-rerun.log",
-            timeout_s=timeout_s,
-        )
+        emulator_cpu = org.cpu_s() - emulator_cpu
+        second = None
+        if rerun:
+            second = run_pipeline(
+                tap,
+                target,
+                env=env,
+                cwd=ROOT,
+                log=work / "logs" / f"{tag}-rerun.log",
+                timeout_s=timeout_s,
+            )
         after = org.stats()
     calls, kinds, updated = stats_delta(before, middle)
     _, rerun_kinds, _ = stats_delta(middle, after)
+    both = [first, second] if second else [first]
     return Measurement(
         rows=world.rows,
         latency_ms=latency_ms,
@@ -170,34 +187,44 @@ def measure_pipeline(
         api_calls=calls,
         calls_by_kind=kinds,
         records_updated=updated,
-        rerun_update_calls=sum(rerun_kinds.get(kind, 0) for kind in WRITE_KINDS),
-        rerun_wall_s=second.wall_s,
-        tap_rss_mb=max(first.producer.max_rss_mb, second.producer.max_rss_mb),
-        target_rss_mb=max(first.consumer.max_rss_mb, second.consumer.max_rss_mb),
+        rerun_update_calls=(
+            sum(rerun_kinds.get(kind, 0) for kind in WRITE_KINDS) if second else None
+        ),
+        rerun_wall_s=second.wall_s if second else None,
+        tap_rss_mb=max(r.producer.max_rss_mb for r in both),
+        target_rss_mb=max(r.consumer.max_rss_mb for r in both),
         tap_cpu_s=first.producer.cpu_s,
         target_cpu_s=first.consumer.cpu_s,
+        emulator_cpu_s=emulator_cpu,
     )
 
 
-def measure_noop(world: World, env: Mapping[str, str], work: Path, timeout_s: float) -> Measurement:
-    """The floor: minimal singer-sdk tap → minimal singer-sdk target, same CSV."""
+def measure_noop(
+    world: World, env: Mapping[str, str], work: Path, timeout_s: float, *, msgspec: bool = False
+) -> Measurement:
+    """The floor: minimal singer-sdk tap → minimal singer-sdk target, same CSV.
+
+    With ``msgspec`` both use singer-sdk's msgspec writer/reader: the difference between the two
+    floors is what switching JSON libraries would save the real tap and target.
+    """
     tap_config = _write_json(
         work / "configs" / f"noop-tap-{world.rows}.json",
         {"path": str(world.csv), "key_column": KEY_COLUMN},
     )
     target_config_path = _write_json(work / "configs" / "noop-target.json", {})
+    suffix = "-msgspec" if msgspec else ""
     result = run_pipeline(
         [sys.executable, str(HERE / "noop_tap.py"), "--config", str(tap_config)],
         [sys.executable, str(HERE / "noop_target.py"), "--config", str(target_config_path)],
-        env=env,
+        env={**env, "BENCH_MSGSPEC": "1" if msgspec else "0"},
         cwd=ROOT,
-        log=work / "logs" / f"noop-{world.rows}.log",
+        log=work / "logs" / f"noop-{world.rows}{suffix}.log",
         timeout_s=timeout_s,
     )
     return Measurement(
         rows=world.rows,
         latency_ms=0,
-        pipeline="no-op SDK floor",
+        pipeline=NOOP_MSGSPEC if msgspec else NOOP,
         wall_s=result.wall_s,
         tap_rss_mb=result.producer.max_rss_mb,
         target_rss_mb=result.consumer.max_rss_mb,
@@ -299,6 +326,7 @@ def measure_meltano(
             "target-salesforce-update--onboarding",
         ]
         before = org.stats()
+        emulator_cpu = org.cpu_s()
         wall, result = run_command(
             command,
             env=run_env,
@@ -307,11 +335,13 @@ def measure_meltano(
             timeout_s=timeout_s,
         )
         after = org.stats()
+        emulator_cpu = org.cpu_s() - emulator_cpu
     calls, kinds, updated = stats_delta(before, after)
     return Measurement(
         rows=world.rows,
         latency_ms=0,
         pipeline="meltano run",
+        emulator_cpu_s=emulator_cpu,
         wall_s=wall,
         api_calls=calls,
         calls_by_kind=kinds,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from minimum import Minimum
-from scenarios import Measurement
+from scenarios import NOOP, NOOP_MSGSPEC, PIPELINE, Measurement
 
 HEADERS = (
     "rows",
@@ -19,6 +19,7 @@ HEADERS = (
     "target RSS MB",
     "tap CPU s",
     "target CPU s",
+    "emulator CPU s",
     "x floor",
     "CPU x floor",
     "naive ÷ this",
@@ -32,7 +33,7 @@ MAX_TAP_RSS_MB = 200
 
 
 def _floor(rows: list[Measurement], size: int) -> Measurement | None:
-    return next((r for r in rows if r.rows == size and r.pipeline == "no-op SDK floor"), None)
+    return next((r for r in rows if r.rows == size and r.pipeline == NOOP), None)
 
 
 def _naive(rows: list[Measurement], size: int, latency: int) -> Measurement | None:
@@ -66,12 +67,12 @@ def render_table(rows: list[Measurement], minimums: dict[int, Minimum]) -> str:
     lines = ["| " + " | ".join(HEADERS) + " |", "|" + "---|" * len(HEADERS)]
     for row in rows:
         minimum = minimums.get(row.rows)
-        is_pipeline = row.pipeline in {"tap → target", "meltano run"}
+        is_pipeline = row.pipeline.startswith(PIPELINE) or row.pipeline == "meltano run"
         floor = _floor(rows, row.rows)
         naive = _naive(rows, row.rows, row.latency_ms)
         cells = [
             f"{row.rows:,}",
-            "—" if row.pipeline == "no-op SDK floor" else f"{row.latency_ms} ms",
+            "—" if row.pipeline in {NOOP, NOOP_MSGSPEC} else f"{row.latency_ms} ms",
             row.pipeline + (" *" if row.note else ""),
             f"{row.wall_s:.2f}",
             f"{row.rows_per_s:,.0f}",
@@ -87,6 +88,7 @@ def render_table(rows: list[Measurement], minimums: dict[int, Minimum]) -> str:
             _fmt(row.target_rss_mb, ".0f"),
             _fmt(row.tap_cpu_s, ".1f"),
             _fmt(row.target_cpu_s, ".1f"),
+            _fmt(row.emulator_cpu_s, ".1f"),
             f"{row.wall_s / floor.wall_s:.2f}" if floor and is_pipeline else "—",
             _cpu_ratio(row, floor) if floor and is_pipeline else "—",
             f"{naive.wall_s / row.wall_s:.0f}" if naive and is_pipeline else "—",
@@ -119,7 +121,7 @@ def check_targets(rows: list[Measurement], minimums: dict[int, Minimum]) -> list
         out.append(f"{'PASS' if ok else 'FAIL'}  {text}")
 
     for row in rows:
-        if row.pipeline != "tap → target":
+        if row.pipeline != PIPELINE:
             continue
         where = f"{row.rows:,} rows @ {row.latency_ms} ms"
         minimum = minimums.get(row.rows)
