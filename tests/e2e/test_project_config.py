@@ -251,15 +251,19 @@ def test_make_runs_targets_call_the_run_history_command() -> None:
     """`make runs RUNS_ARGS=…` and `make run-log RUN=…` (README "Run history") — dry-run make."""
 
     def make_n(*args: str) -> str:
+        clean = {
+            k: v for k, v in os.environ.items() if k not in ("MAKEFLAGS", "MAKELEVEL", "MFLAGS")
+        }
         result = subprocess.run(
-            ["make", "-n", *args],
+            ["make", "--no-print-directory", "-n", *args],
             cwd=ROOT,
+            env=clean,
             text=True,
             capture_output=True,
             timeout=60,
             check=True,
         )
-        return result.stdout.strip().splitlines()[-1]
+        return next(line for line in result.stdout.splitlines() if "scripts/runs.py" in line)
 
     listing = make_n("runs", "RUNS_ARGS=--integration nps --environment prod")
     assert listing.endswith("scripts/runs.py list --integration nps --environment prod")
