@@ -20,6 +20,9 @@ import pytest
 
 CREATES_RECORDS = "creates_records"
 
+# `pytester` lets tests/safety prove that this file's guard fails a test that creates a record.
+pytest_plugins = ("pytester",)
+
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     """``--soak``: also run the long fault-injection runs marked ``soak``."""

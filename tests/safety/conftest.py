@@ -8,11 +8,14 @@ faults cleared, and ends with a check that no record was created (the suite-wide
 
 from __future__ import annotations
 
+import subprocess
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 from safety_harness import (
+    BIN,
     bookmark,
     contact_rows,
     contact_seed,
@@ -67,3 +70,17 @@ def clean_reference(sf_module: Any, tmp_path_factory: pytest.TempPathFactory) ->
     assert sf_module.stats()["records_created"] == 0
     sf_module.reset()
     return snapshot
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A small demo world (reports, Salesforce seed), as `make demo` generates it."""
+    out = tmp_path_factory.mktemp("world")
+    subprocess.run(
+        [str(BIN / "walkme-emulator"), "generate", "--rows", "30", "--seed", "11", "--out",
+         str(out), "--salesforce-seed", str(out / "salesforce-seed.json")],
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )  # fmt: skip
+    return out

@@ -391,3 +391,78 @@ def admin_api(sf: Any, method: str, path: str, body: Any = None) -> Any:
     )
     response.raise_for_status()
     return response.json() if response.content else None
+
+
+# ---------------------------------------------------------------------------- Meltano
+
+
+ROOT = Path(__file__).resolve().parents[2]
+MELTANO = str(BIN / "meltano")
+
+
+def meltano_installed() -> None:
+    """Fail (with the fix) when `make plugins` has not installed the plugins into .meltano/."""
+    for kind, name in (
+        ("extractors", "tap-walkme-insights"),
+        ("loaders", "target-salesforce-update"),
+    ):
+        if not (ROOT / ".meltano" / kind / name / "venv" / "bin" / name).exists():
+            raise AssertionError(f"Meltano plugin {name} is not installed: run `make plugins`")
+
+
+def meltano_env(work: Path, sf: Any, walkme: Any) -> dict[str, str]:
+    """Environment for `meltano` in this project's `demo` environment (as tests/e2e and `make
+    demo` set it): the test's own system DB, log folder and results folder, the emulators' URLs
+    and the WalkMe credentials; Salesforce credentials are added by the caller."""
+    work.mkdir(parents=True, exist_ok=True)
+    return child_env(
+        {
+            "MELTANO_ENVIRONMENT": "demo",
+            "MELTANO_DATABASE_URI": f"sqlite:///{work / 'meltano.db'}",
+            "MELTANO_SEND_ANONYMOUS_USAGE_STATS": "false",
+            "XDG_STATE_HOME": str(work / "state"),
+            "TARGET_SALESFORCE_UPDATE_RESULTS_DIR": str(work / "results"),
+            "DEMO_SALESFORCE_URL": sf.url,
+            "DEMO_WALKME_URL": walkme.url,
+            "TAP_WALKME_INSIGHTS_CLIENT_ID": walkme.client_id,
+            "TAP_WALKME_INSIGHTS_CLIENT_SECRET": walkme.client_secret,
+        }
+    )
+
+
+def demo_salesforce_env() -> dict[str, str]:
+    """The target's settings for the emulator's demo admin, exactly as `make demo` passes them."""
+    seed = default_seed()
+    admin = next(u for u in seed["users"] if u.get("modify_all_data"))
+    app = seed["connected_apps"][0]
+    return {
+        "TARGET_SALESFORCE_UPDATE_AUTH_FLOW": "password",
+        "TARGET_SALESFORCE_UPDATE_USERNAME": admin["username"],
+        "TARGET_SALESFORCE_UPDATE_PASSWORD": admin["password"]
+        + (admin.get("security_token") or ""),
+        "TARGET_SALESFORCE_UPDATE_CLIENT_ID": app["client_id"],
+        "TARGET_SALESFORCE_UPDATE_CLIENT_SECRET": app["client_secret"],
+    }
+
+
+def meltano_state(work: Path, state_id: str) -> dict[str, Any]:
+    """The singer state Meltano saved for ``state_id`` in the test's system DB ({} if none);
+    what `meltano state get` prints (completed state with partial state merged over it)."""
+    import sqlite3
+    from contextlib import closing
+
+    database = work / "meltano.db"
+    if not database.exists():
+        return {}
+    with closing(sqlite3.connect(database)) as connection:
+        tables = {row[0] for row in connection.execute("SELECT name FROM sqlite_master")}
+        if "state" not in tables:
+            return {}
+        row = connection.execute(
+            "SELECT completed_state, partial_state FROM state WHERE state_id = ?", (state_id,)
+        ).fetchone()
+    if row is None:
+        return {}
+    completed = json.loads(row[0] or "{}").get("singer_state", {})
+    partial = json.loads(row[1] or "{}").get("singer_state", {})
+    return completed | partial

@@ -14,6 +14,9 @@ API 2.0 job runs on the server. Then it checks the two promises:
 
 from __future__ import annotations
 
+import json
+import shutil
+import subprocess
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -22,11 +25,17 @@ from typing import Any
 import pytest
 from conftest import CONTACTS, FINAL_STATE, INPUT, ROWS
 from safety_harness import (
+    MELTANO,
+    ROOT,
     Finished,
     collect,
+    demo_salesforce_env,
     diff_snapshots,
     kill_when,
     kinds,
+    meltano_env,
+    meltano_installed,
+    meltano_state,
     org_snapshot,
     rows_applied,
     run_target,
@@ -122,3 +131,84 @@ def test_sigkill_then_rerun_converges_and_bookmark_never_passes_unwritten_rows(
     assert rerun.returncode == 0, rerun.stderr[-3000:]
     assert rerun.states[-1] == FINAL_STATE
     assert diff_snapshots(org_snapshot(sf), clean_reference) == []
+
+
+# ---------------------------------------------------------------------------- meltano run
+
+
+JOB = "walkme-onboarding-to-salesforce"
+STATE_ID = "demo:tap-walkme-insights--onboarding-to-target-salesforce-update--onboarding"
+
+
+def _meltano_run(env: dict[str, str], *extra: str) -> Finished:
+    done = subprocess.run(
+        [MELTANO, "run", *extra, JOB],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    return Finished(done.returncode, done.stdout, done.stderr)
+
+
+@pytest.mark.slow
+def test_sigkill_meltano_run_then_rerun_converges_and_saves_no_early_bookmark(
+    sf: Any, world: Path, tmp_path: Path
+) -> None:
+    """`meltano run` (tap, target and Meltano itself) killed while the target matches: no
+    bookmark is saved, and the next `meltano run` ends with the org of one clean run."""
+    from walkme_emulator.testing import WalkMeEmulator
+
+    meltano_installed()
+    seed = json.loads((world / "salesforce-seed.json").read_text(encoding="utf-8"))
+    reports = tmp_path / "reports"
+    reports.mkdir()
+    for name in ("onboarding.csv", "nps.csv"):
+        shutil.copy(world / name, reports / name)
+    with WalkMeEmulator(reports_dir=reports) as walkme:
+
+        def fresh(work: Path) -> dict[str, str]:
+            sf.reset()
+            sf.seed(seed)
+            return meltano_env(work, sf, walkme) | demo_salesforce_env()
+
+        # The reference: one clean run.
+        env = fresh(tmp_path / "clean")
+        clean = _meltano_run(env)
+        assert clean.returncode == 0, (clean.stdout + clean.stderr)[-4000:]
+        assert meltano_state(tmp_path / "clean", STATE_ID), "the clean run saved no bookmark"
+        reference = org_snapshot(sf)
+        assert sf.stats()["records_updated"] > 0
+
+        # Killed while the target's match query is in flight.
+        env = fresh(tmp_path / "killed")
+        sf.faults(latency_ms=400)
+        process = subprocess.Popen(
+            [MELTANO, "run", JOB],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+        kill_when(process, sf, lambda s: kinds(s).get("query", 0) >= 1, timeout=180)
+        time.sleep(1.0)  # a request already in flight finishes on the server
+        assert sf.stats()["records_updated"] < len(reference), "the kill landed after the writes"
+        assert meltano_state(tmp_path / "killed", STATE_ID) == {}, "a bookmark was saved"
+
+        # Meltano still sees the killed run as running (for 5 minutes, then marks it stale), so
+        # an immediate retry is refused, clearly, and writes nothing; `--force` runs it.
+        sf.faults(latency_ms=0)
+        updated = sf.stats()["records_updated"]
+        refused = _meltano_run(env)
+        assert refused.returncode != 0
+        assert "already running" in refused.stderr and "--force" in refused.stderr
+        assert sf.stats()["records_updated"] == updated
+        again = _meltano_run(env, "--force")
+        assert again.returncode == 0, (again.stdout + again.stderr)[-4000:]
+        saved = meltano_state(tmp_path / "killed", STATE_ID)["bookmarks"]["onboarding"]
+        clean_bookmark = meltano_state(tmp_path / "clean", STATE_ID)["bookmarks"]["onboarding"]
+        assert saved["export"] == clean_bookmark["export"]
+        assert diff_snapshots(org_snapshot(sf), reference) == []

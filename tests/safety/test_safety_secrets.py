@@ -33,6 +33,8 @@ from safety_harness import (
     BIN,
     TAP,
     child_env,
+    meltano_env,
+    meltano_installed,
     org_snapshot,
     rows_applied,
     run_target,
@@ -302,29 +304,6 @@ def test_tap_with_signed_link_and_bearer_token_at_debug_level_writes_no_secret(
 # ---------------------------------------------------------------------------- the demo flow
 
 
-@pytest.fixture(scope="module")
-def world(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A small demo world, as `make demo` generates it."""
-    out = tmp_path_factory.mktemp("world")
-    subprocess.run(
-        [str(BIN / "walkme-emulator"), "generate", "--rows", "30", "--seed", "11", "--out",
-         str(out), "--salesforce-seed", str(out / "salesforce-seed.json")],
-        check=True,
-        capture_output=True,
-        timeout=120,
-    )  # fmt: skip
-    return out
-
-
-def _meltano_installed() -> None:
-    for kind, name in (
-        ("extractors", "tap-walkme-insights"),
-        ("loaders", "target-salesforce-update"),
-    ):
-        if not (ROOT / ".meltano" / kind / name / "venv" / "bin" / name).exists():
-            pytest.fail(f"Meltano plugin {name} is not installed: run `make plugins` first")
-
-
 @pytest.mark.slow
 def test_demo_flow_through_meltano_writes_no_secret(sf: Any, world: Path, tmp_path: Path) -> None:
     """Both sample integrations through `meltano run`, as `make demo` runs them, with every
@@ -332,7 +311,7 @@ def test_demo_flow_through_meltano_writes_no_secret(sf: Any, world: Path, tmp_pa
     generated config for them."""
     from walkme_emulator.testing import WalkMeEmulator
 
-    _meltano_installed()
+    meltano_installed()
     started = time.time()
     sf.seed(json.loads((world / "salesforce-seed.json").read_text(encoding="utf-8")))
     creds = SalesforceSecrets(sf)
@@ -346,24 +325,13 @@ def test_demo_flow_through_meltano_writes_no_secret(sf: Any, world: Path, tmp_pa
         client_secret=secrets.token_urlsafe(24),
         signing_key=secrets.token_urlsafe(32),
     ) as walkme:
-        env = child_env(
-            {
-                "MELTANO_ENVIRONMENT": "demo",
-                "MELTANO_DATABASE_URI": f"sqlite:///{tmp_path / 'meltano.db'}",
-                "MELTANO_SEND_ANONYMOUS_USAGE_STATS": "false",
-                "XDG_STATE_HOME": str(tmp_path / "state"),
-                "TARGET_SALESFORCE_UPDATE_RESULTS_DIR": str(tmp_path / "results"),
-                "DEMO_SALESFORCE_URL": sf.url,
-                "DEMO_WALKME_URL": walkme.url,
-                "TAP_WALKME_INSIGHTS_CLIENT_ID": walkme.client_id,
-                "TAP_WALKME_INSIGHTS_CLIENT_SECRET": walkme.client_secret,
-                "TARGET_SALESFORCE_UPDATE_AUTH_FLOW": "password",
-                "TARGET_SALESFORCE_UPDATE_USERNAME": creds.username,
-                "TARGET_SALESFORCE_UPDATE_PASSWORD": creds.password + creds.security_token,
-                "TARGET_SALESFORCE_UPDATE_CLIENT_ID": creds.client_id,
-                "TARGET_SALESFORCE_UPDATE_CLIENT_SECRET": creds.client_secret,
-            }
-        )
+        env = meltano_env(tmp_path, sf, walkme) | {
+            "TARGET_SALESFORCE_UPDATE_AUTH_FLOW": "password",
+            "TARGET_SALESFORCE_UPDATE_USERNAME": creds.username,
+            "TARGET_SALESFORCE_UPDATE_PASSWORD": creds.password + creds.security_token,
+            "TARGET_SALESFORCE_UPDATE_CLIENT_ID": creds.client_id,
+            "TARGET_SALESFORCE_UPDATE_CLIENT_SECRET": creds.client_secret,
+        }
         done = subprocess.run(
             [str(BIN / "meltano"), "run", "walkme-onboarding-to-salesforce",
              "walkme-nps-to-salesforce"],
