@@ -1,0 +1,119 @@
+"""Show that the safety tests fail when a promise is broken (a developer tool, not a test).
+
+For each mutation: copy ``target_salesforce_update`` to a temporary folder, break one thing in
+the copy, and run the safety tests that guard it with ``PYTHONPATH`` pointing at the broken copy
+(the target's console script then imports it). The repository is never modified. Every line of
+the output must say ``caught``::
+
+    .venv/bin/python tests/safety/mutation_check.py            # all mutations (a few minutes)
+    .venv/bin/python tests/safety/mutation_check.py writes-skipped
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+PACKAGE = ROOT / "target-salesforce-update" / "target_salesforce_update"
+
+# name: (file in the package, text, replacement, pytest arguments under tests/safety)
+MUTATIONS: dict[str, tuple[str, str, str, list[str]]] = {
+    "writes-skipped": (
+        "sinks.py",
+        "        if not payloads or integration.dry_run:",
+        "        if True:",
+        ["test_safety_crash.py", "-k", "collections"],
+    ),
+    "state-printed-before-writing": (
+        "sinks.py",
+        "        try:\n            self._write(plan, groups)",
+        "        import json, sys\n"
+        "        sys.stdout.write(json.dumps({'bookmarks': {'onboarding': "
+        "{'export': 'export-1', 'rows_synced': 600}}}) + '\\n')\n"
+        "        sys.stdout.flush()\n"
+        "        try:\n            self._write(plan, groups)",
+        ["test_safety_crash.py", "-k", "collections"],
+    ),
+    "fatal-salesforce-error-swallowed": (
+        "sinks.py",
+        '            self._fail(f"Salesforce stopped the run: {exc}")',
+        "            return",
+        ["test_safety_faults.py", "-k", "daily_api"],
+    ),
+    "no-formula-escaping": (
+        "results.py",
+        "    if text.startswith(_UNSAFE_START):",
+        "    if False:",
+        ["test_safety_hostile_input.py", "-k", "formula"],
+    ),
+    "quote-escapes-only-quotes": (
+        "soql.py",
+        '    return "\'" + value.translate(_ESCAPE_TABLE) + "\'"',
+        '    return "\'" + value.replace("\'", "\\\\\'") + "\'"',
+        ["test_safety_properties.py", "-k", "quote"],
+    ),
+    "datetime-offset-ignored": (
+        "coercion.py",
+        "    moment = moment.astimezone(dt.timezone.utc)\n",
+        "    moment = moment.replace(tzinfo=dt.timezone.utc)\n",
+        ["test_safety_properties.py", "-k", "datetimes"],
+    ),
+    "http-allowed-to-any-host": (
+        "auth.py",
+        '    if not host:\n        return False\n    if host.lower() == "localhost":',
+        '    if True:\n        return True\n    if host.lower() == "localhost":',
+        ["test_safety_secrets.py", "-k", "target_refuses_http"],
+    ),
+    "access-token-logged": (
+        "salesforce.py",
+        '                "Authorization": f"Bearer {token.access_token}",',
+        '                "Authorization": f"Bearer {token.access_token}"'
+        " if not __import__('logging').getLogger(__name__).warning("
+        "'auth Bearer %s', token.access_token) else '',",
+        ["test_safety_secrets.py", "-k", "target_at_debug_level"],
+    ),
+}
+
+
+def _paths(tests: list[str]) -> list[str]:
+    return [f"tests/safety/{tests[0]}", *tests[1:]]
+
+
+def run(name: str, work: Path) -> bool:
+    """Apply mutation ``name`` to a copy and return True when the guarding tests fail."""
+    file, text, replacement, tests = MUTATIONS[name]
+    copy = work / name
+    shutil.copytree(PACKAGE, copy / PACKAGE.name)
+    path = copy / PACKAGE.name / file
+    source = path.read_text(encoding="utf-8")
+    if source.count(text) != 1:
+        raise SystemExit(f"{name}: the code to break changed in {file}; update this mutation")
+    path.write_text(source.replace(text, replacement), encoding="utf-8")
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *_paths(tests)],
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(copy)},
+        capture_output=True,
+        text=True,
+        timeout=900,
+        check=False,
+    )
+    lines = done.stdout.strip().splitlines()
+    caught = done.returncode == 1
+    print(f"{name}: {'caught' if caught else 'NOT CAUGHT'} ({lines[-1] if lines else '?'})")
+    return caught
+
+
+def main(names: list[str]) -> int:
+    with tempfile.TemporaryDirectory(prefix="safety-mutations-") as work:
+        results = [run(name, Path(work)) for name in names or list(MUTATIONS)]
+    return 0 if all(results) else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))
