@@ -117,6 +117,12 @@ class Project:
         merged = completed.get("singer_state", {}) | partial.get("singer_state", {})
         return {"singer_state": merged} if merged else {}
 
+    def latest_log(self) -> str:
+        """The text of the newest Meltano run log (what `meltano logs show` prints)."""
+        logs = sorted(self.log_dir.rglob("elt.log"), key=lambda path: path.stat().st_mtime)
+        assert logs, f"no Meltano run log under {self.log_dir}"
+        return logs[-1].read_text(encoding="utf-8", errors="replace")
+
     def summaries(self) -> list[dict[str, Any]]:
         """Every summary.json the target wrote for this test, oldest first."""
         paths = sorted(self.results_dir.glob("*/*/summary.json"), key=lambda p: p.stat().st_mtime)

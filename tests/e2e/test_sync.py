@@ -206,6 +206,18 @@ def test_nps_dry_run_failed_run_retry_and_run_history(project: Project) -> None:
     assert project.state(STATE_ID["nps"]) == {}
     assert project.salesforce.stats()["records_updated"] == 0
 
+    # mid-run: logged in and reading, then the org's daily API limit is used up
+    project.salesforce.faults(api_remaining=1)  # one call left: the match query cannot run
+    limited = run_job(project, "nps")
+
+    assert limited.returncode != 0
+    log = " ".join(project.latest_log().split())
+    assert "daily API requests" in log or "REQUEST_LIMIT_EXCEEDED" in log, log[-3000:]
+    assert project.env["TARGET_SALESFORCE_UPDATE_PASSWORD"] not in limited.output + log
+    assert project.state(STATE_ID["nps"]) == {}
+    assert project.salesforce.stats()["records_updated"] == 0
+    project.salesforce.faults(api_remaining=100_000)
+
     retried = run_job(project, "nps")  # the export was never marked synced: it is read again
 
     assert retried.returncode == 0, retried.output[-5000:]
@@ -218,6 +230,7 @@ def test_nps_dry_run_failed_run_retry_and_run_history(project: Project) -> None:
     runs = json.loads(listed.stdout)["runs"]
     assert [(r["integration"], r["status"]) for r in runs] == [
         ("nps", "completed"),
+        ("nps", "failed"),
         ("nps", "failed"),
     ]
     done = runs[0]
@@ -242,7 +255,7 @@ def test_nps_dry_run_failed_run_retry_and_run_history(project: Project) -> None:
     assert "Status:       completed" in shown.stdout
     assert "updated.csv" in shown.stdout and "summary.json" in shown.stdout
     assert "Summary: stream=nps" in shown.stdout  # the full log follows
-    failed_run = project.runs_cli("show", runs[1]["run_id"])
+    failed_run = project.runs_cli("show", runs[2]["run_id"])
     assert "Status:       failed" in failed_run.stdout
     assert "wrong-for-test" not in failed_run.stdout
 
