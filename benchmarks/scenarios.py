@@ -152,16 +152,29 @@ def measure_pipeline(
         {"report_name": "onboarding", "source": str(world.csv), "key_column": KEY_COLUMN},
     )
     with org_for(world, f"run-{tag}", latency_ms, env) as org:
+        settings = dict(extra)
+        prototypes = str(settings.pop("prototypes", "")).replace("+", ",")
         config = _write_json(
             work / "configs" / f"target-{tag}.json",
-            target_config(org.url, work / "results" / tag, extra),
+            target_config(org.url, work / "results" / tag, settings),
         )
         tap = ["tap-walkme-insights", "--config", str(tap_config)]
         target = ["target-salesforce-update", "--config", str(config)]
+        run_env = dict(env)
+        if prototypes:
+            launcher = [sys.executable, str(HERE / "prototypes.py")]
+            tap = [*launcher, "tap", "--config", str(tap_config)]
+            target = [*launcher, "target", "--config", str(config)]
+            run_env["BENCH_PROTOTYPES"] = prototypes
         before = org.stats()
         emulator_cpu = org.cpu_s()
         first = run_pipeline(
-            tap, target, env=env, cwd=ROOT, log=work / "logs" / f"{tag}.log", timeout_s=timeout_s
+            tap,
+            target,
+            env=run_env,
+            cwd=ROOT,
+            log=work / "logs" / f"{tag}.log",
+            timeout_s=timeout_s,
         )
         middle = org.stats()
         emulator_cpu = org.cpu_s() - emulator_cpu
@@ -170,7 +183,7 @@ def measure_pipeline(
             second = run_pipeline(
                 tap,
                 target,
-                env=env,
+                env=run_env,
                 cwd=ROOT,
                 log=work / "logs" / f"{tag}-rerun.log",
                 timeout_s=timeout_s,
