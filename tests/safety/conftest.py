@@ -14,26 +14,20 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from safety_harness import (
+
+from .safety_harness import (
     BIN,
-    bookmark,
-    contact_rows,
+    CONTACTS,
+    FINAL_STATE,
+    INPUT,
+    ROWS,
+    TAG,
     contact_seed,
     org_snapshot,
     rows_applied,
     run_target,
-    singer_text,
     target_config,
 )
-
-#: Contacts seeded for the crash and fault tests.
-CONTACTS = 600
-TAG = "safety"
-#: One report row per tagged contact, each changing its four mapped fields.
-ROWS = contact_rows(CONTACTS, TAG)
-#: The Singer input: SCHEMA, the rows with a tap-like STATE every 150 rows, a final STATE.
-INPUT = singer_text(ROWS, state_every=150)
-FINAL_STATE = bookmark(len(ROWS))
 
 
 @pytest.fixture(scope="module")

@@ -112,6 +112,16 @@ def contact_seed(count: int, tag: str) -> dict[str, Any]:
     }
 
 
+#: Contacts seeded (by tests/safety/conftest.py) for the crash and fault tests.
+CONTACTS = 600
+TAG = "safety"
+#: One report row per tagged contact, each changing its four mapped fields.
+ROWS = contact_rows(CONTACTS, TAG)
+#: The Singer input: SCHEMA, the rows with a tap-like STATE every 150 rows, a final STATE.
+INPUT = singer_text(ROWS, state_every=150)
+FINAL_STATE = bookmark(len(ROWS))
+
+
 # ---------------------------------------------------------------------------- configuration
 
 

@@ -23,10 +23,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import CONTACTS, FINAL_STATE, INPUT, ROWS
-from safety_harness import (
+
+from .safety_harness import (
+    CONTACTS,
+    FINAL_STATE,
+    INPUT,
     MELTANO,
     ROOT,
+    ROWS,
     Finished,
     collect,
     demo_salesforce_env,

@@ -18,8 +18,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import CONTACTS, FINAL_STATE, INPUT, ROWS
-from safety_harness import (
+
+from .safety_harness import (
+    CONTACTS,
+    FINAL_STATE,
+    INPUT,
+    ROWS,
     TAP,
     Finished,
     admin_api,

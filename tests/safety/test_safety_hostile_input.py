@@ -16,7 +16,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from safety_harness import (
+
+from .safety_harness import (
     TAP,
     all_csv_cells,
     bookmark,

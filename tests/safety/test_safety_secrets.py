@@ -28,9 +28,10 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import requests
-from conftest import ROWS
-from safety_harness import (
+
+from .safety_harness import (
     BIN,
+    ROWS,
     TAP,
     child_env,
     meltano_env,

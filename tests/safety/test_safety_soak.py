@@ -15,8 +15,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import FINAL_STATE, INPUT, ROWS
-from safety_harness import (
+
+from .safety_harness import (
+    FINAL_STATE,
+    INPUT,
+    ROWS,
     collect,
     diff_snapshots,
     org_snapshot,
