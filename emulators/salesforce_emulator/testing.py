@@ -21,7 +21,7 @@ import urllib.request
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from queue import Empty, Queue
-from typing import Any
+from typing import Any, ClassVar
 from urllib.parse import urlencode
 
 # Emulator-only demo values of the built-in ``default`` seed (see emulators/README.md).
@@ -52,6 +52,13 @@ def _command() -> list[str]:
 
 class SalesforceEmulator:
     """Context manager running ``salesforce-emulator serve --port 0`` as a subprocess."""
+
+    _running: ClassVar[list[SalesforceEmulator]] = []
+
+    @classmethod
+    def running(cls) -> list[SalesforceEmulator]:
+        """Emulators started in this process and not yet stopped (for suite-wide checks)."""
+        return list(cls._running)
 
     def __init__(
         self,
@@ -157,6 +164,7 @@ class SalesforceEmulator:
                 self.ca_bundle = line.split(" ", 2)[2]
             elif line.startswith("salesforce-emulator listening on "):
                 self.url = line.rsplit(" ", 1)[1]
+                SalesforceEmulator._running.append(self)
                 return
 
     def stderr_tail(self) -> str:
@@ -164,6 +172,8 @@ class SalesforceEmulator:
         return "\n".join(self._stderr[-20:]) or "(no stderr)"
 
     def stop(self) -> None:
+        if self in SalesforceEmulator._running:
+            SalesforceEmulator._running.remove(self)
         if self.process is not None and self.process.poll() is None:
             self.process.send_signal(signal.SIGTERM)
             try:

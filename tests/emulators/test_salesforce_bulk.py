@@ -7,6 +7,7 @@ import io
 import time
 from typing import Any
 
+import pytest
 from salesforce_emulator.testing import SalesforceEmulator
 
 TERMINAL = {"JobComplete", "Failed", "Aborted"}
@@ -136,6 +137,7 @@ def test_unknown_column_fails_the_job(api: Any) -> None:
     assert unprocessed == [{"Id": grace, "Nope__c": "x"}]
 
 
+@pytest.mark.creates_records
 def test_delimiter_insert_upsert_delete(api: Any, sf: SalesforceEmulator) -> None:
     info, _ = _run(
         api,

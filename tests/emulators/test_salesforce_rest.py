@@ -5,6 +5,7 @@ from __future__ import annotations
 import socket
 from typing import Any
 
+import pytest
 import requests
 from salesforce_emulator.testing import SalesforceEmulator
 
@@ -172,6 +173,7 @@ def test_single_record_get_patch_delete(api: Api, sf: SalesforceEmulator) -> Non
     assert stats["requests_by_kind"]["sobject_update"] == 3
 
 
+@pytest.mark.creates_records
 def test_record_creation_works_and_is_counted_separately(api: Api, sf: SalesforceEmulator) -> None:
     created = api.post("/sobjects/Contact", json={"LastName": "New", "Email": "new@example.com"})
     assert created.status_code == 201
