@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import Project, expected_for
+from e2e_project import Project, expected_for
 
 pytestmark = pytest.mark.slow
 

@@ -1,0 +1,129 @@
+"""Helpers of the end-to-end tests: this Meltano project wired to a test's emulators and stores.
+
+`Project` runs `meltano` (and the run-history command) in the repository root with the test's
+environment; `expected_for` reads the demo world's expected outcome. The fixtures that build a
+`Project` are in conftest.py. (A module of its own, so test files import it by a unique name.)
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import subprocess
+import sys
+from contextlib import closing
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[2]
+BIN = Path(sys.executable).parent
+MELTANO = BIN / "meltano"
+WORLD_ROWS = 40
+WORLD_SEED = 7
+MELTANO_TIMEOUT_S = 180
+
+sys.path.insert(0, str(ROOT / "scripts"))
+
+
+@dataclass
+class MeltanoResult:
+    """A finished `meltano` command."""
+
+    args: list[str]
+    returncode: int
+    stdout: str
+    stderr: str
+
+    @property
+    def output(self) -> str:
+        """stdout and stderr together (Meltano logs plugin output on stderr)."""
+        return self.stdout + self.stderr
+
+
+@dataclass
+class Project:
+    """This Meltano project, wired to a test's emulators, system DB and folders."""
+
+    env: dict[str, str]
+    results_dir: Path
+    log_dir: Path
+    salesforce: Any
+    walkme: Any
+    world: Path
+
+    def meltano(
+        self, *args: str, env: dict[str, str] | None = None, timeout: float = MELTANO_TIMEOUT_S
+    ) -> MeltanoResult:
+        """Run `meltano ARGS` in the project root; never raises on a non-zero exit."""
+        command = [str(MELTANO), *args]
+        completed = subprocess.run(
+            command,
+            cwd=ROOT,
+            env={**self.env, **(env or {})},
+            text=True,
+            capture_output=True,
+            timeout=timeout,
+            check=False,
+        )
+        return MeltanoResult(command, completed.returncode, completed.stdout, completed.stderr)
+
+    def runs_cli(self, *args: str) -> subprocess.CompletedProcess[str]:
+        """Run the documented run-history command `scripts/runs.py ARGS`."""
+        return subprocess.run(
+            [sys.executable, str(ROOT / "scripts" / "runs.py"), *args],
+            cwd=ROOT,
+            env=self.env,
+            text=True,
+            capture_output=True,
+            timeout=60,
+            check=False,
+        )
+
+    def state(self, state_id: str) -> dict[str, Any]:
+        """The saved state of a state id, read from the test's system DB ({} when none).
+
+        Equivalent to `meltano state get` (completed state with any partial state merged over
+        it) without starting Meltano; `test_sync` also runs the command itself once.
+        """
+        database = self.env["MELTANO_DATABASE_URI"].removeprefix("sqlite:///")
+        if not Path(database).exists():
+            return {}
+        with closing(sqlite3.connect(database)) as connection:
+            tables = {row[0] for row in connection.execute("SELECT name FROM sqlite_master")}
+            if "state" not in tables:
+                return {}
+            row = connection.execute(
+                "SELECT completed_state, partial_state FROM state WHERE state_id = ?", (state_id,)
+            ).fetchone()
+        if row is None:
+            return {}
+        completed = json.loads(row[0] or "{}")
+        partial = json.loads(row[1] or "{}")
+        merged = completed.get("singer_state", {}) | partial.get("singer_state", {})
+        return {"singer_state": merged} if merged else {}
+
+    def latest_log(self) -> str:
+        """The text of the newest Meltano run log (what `meltano logs show` prints)."""
+        logs = sorted(self.log_dir.rglob("elt.log"), key=lambda path: path.stat().st_mtime)
+        assert logs, f"no Meltano run log under {self.log_dir}"
+        return logs[-1].read_text(encoding="utf-8", errors="replace")
+
+    def summaries(self) -> list[dict[str, Any]]:
+        """Every summary.json the target wrote for this test, oldest first."""
+        paths = sorted(self.results_dir.glob("*/*/summary.json"), key=lambda p: p.stat().st_mtime)
+        return [json.loads(path.read_text(encoding="utf-8")) for path in paths]
+
+
+def salesforce_demo_credentials() -> dict[str, str]:
+    """The target's settings for the emulator's documented demo admin (built-in `default` seed)."""
+    sys.path.insert(0, str(ROOT / "scripts"))
+    from demo import salesforce_demo_settings
+
+    return salesforce_demo_settings()
+
+
+def expected_for(world: Path, report: str) -> dict[str, Any]:
+    """The generator's expected outcome for one report (expected.json)."""
+    expected = json.loads((world / "expected.json").read_text(encoding="utf-8"))
+    return expected["reports"][report]
