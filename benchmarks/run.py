@@ -74,6 +74,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--no-naive", action="store_true", help="skip the naive baseline")
     parser.add_argument("--no-noop", action="store_true", help="skip the no-op floor")
     parser.add_argument(
+        "--no-rerun", action="store_true", help="skip the unchanged re-run (saves half the time)"
+    )
+    parser.add_argument(
         "--target-setting",
         action="append",
         default=[],
@@ -176,7 +179,11 @@ def main(argv: list[str] | None = None) -> int:
                     rows.append(measure_noop(world, env, WORK, args.timeout, msgspec=True))
                     _progress(rows[-1])
             for latency in latencies:
-                rows.append(measure_pipeline(world, latency, env, WORK, extra, args.timeout))
+                rows.append(
+                    measure_pipeline(
+                        world, latency, env, WORK, extra, args.timeout, rerun=not args.no_rerun
+                    )
+                )
                 _progress(rows[-1])
                 for name, settings in variants:
                     rows.append(

@@ -132,10 +132,11 @@ def check_targets(rows: list[Measurement], minimums: dict[int, Minimum]) -> list
                 f"{where}: API calls {row.api_calls:,} = {ratio:.2f} x minimum "
                 f"{minimum.total:,} (target ≤ {MAX_CALL_RATIO})",
             )
-        verdict(
-            row.rerun_update_calls == 0,
-            f"{where}: unchanged re-run made {row.rerun_update_calls} update calls (target 0)",
-        )
+        if row.rerun_update_calls is not None:
+            verdict(
+                row.rerun_update_calls == 0,
+                f"{where}: unchanged re-run made {row.rerun_update_calls} update calls (target 0)",
+            )
         floor = _floor(rows, row.rows)
         if row.rows == 100_000 and row.latency_ms == 0 and floor:
             ratio = row.wall_s / floor.wall_s
