@@ -47,7 +47,10 @@ __all__ = ["COLLECTION_SIZE", "RecordError", "SalesforceClient", "SaveResult"]
 DEFAULT_API_VERSION = "67.0"
 COLLECTION_SIZE = 200
 MAX_CONCURRENCY = 25
-MAX_REQUEST_URL_BYTES = 16_000
+#: Salesforce answers 414/431 when the request line plus headers exceed 16,384 bytes.
+MAX_REQUEST_LINE_AND_HEADERS = 16_384
+#: Bytes kept for our headers (Host, ``Authorization: Bearer …``, Accept, User-Agent, …).
+HEADER_ALLOWANCE = 700
 MAX_RETRY_AFTER_SECONDS = 120.0
 MAX_BACKOFF_SECONDS = 30.0
 _SOBJECT_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
@@ -506,10 +509,12 @@ class SalesforceClient:
         Uses ``query`` (never ``queryAll``), so deleted records are not returned.
         """
         encoded = url_quote(soql, safe="")
-        if len(encoded) + len(self.base_path) + 200 > MAX_REQUEST_URL_BYTES:
+        request_line = len(f"GET {self.base_path}/query?q= HTTP/1.1") + len(encoded)
+        if request_line + HEADER_ALLOWANCE > MAX_REQUEST_LINE_AND_HEADERS:
             raise MalformedQueryError(
                 f"the SOQL statement is {len(encoded)} characters once URL-encoded, too long "
-                f"for a request line of {MAX_REQUEST_URL_BYTES} bytes: query fewer keys at once"
+                f"for Salesforce's {MAX_REQUEST_LINE_AND_HEADERS}-byte limit on the request "
+                "line plus headers: query fewer keys at once"
             )
         path: str | None = f"query?q={encoded}"
         pages = 0

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import time
+from urllib.parse import quote as url_quote
 
 import pytest
 from client_fixtures import (
@@ -24,6 +25,7 @@ from target_salesforce_update.exceptions import (
     RequestLimitExceededError,
     TransientError,
 )
+from target_salesforce_update.matching import MAX_ENCODED_QUERY_CHARS
 from target_salesforce_update.salesforce import SaveResult, retry_delay
 from target_salesforce_update.soql import in_clause, in_clause_batches, quote
 
@@ -67,6 +69,29 @@ def test_query_errors(sf) -> None:
             list(client.query("SELECT Nope__c FROM Contact"))
         with pytest.raises(MalformedQueryError, match="too long"):
             list(client.query("SELECT Id FROM Contact WHERE Email = " + quote("x" * 20000)))
+
+
+def test_query_filled_to_the_match_budget_fits_the_request_line_limit(sf) -> None:
+    """A statement of MAX_ENCODED_QUERY_CHARS encoded characters (what the sink packs keys up
+    to) is accepted by the server's 16,384-byte request-line check with the client's real
+    headers; one that could not fit is refused before it is sent."""
+    head = "SELECT Id FROM Contact WHERE Email IN ("
+    keys: list[str] = []
+    statement = head + ")"
+    while True:
+        candidate = head + ",".join([*keys, quote(f"k{len(keys):05d}@budget.example.com")]) + ")"
+        if len(url_quote(candidate, safe="")) > MAX_ENCODED_QUERY_CHARS:
+            break
+        keys.append(quote(f"k{len(keys):05d}@budget.example.com"))
+        statement = candidate
+    assert len(url_quote(statement, safe="")) > MAX_ENCODED_QUERY_CHARS - 60
+    with make_client(sf) as client:
+        calls = client.api_calls
+        assert list(client.query(statement)) == []
+        assert client.api_calls - calls == 1
+        with pytest.raises(MalformedQueryError, match="16384-byte limit"):
+            list(client.query(head + ",".join(keys + keys[:20]) + ")"))
+        assert client.api_calls - calls == 1
 
 
 def test_in_clause_batches_query_every_key(sf) -> None:
