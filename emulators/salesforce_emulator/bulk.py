@@ -21,6 +21,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from . import ids, writes
+from .metadata import TEXT_TYPES
+from .soql import SFCI_FOLD, sfci_fold
 from .store import now_iso
 from .validation import RecordError, TypeMismatch, coerce
 from .wire import ApiError, Request, Response, empty, json_response, not_found
@@ -376,6 +378,10 @@ class BulkJobs:
         self, job: Job, obj: Any, user: User, pending: list[writes.Pending]
     ) -> list[writes.Outcome]:
         key = job.external_id or "Id"
+        key_field = obj.field(key) if key != "Id" else None
+        text_key = key_field is not None and key_field["type"] in TEXT_TYPES
+        # Text keys compare case-insensitively, through the store's sfci_fold index.
+        key_sql = f'{SFCI_FOLD}("{key}")' if text_key else f'"{key}"'
         outcomes: list[writes.Outcome | None] = [None] * len(pending)
         updates: list[tuple[int, writes.Pending]] = []
         inserts: list[tuple[int, writes.Pending]] = []
@@ -394,9 +400,9 @@ class BulkJobs:
                 matches = [
                     r[0]
                     for r in conn.execute(
-                        f'SELECT "Id" FROM "{obj.name}" WHERE "{key}" = ? COLLATE SFCI '  # noqa: S608 - identifiers are validated API names
+                        f'SELECT "Id" FROM "{obj.name}" WHERE {key_sql} = ? '  # noqa: S608 - identifiers are validated API names
                         'AND "IsDeleted" = 0',
-                        (value,),
+                        (sfci_fold(value),),
                     )
                 ]
                 if len(matches) > 1:

@@ -28,13 +28,20 @@ Every value taken from the statement reaches SQLite as a ``?`` parameter; the SQ
 only schema-canonical quoted identifiers and fixed constants (``0``, ``''``).
 
 Index assumption (for the store): the hot statement is
-``SELECT Id, Email, … FROM Contact WHERE Email IN (300 keys) AND IsDeleted = false``. It is
-translated to ``"Email" COLLATE SFCI IN (?, ?, …)``, which SQLite answers from an index only if
-the index uses the same collation, so the store should create, for every text-like field clients
-match on (at least ``Email`` on Contact and Lead, plus external-Id / idLookup fields)::
+``SELECT Id, Email, … FROM Contact WHERE Email IN (300 keys) AND IsDeleted = false``. Text
+equality (``=``, ``!=``, ``IN``, ``NOT IN``) is translated to ``sfci_fold("Email") IN (?, ?, …)``
+with every parameter already case-folded: equal under the ``SFCI`` collation means equal after
+:func:`sfci_fold`, so the answer is the same, but SQLite can serve it from an index on the
+expression and compare in C. (A ``COLLATE SFCI`` index calls back into Python for every
+comparison of every B-tree step: ~7,000 calls and ~5 ms per 300-key query on 100k rows.) Every
+connection that runs these statements registers the deterministic function
+(``conn.create_function(SFCI_FOLD, 1, sfci_fold, deterministic=True)``) and the store creates,
+for every text-like field clients match on (at least ``Email`` on Contact and Lead, plus
+external-Id / idLookup fields)::
 
-    CREATE INDEX "Contact_Email_sfci" ON "Contact" ("Email" COLLATE SFCI)
+    CREATE INDEX "ix_Contact_Email" ON "Contact" (sfci_fold("Email"))
 
+Ordering comparisons (``<``, ``>=``…) and ``ORDER BY`` still use ``COLLATE SFCI``.
 ``"Id" = ?`` / ``"Id" IN (…)`` are emitted without a collation, so the primary key serves them.
 """
 
@@ -52,6 +59,7 @@ __all__ = [
     "MAX_QUERY_LENGTH",
     "MAX_WHERE_STRING_LENGTH",
     "ONE",
+    "SFCI_FOLD",
     "And",
     "Comparison",
     "Literal",
@@ -64,6 +72,7 @@ __all__ = [
     "canonical_fields",
     "invalid_type_error",
     "parse",
+    "sfci_fold",
     "to_sql",
 ]
 
@@ -103,6 +112,19 @@ _SOAP_TYPE = {
     "id": "id",
     "reference": "id",
 }
+
+
+SFCI_FOLD = "sfci_fold"
+"""Name of the SQL function :func:`sfci_fold` that translated statements call."""
+
+
+def sfci_fold(value: object) -> object:
+    """The SFCI comparison key: text case-folded (Unicode ``str.casefold``), other values as is.
+
+    Two texts are equal under the ``SFCI`` collation exactly when their keys are equal.
+    Registered on connections as the deterministic SQL function :data:`SFCI_FOLD`.
+    """
+    return value.casefold() if isinstance(value, str) else value
 
 
 class SoqlError(Exception):
@@ -970,8 +992,12 @@ class _Translator:
                 )
             return "0"  # ordering comparisons with null match nothing
         value = self.scalar(name, sf_type, literal)
-        self.params.append(value)
-        target = f"{column} COLLATE SFCI" if text_like else column
+        if text_like and op in ("=", "!="):
+            self.params.append(sfci_fold(value))
+            target = f"{SFCI_FOLD}({column})"
+        else:
+            self.params.append(value)
+            target = f"{column} COLLATE SFCI" if text_like else column
         if op == "!=":
             return f"({column} IS NULL OR {target} <> ?)"
         return f"{target} {op} ?"
@@ -991,7 +1017,11 @@ class _Translator:
                 raise self.type_error(name, sf_type, literal)
             else:
                 values.append(self.scalar(name, sf_type, literal))
-        target = f"{column} COLLATE SFCI" if text_like else column
+        if text_like:
+            target = f"{SFCI_FOLD}({column})"
+            values = [sfci_fold(v) for v in values]
+        else:
+            target = column
         placeholders = ",".join("?" * len(values))
         self.params.extend(values)
         if node.op == "IN":

@@ -4,9 +4,11 @@ One table per sObject, named by its API name; one column per field, named by its
 Values: boolean → INTEGER 0/1; int → INTEGER; double/currency/percent → REAL; date → TEXT
 ``YYYY-MM-DD``; datetime → TEXT ``YYYY-MM-DDTHH:MM:SS.000+0000`` (UTC, fixed width); everything
 else TEXT. Every connection registers the ``SFCI`` collation (Unicode case-insensitive via
-``str.casefold``) that ``soql.py`` uses; text-like columns with ``idLookup``/``externalId``/
-``unique`` (e.g. ``Email``) get an index ``COLLATE SFCI`` so ``Email IN (...)`` queries stay fast
-on a million rows.
+``str.casefold``) and the deterministic function ``sfci_fold`` (the same comparison key) that
+``soql.py`` uses; text-like columns with ``idLookup``/``externalId``/``unique`` (e.g. ``Email``)
+get an index on ``sfci_fold(column)`` so ``Email IN (...)`` queries stay fast on a million rows:
+SQLite compares the stored keys in C, where a ``COLLATE SFCI`` index would call back into Python
+for every comparison (an index of that kind left by an older emulator is replaced on open).
 
 One connection is shared by all request threads behind a lock: SQLite writes are serialized
 anyway, statements are short, and HTTP parsing/JSON work happens outside the lock. File
@@ -25,6 +27,7 @@ from typing import Any
 
 from . import ids
 from .metadata import ID_TYPES, NUMBER_TYPES, TEXT_TYPES, ObjectDef
+from .soql import SFCI_FOLD, sfci_fold
 
 _INDEXED_FLAGS = ("idLookup", "externalId", "unique")
 
@@ -76,6 +79,7 @@ class Store:
             path or ":memory:", check_same_thread=False, isolation_level=None
         )
         self.conn.create_collation("SFCI", sfci)
+        self.conn.create_function(SFCI_FOLD, 1, sfci_fold, deterministic=True)
         if path:
             self.conn.execute("PRAGMA journal_mode=WAL")
             self.conn.execute("PRAGMA synchronous=NORMAL")
@@ -124,17 +128,26 @@ class Store:
             table = q(obj.name)
             conn.execute(f'CREATE TABLE IF NOT EXISTS {table} ("Id" TEXT PRIMARY KEY)')
             have = {row[1] for row in conn.execute(f"PRAGMA table_info({table})")}
+            indexes = {
+                row[0]: row[1] or ""
+                for row in conn.execute(
+                    "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ?",
+                    (obj.name,),
+                )
+            }
             for name, fdesc in obj.fields.items():
                 if name not in have:
                     conn.execute(
                         f"ALTER TABLE {table} ADD COLUMN {q(name)} {column_type(fdesc['type'])}"
                     )
                 if name != "Id" and any(fdesc.get(flag) for flag in _INDEXED_FLAGS):
-                    collate = " COLLATE SFCI" if fdesc["type"] in TEXT_TYPES else ""
-                    conn.execute(
-                        f"CREATE INDEX IF NOT EXISTS {q(f'ix_{obj.name}_{name}')} "
-                        f"ON {table} ({q(name)}{collate})"
+                    index = f"ix_{obj.name}_{name}"
+                    if "COLLATE SFCI" in indexes.get(index, ""):
+                        conn.execute(f"DROP INDEX {q(index)}")  # older layout, see above
+                    expression = (
+                        f"{SFCI_FOLD}({q(name)})" if fdesc["type"] in TEXT_TYPES else q(name)
                     )
+                    conn.execute(f"CREATE INDEX IF NOT EXISTS {q(index)} ON {table} ({expression})")
 
     def drop_all(self) -> None:
         """Drop every table (reset)."""

@@ -1,8 +1,8 @@
 """SOQL engine of the Salesforce emulator: parse + to_sql, executed on a real SQLite database.
 
 Every test builds the documented store layout (table per sObject, column per field, SFCI
-collation, IsDeleted 0/1) in memory and runs the generated SQL on it, so what is checked is the
-rows Salesforce would return, not the SQL text.
+collation and sfci_fold function, IsDeleted 0/1) in memory and runs the generated SQL on it,
+so what is checked is the rows Salesforce would return, not the SQL text.
 """
 
 from __future__ import annotations
@@ -16,11 +16,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from salesforce_emulator.soql import (
     MAX_QUERY_LENGTH,
+    SFCI_FOLD,
     ObjectSchema,
     SoqlError,
     canonical_fields,
     invalid_type_error,
     parse,
+    sfci_fold,
     to_sql,
 )
 
@@ -96,9 +98,10 @@ LIVE = {r[0] for r in ROWS if not r[7]}
 def build_db(rows=ROWS) -> sqlite3.Connection:
     conn = sqlite3.connect(":memory:")
     conn.create_collation("SFCI", sfci)
+    conn.create_function(SFCI_FOLD, 1, sfci_fold, deterministic=True)
     columns = ", ".join(f'"{n}" {SQL_TYPES.get(t, "TEXT")}' for n, t in FIELDS.items())
     conn.execute(f'CREATE TABLE "Contact" ({columns}, PRIMARY KEY ("Id"))')
-    conn.execute('CREATE INDEX "Contact_Email_sfci" ON "Contact" ("Email" COLLATE SFCI)')
+    conn.execute('CREATE INDEX "Contact_Email_sfci" ON "Contact" (sfci_fold("Email"))')
     for number, row in enumerate(rows, start=1):
         name, email, score, sessions, done, survey, seen, deleted, comment = row
         conn.execute(
@@ -408,7 +411,7 @@ def test_string_escapes(literal: str, value: str) -> None:
     assert query.where.value.value == value
     sql, params = to_sql(query, SCHEMA)
     if value:
-        assert params == [value]
+        assert params == [sfci_fold(value)]  # text equality compares SFCI keys
         assert value not in sql
 
 
@@ -667,7 +670,7 @@ def _hot_query(count: int = 300) -> str:
 
 def test_hot_query_uses_the_sfci_email_index(db) -> None:
     sql, params = to_sql(parse(_hot_query()), SCHEMA)
-    assert '"Email" COLLATE SFCI IN (' in sql
+    assert 'sfci_fold("Email") IN (' in sql
     assert len(params) == 301
     plan = " ".join(row[-1] for row in db.execute(f"EXPLAIN QUERY PLAN {sql}", params))
     assert "Contact_Email_sfci" in plan, plan
@@ -685,11 +688,14 @@ def test_hot_query_translation_is_fast() -> None:
 
 def test_parsing_is_linear_in_the_number_of_keys() -> None:
     def cost(count: int) -> float:
+        """Best of 5 CPU timings: other work on a shared machine only ever adds time."""
         soql = _hot_query(count)
-        started = time.perf_counter()
+        best = float("inf")
         for _ in range(5):
+            started = time.process_time()
             parse(soql)
-        return time.perf_counter() - started
+            best = min(best, time.process_time() - started)
+        return best
 
     small, large = cost(300), cost(3000)
     assert large < small * 30  # 10x the keys, well under quadratic (100x)
@@ -734,9 +740,12 @@ def like_escape(value: str) -> str:
 
 
 # LIKE folds case per character (GLOB classes), so the property uses characters whose casefold
-# is one character; ``ß`` → ``ss`` style folds are a documented simplification.
+# is one character; ``ß`` → ``ss`` style folds are a documented simplification. U+0000 is left
+# out: Salesforce text cannot hold it, and SQLite's GLOB stops at it (``''`` matched ``'\x00'``).
 single_fold_text = st.text(
-    st.characters(exclude_categories=("Cs",)).filter(lambda c: len(c.casefold()) == 1),
+    st.characters(exclude_categories=("Cs",), exclude_characters="\x00").filter(
+        lambda c: len(c.casefold()) == 1
+    ),
     max_size=30,
 )
 
