@@ -21,7 +21,7 @@ import time
 from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any
+from typing import IO, Any
 from urllib.parse import quote as url_quote
 from urllib.parse import urlsplit
 
@@ -330,17 +330,21 @@ class SalesforceClient:
         *,
         counted: bool = True,
         json: Any = None,
-        data: bytes | str | None = None,
+        data: bytes | str | IO[bytes] | None = None,
         params: Mapping[str, str] | None = None,
         headers: Mapping[str, str] | None = None,
         stream: bool = False,
         retry_transient_codes: bool = True,
+        encoded_query: str | None = None,
     ) -> requests.Response:
         """Send one API request with retries, session renewal and limit tracking.
 
         ``path`` is relative to ``/services/data/vNN.0/`` unless it starts with ``/`` (relative
-        to the instance) or is a full URL on the instance host. Returns the successful
-        response; raises a :class:`SalesforceError` subclass otherwise.
+        to the instance) or is a full URL on the instance host. ``encoded_query`` is an
+        already percent-encoded query string appended as is: requests would otherwise re-scan
+        a 15 KB match query character by character. ``data`` may be a binary file, which is
+        streamed (and rewound before a retry). Returns the successful response; raises a
+        :class:`SalesforceError` subclass otherwise.
         """
         renewed = False
         attempt = 0
@@ -359,16 +363,18 @@ class SalesforceClient:
             }
             started = time.monotonic()
             response: requests.Response | None = None
+            if hasattr(data, "seek"):
+                data.seek(0)  # type: ignore[union-attr]
             try:
-                response = self._session.request(
+                response = self._send(
                     method,
                     url,
                     json=json,
                     data=data,
                     params=params,
                     headers=request_headers,
-                    timeout=(min(10.0, self.request_timeout), self.request_timeout),
                     stream=stream,
+                    encoded_query=encoded_query,
                 )
             except requests.exceptions.SSLError:
                 raise tls_error(url) from None
@@ -417,6 +423,23 @@ class SalesforceClient:
             self.logger.debug("Retrying in %.2fs after %s", delay, failure)
             time.sleep(delay)
             attempt += 1
+
+    def _send(
+        self, method: str, url: str, *, stream: bool, encoded_query: str | None, **kwargs: Any
+    ) -> requests.Response:
+        """What ``Session.request`` does, with ``encoded_query`` appended after preparation."""
+        session = self._session
+        prepared = session.prepare_request(requests.Request(method, url, **kwargs))
+        if encoded_query:
+            separator = "&" if "?" in (prepared.url or "") else "?"
+            prepared.url = f"{prepared.url}{separator}{encoded_query}"
+        settings = session.merge_environment_settings(prepared.url, {}, stream, None, None)
+        return session.send(
+            prepared,
+            timeout=(min(10.0, self.request_timeout), self.request_timeout),
+            allow_redirects=True,
+            **settings,
+        )
 
     def request_json(self, method: str, path: str, **kwargs: Any) -> Any:
         """:meth:`request` and decode the JSON answer (a non-JSON answer is a SalesforceError)."""
@@ -516,10 +539,12 @@ class SalesforceClient:
                 f"for Salesforce's {MAX_REQUEST_LINE_AND_HEADERS}-byte limit on the request "
                 "line plus headers: query fewer keys at once"
             )
-        path: str | None = f"query?q={encoded}"
+        path: str | None = "query"
+        query: str | None = f"q={encoded}"
         pages = 0
         while path:
-            body = self.request_json("GET", path)
+            body = self.request_json("GET", path, encoded_query=query)
+            query = None
             pages += 1
             for record in body.get("records", ()):
                 yield _strip_attributes(record)
