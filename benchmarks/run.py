@@ -232,9 +232,16 @@ def main(argv: list[str] | None = None) -> int:
 def _progress(row: Measurement) -> None:
     print(
         f"  {row.pipeline:<32} {row.latency_ms:>4} ms  {row.wall_s:8.2f}s  "
-        f"calls={row.api_calls}  {row.note}",
+        f"calls={row.api_calls} re-run writes={row.rerun_update_calls} "
+        f"RSS MB tap={_num(row.tap_rss_mb)} target={_num(row.target_rss_mb)} "
+        f"CPU s tap={_num(row.tap_cpu_s)} target={_num(row.target_cpu_s)} "
+        f"emulator={_num(row.emulator_cpu_s)}  {row.note}",
         flush=True,
     )
+
+
+def _num(value: float | None) -> str:
+    return "—" if value is None else f"{value:.1f}"
 
 
 def _save(
