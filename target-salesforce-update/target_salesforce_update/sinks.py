@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import typing as t
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from singer_sdk.sinks import BatchSink
@@ -67,6 +68,7 @@ class SalesforceUpdateSink(BatchSink):
         self.plan: Plan | None = None
         self.results: StreamResults | None = None
         self.is_test_stream = False
+        self._pool: ThreadPoolExecutor | None = None
         super().__init__(*args, **kwargs)
 
     # ------------------------------------------------------------------ SDK hooks
@@ -187,6 +189,8 @@ class SalesforceUpdateSink(BatchSink):
                 raise TargetRunError(message)
             results.finish("completed")
         finally:
+            if self._pool is not None:
+                self._pool.shutdown(cancel_futures=True)
             super().clean_up()
 
     # ------------------------------------------------------------------ the batch
@@ -259,13 +263,33 @@ class SalesforceUpdateSink(BatchSink):
                 self._report(group)
 
     def _query(self, plan: Plan, keys: list[str]) -> dict[str, list[dict]]:
+        """Run the batch's match queries, up to ``max_concurrency`` at once.
+
+        Each statement holds distinct keys, so the answers are merged in statement order
+        without overlap. The first failure cancels the statements not yet started.
+        """
         client = self.target_ref.client
+        statements = list(match_queries(plan, keys))
+
+        def run(statement: str) -> dict[str, list[dict]]:
+            return index_records(client.query(statement), plan)
+
         found: dict[str, list[dict]] = {}
-        for statement in match_queries(plan, keys):
-            for key, matched in index_records(client.query(statement), plan).items():
+        workers = max(1, min(client.max_concurrency, len(statements)))
+        if workers == 1:
+            answers: t.Iterable[dict[str, list[dict]]] = map(run, statements)
+        else:
+            answers = self._query_pool(workers).map(run, statements)
+        for answer in answers:
+            for key, matched in answer.items():
                 found.setdefault(key, []).extend(matched)
             self.results.maybe_log_progress()  # type: ignore[union-attr]
         return found
+
+    def _query_pool(self, workers: int) -> ThreadPoolExecutor:
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(workers, thread_name_prefix="sf-query")
+        return self._pool
 
     def _write(self, plan: Plan, groups: dict[str, _KeyGroup]) -> None:
         """Send every change; a fatal error marks the unconfirmed records failed and re-raises."""
