@@ -22,6 +22,7 @@ from tap_walkme_insights.settings import (
     SettingsError,
     reports_from_config,
 )
+from tap_walkme_insights.singer_output import SingerStdoutWriter
 from tap_walkme_insights.sources import SourceError, build_source
 from tap_walkme_insights.streams import ReportStream
 from tap_walkme_insights.walkme_auth import REGION_BASE_URLS, WalkMeTokenProvider, resolve_base_url
@@ -113,6 +114,7 @@ class TapWalkMeInsights(Tap):
 
     name = "tap-walkme-insights"
     dynamic_catalog = True
+    message_writer_class = SingerStdoutWriter
 
     config_jsonschema = th.PropertiesList(
         th.Property(
