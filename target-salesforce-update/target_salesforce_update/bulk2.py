@@ -25,7 +25,7 @@ import io
 import time
 from collections import deque
 from collections.abc import Iterator, Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from .exceptions import BulkJobError, SalesforceError
 from .salesforce import RecordError, SaveResult
@@ -33,7 +33,7 @@ from .salesforce import RecordError, SaveResult
 if TYPE_CHECKING:
     from .salesforce import SalesforceClient
 
-__all__ = ["NULL_CELL", "bulk_update", "csv_cell", "parse_bulk_error"]
+__all__ = ["NULL_CELL", "bulk_update", "bulk_update_file", "csv_cell", "parse_bulk_error"]
 
 NULL_CELL = "#N/A"
 _FINAL_STATES = {"JobComplete", "Failed", "Aborted"}
@@ -181,6 +181,83 @@ def bulk_update(
 def _run_job(
     client: SalesforceClient, sobject: str, payload: bytes, ids: list[str]
 ) -> list[SaveResult]:
+    job_id = _complete_job(client, sobject, payload, len(ids))[0]
+    return _collect_results(client, job_id, ids)
+
+
+def bulk_update_file(
+    client: SalesforceClient, sobject: str, upload: IO[bytes], count: int
+) -> dict[str, tuple[RecordError, ...]]:
+    """Run one Bulk API 2.0 update job on a ready CSV file of ``count`` records.
+
+    Returns the errors of the records that failed, keyed by the first 15 characters of their
+    Id; every other record of the file succeeded. The file is streamed, never read into
+    memory. ``successfulResults`` is never downloaded: when the job reports every record
+    processed, ``failedResults`` alone tells the outcome (and is skipped too when the job
+    reports no failure); otherwise the unprocessed records are read as well, and a record
+    with no result at all is reported as such.
+    """
+    started = time.monotonic()
+    calls_before = client.api_calls
+    job_id, info = _complete_job(client, sobject, upload, count)
+    processed = _count(info, "numberRecordsProcessed")
+    failed_count = _count(info, "numberRecordsFailed")
+    failures: dict[str, tuple[RecordError, ...]] = {}
+    if failed_count != 0:
+        for row in _result_rows(client, job_id, "failedResults/"):
+            record_id = row.get("sf__Id") or row.get("Id") or ""
+            failures[_id_key(record_id)] = parse_bulk_error(row.get("sf__Error", ""))
+    if processed is None or processed < count:
+        unprocessed = (
+            RecordError(
+                "UNPROCESSED",
+                "Salesforce did not process this record (the job stopped early); send it again",
+            ),
+        )
+        skipped = 0
+        for row in _result_rows(client, job_id, "unprocessedrecords/"):
+            failures.setdefault(_id_key(row.get("Id") or ""), unprocessed)
+            skipped += 1
+        if processed is None or processed + skipped < count:
+            succeeded = {
+                _id_key(row.get("sf__Id") or row.get("Id") or "")
+                for row in _result_rows(client, job_id, "successfulResults/")
+            }
+            missing = (
+                RecordError(
+                    "NO_RESULT", f"Bulk API 2.0 job {job_id} returned no result for this record"
+                ),
+            )
+            upload.seek(0)
+            for row in csv.DictReader(io.TextIOWrapper(upload, encoding="utf-8", newline="")):
+                key = _id_key(row.get("Id"))
+                if key not in succeeded:
+                    failures.setdefault(key, missing)
+    client.logger.info(
+        "Updated %s via Bulk API 2.0: %d records in 1 job, %d succeeded, %d failed, "
+        "%d API calls, %.1fs",
+        sobject,
+        count,
+        count - len(failures),
+        len(failures),
+        client.api_calls - calls_before,
+        time.monotonic() - started,
+    )
+    return failures
+
+
+def _count(info: Mapping[str, Any], name: str) -> int | None:
+    value = info.get(name)
+    try:
+        return int(value) if value is not None else None
+    except (TypeError, ValueError):
+        return None
+
+
+def _complete_job(
+    client: SalesforceClient, sobject: str, payload: bytes | IO[bytes], count: int
+) -> tuple[str, dict]:
+    """Create an update job, upload ``payload``, close it and wait: ``(job id, job info)``."""
     job = client.request_json(
         "POST",
         "jobs/ingest",
@@ -193,7 +270,7 @@ def _run_job(
         },
     )
     job_id = str(job["id"])
-    client.logger.debug("Bulk job %s created for %d %s records", job_id, len(ids), sobject)
+    client.logger.debug("Bulk job %s created for %d %s records", job_id, count, sobject)
     try:
         client.request(
             "PUT",
@@ -215,7 +292,7 @@ def _run_job(
             "and the user's permissions (Setup → Bulk Data Load Jobs shows the job)",
             error_code=str(state),
         )
-    return _collect_results(client, job_id, ids)
+    return job_id, info
 
 
 def _wait(client: SalesforceClient, job_id: str) -> dict:

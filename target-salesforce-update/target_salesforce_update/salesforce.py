@@ -636,6 +636,18 @@ class SalesforceClient:
 
         return bulk_update(self, self._sobject(sobject), records)
 
+    def bulk_update_file(
+        self, sobject: str, upload: IO[bytes], count: int
+    ) -> dict[str, tuple[RecordError, ...]]:
+        """One Bulk API 2.0 update job on a ready CSV file of ``count`` records (``Id`` first).
+
+        Returns the errors of the records that failed, keyed by their Id's first 15
+        characters; every other record succeeded. See :func:`.bulk2.bulk_update_file`.
+        """
+        from .bulk2 import bulk_update_file
+
+        return bulk_update_file(self, self._sobject(sobject), upload, count)
+
     # ----------------------------------------------------------------- housekeeping
 
     def revoke(self, token: str | None = None) -> None:

@@ -1,9 +1,17 @@
 """The batch sink: match a batch of rows to existing records, diff, and update what changed.
 
-Per batch: coerce rows (rejects go to failed.csv) → one SOQL ``IN`` query per few hundred
-keys, which also reads the mapped fields → resolve each key to its records (unmatched and
-ambiguous keys are reported, never created) → keep only records whose values really change →
-write them with sObject Collections or Bulk API 2.0 → one results line per row.
+Per batch: coerce rows (rejects go to failed.csv) → SOQL ``IN`` queries of a few hundred keys
+each, up to ``max_concurrency`` at once, which also read the mapped fields → resolve each key
+to its records (unmatched and ambiguous keys are reported, never created) → keep only records
+whose values really change → one results line per row.
+
+Changed records are written per stream, not per batch (``write_method`` ``auto`` or ``bulk``):
+they wait in a :class:`.spool.WriteSpool` on disk and are written together — one Bulk API 2.0
+job, or sObject Collections calls when fewer than ``bulk_threshold`` are waiting — when the
+spool reaches the Bulk upload limit, before the target prints a STATE
+(:meth:`SalesforceUpdateSink.settle`, called by the target), and at the end of the stream. A
+batch holding a key whose change is still waiting has the spool written first, so later rows
+still win. ``write_method: collections`` writes each batch as it is processed.
 
 A fatal client error (daily limit, our API-usage ceiling, authentication, retries exhausted)
 records what is known, writes the summary with ``status=failed`` and raises: the SDK then exits
@@ -32,6 +40,7 @@ from .matching import (
 )
 from .preflight import Plan, check_integration
 from .results import StreamResults
+from .spool import SpooledGroup, WriteSpool
 
 if t.TYPE_CHECKING:
     from .salesforce import SaveResult
@@ -69,6 +78,7 @@ class SalesforceUpdateSink(BatchSink):
         self.results: StreamResults | None = None
         self.is_test_stream = False
         self._pool: ThreadPoolExecutor | None = None
+        self._spool: WriteSpool | None = None
         super().__init__(*args, **kwargs)
 
     # ------------------------------------------------------------------ SDK hooks
@@ -101,6 +111,9 @@ class SalesforceUpdateSink(BatchSink):
             self.results.finish("failed", error=str(exc))
             raise
         self._count_calls(before)
+        if not integration.dry_run and integration.write_method != "collections":
+            self._spool = WriteSpool([spec.name for spec in self.plan.fields.values()])
+            target.register_spooling_sink(self)
         for warning in self.plan.warnings:
             self.logger.warning("%s", warning)
         self.logger.info(
@@ -163,6 +176,7 @@ class SalesforceUpdateSink(BatchSink):
             self._fail(str(exc))
         except Exception as exc:
             self._count_calls(before)
+            self._abandon_spool(f"{type(exc).__name__}: {exc}")
             self.results.flush()
             self.results.finish("failed", error=f"{type(exc).__name__}: {exc}")
             raise
@@ -170,12 +184,39 @@ class SalesforceUpdateSink(BatchSink):
         self.results.flush()
         self.results.maybe_log_progress()
 
+    def settle(self) -> None:
+        """Write every change still waiting in the spool; the target calls this before it
+        prints a STATE, so no STATE ever follows a row that is not written yet.
+
+        Raises:
+            TargetRunError: a fatal Salesforce error; results and summary are written.
+        """
+        spool = self._spool
+        results = self.results
+        if spool is None or not spool.groups or results is None or results.finished:
+            return
+        before = self.target_ref.api_calls
+        try:
+            self._write_spool()
+        except SalesforceError as exc:
+            self._count_calls(before)
+            self._fail(f"Salesforce stopped the run: {exc}")
+        except Exception as exc:
+            self._count_calls(before)
+            self._abandon_spool(f"{type(exc).__name__}: {exc}")
+            results.flush()
+            results.finish("failed", error=f"{type(exc).__name__}: {exc}")
+            raise
+        self._count_calls(before)
+        results.flush()
+
     def clean_up(self) -> None:
         """At end of stream: write the summary; fail the run if configured to on rejections."""
         try:
             results = self.results
             if self.is_test_stream or results is None or results.finished:
                 return
+            self.settle()
             if self.target_ref.get_sink(self.stream_name) is not self:
                 return  # an older sink of a stream whose schema changed; the newest one ends it
             bad = results.counts["failed"] + results.counts["rejected"]
@@ -203,6 +244,7 @@ class SalesforceUpdateSink(BatchSink):
 
     def _fail(self, message: str) -> t.NoReturn:
         assert self.results is not None
+        self._abandon_spool(message)
         self.results.flush()
         self.results.finish("failed", error=message)
         raise TargetRunError(message)
@@ -226,6 +268,11 @@ class SalesforceUpdateSink(BatchSink):
                 group.rows.append(row)
         if not groups:
             return
+        spool = self._spool
+        if spool is not None and spool.holds_any(groups.keys()):
+            # A key of this batch has a change still waiting: write it first, so this batch
+            # is compared with (and applied after) it.
+            self._write_spool()
 
         found = self._query(plan, [g.key_text for g in groups.values()])
         ambiguous_fail: list[_KeyGroup] = []
@@ -256,11 +303,87 @@ class SalesforceUpdateSink(BatchSink):
                 f"{results.folder}"
             )
 
-        try:
-            self._write(plan, groups)
-        finally:
-            for group in groups.values():
+        if spool is None:
+            try:
+                self._write(plan, list(groups.values()))
+            finally:
+                for group in groups.values():
+                    self._report(group)
+            return
+        limit = self.target_ref.client.bulk_max_upload_bytes * 0.9
+        for group in groups.values():
+            if not group.changes:
                 self._report(group)
+                continue
+            rows = [(row.position, row.raw_key) for row in group.rows]
+            spool.add(group.key, rows, [str(r["Id"]) for r in group.records], group.changes)
+            if spool.csv_bytes >= limit:
+                self._write_spool()
+
+    def _write_spool(self) -> None:
+        """Write what the spool holds — one Bulk job, or Collections calls below
+        ``bulk_threshold`` — and report its rows; the spool is empty afterwards."""
+        spool = self._spool
+        plan = self.plan
+        results = self.results
+        assert spool is not None
+        assert plan is not None
+        assert results is not None
+        if not spool.groups:
+            return
+        integration = plan.integration
+        count = len(spool)
+        use_bulk = integration.write_method == "bulk" or count >= integration.bulk_threshold
+        try:
+            if not use_bulk:
+                groups = [_restore(spooled) for spooled in spool.read_groups()]
+                try:
+                    self._write(plan, groups, use_bulk=False)
+                finally:
+                    for group in groups:
+                        self._report(group)
+                return
+            results.write_calls["bulk"] += 1
+            try:
+                failures = self.target_ref.client.bulk_update_file(
+                    plan.sobject, spool.csv_file(), count
+                )
+            except SalesforceError as exc:
+                code = exc.error_code or type(exc).__name__
+                self._report_spool(code, f"not confirmed, the run stopped: {exc}")
+                raise
+            for spooled in spool.read_groups():
+                group = _restore(spooled)
+                for record_id in group.changes:
+                    errors = failures.get(record_id[:15])
+                    if errors is None:
+                        results.records_written += 1
+                        continue
+                    group.failures[record_id] = (
+                        ";".join(e.status_code for e in errors) or "UNKNOWN_ERROR",
+                        " | ".join(e.message for e in errors) or "no message",
+                    )
+                self._report(group)
+        finally:
+            spool.clear()
+            results.flush()
+            results.maybe_log_progress()
+
+    def _report_spool(self, code: str, message: str) -> None:
+        """Report every spooled row as failed with ``code``/``message`` (nothing confirmed)."""
+        spool = self._spool
+        if spool is None:
+            return
+        for spooled in spool.read_groups():
+            group = _restore(spooled)
+            group.failures = dict.fromkeys(group.changes, (code, message))
+            self._report(group)
+        spool.clear()
+
+    def _abandon_spool(self, reason: str) -> None:
+        """The run stops: rows still waiting in the spool are reported as not written."""
+        if self._spool is not None and self._spool.groups and self.results is not None:
+            self._report_spool("NOT_WRITTEN", f"not written, the run stopped: {reason}")
 
     def _query(self, plan: Plan, keys: list[str]) -> dict[str, list[dict]]:
         """Run the batch's match queries, up to ``max_concurrency`` at once.
@@ -291,20 +414,23 @@ class SalesforceUpdateSink(BatchSink):
             self._pool = ThreadPoolExecutor(workers, thread_name_prefix="sf-query")
         return self._pool
 
-    def _write(self, plan: Plan, groups: dict[str, _KeyGroup]) -> None:
+    def _write(
+        self, plan: Plan, groups: Sequence[_KeyGroup], *, use_bulk: bool | None = None
+    ) -> None:
         """Send every change; a fatal error marks the unconfirmed records failed and re-raises."""
         integration = plan.integration
         payloads: list[dict[str, t.Any]] = []
         owners: list[_KeyGroup] = []
-        for group in groups.values():
+        for group in groups:
             for record_id, changes in group.changes.items():
                 payloads.append({"Id": record_id, **changes})
                 owners.append(group)
         if not payloads or integration.dry_run:
             return
-        use_bulk = integration.write_method == "bulk" or (
-            integration.write_method == "auto" and len(payloads) >= integration.bulk_threshold
-        )
+        if use_bulk is None:
+            use_bulk = integration.write_method == "bulk" or (
+                integration.write_method == "auto" and len(payloads) >= integration.bulk_threshold
+            )
         client = self.target_ref.client
         results = self.results
         assert results is not None
@@ -384,6 +510,13 @@ class SalesforceUpdateSink(BatchSink):
             outcome = "unchanged"
         for row in group.rows:
             results.add(outcome, row=row.position, key=row.raw_key, record_ids=ids, **extra)
+
+
+def _restore(spooled: SpooledGroup) -> _KeyGroup:
+    """A key group rebuilt from the spool, enough to report its rows."""
+    rows = [PreparedRow(position, None, raw_key) for position, raw_key in spooled.rows]
+    records = [{"Id": record_id} for record_id in spooled.record_ids]
+    return _KeyGroup("", "", rows, records, spooled.changes)
 
 
 def _has_own_entry(config: t.Mapping[str, t.Any], stream: str) -> bool:

@@ -279,6 +279,7 @@ class TargetSalesforceUpdate(Target):
         self._client_lock = threading.Lock()
         self._describes: dict[str, dict | None] = {}
         self._results: dict[str, StreamResults] = {}
+        self._spooling_sinks: list[SalesforceUpdateSink] = []
 
     @property
     def client(self) -> SalesforceClient:
@@ -324,6 +325,25 @@ class TargetSalesforceUpdate(Target):
                 progress_interval=float(_setting(self.config, "progress_interval", 30)),
             )
         return self._results[stream]
+
+    def register_spooling_sink(self, sink: SalesforceUpdateSink) -> None:
+        """Remember a sink whose changes wait in a spool, so :meth:`settle` writes them."""
+        self._spooling_sinks.append(sink)
+
+    def settle(self) -> None:
+        """Write every change still waiting in any sink's spool (before a STATE)."""
+        for sink in list(self._spooling_sinks):
+            sink.settle()
+
+    def _write_state_message(self, state: dict) -> None:
+        """Print STATE only once every row received before it is written.
+
+        The SDK drains the sinks' batches before it calls this; the changes those batches
+        left in the write spools are written here first. A fatal error raises instead, so
+        the STATE is never printed.
+        """
+        self.settle()
+        super()._write_state_message(state)
 
     def process_endofpipe(self) -> None:
         """Drain everything (which finishes each stream's summary), then release the client."""

@@ -95,8 +95,9 @@ def test_request_limit_exceeded_stops_the_run_without_state(sf, base_config):
     emails = seed_contacts(sf, d, 6)
     lines = batched_lines(emails, "Limited")
     # Enough quota for the describe and the first batch, not for the rest.
+    # write_method collections writes each batch as it is processed.
     run = run_target(
-        base_config(batch_size_rows=2),
+        base_config(batch_size_rows=2, write_method="collections"),
         lines,
         hooks={4: lambda: sf.faults(api_remaining=0)},
     )
@@ -110,6 +111,50 @@ def test_request_limit_exceeded_stops_the_run_without_state(sf, base_config):
     assert summary["counts"]["updated"] == 2  # the first batch was written and reported
     written = [e for e, v in segments(sf, d).items() if v == "Limited"]
     assert len(written) == 2
+
+
+def test_request_limit_exceeded_with_changes_waiting_in_the_spool(sf, base_config):
+    """write_method auto: the first batch's changes wait for the stream's write; when the
+    second batch hits the limit they are reported as not written, and no STATE is printed."""
+    d = unique_domain()
+    emails = seed_contacts(sf, d, 6)
+    lines = batched_lines(emails, "Spooled")
+    run = run_target(
+        base_config(batch_size_rows=2),
+        lines,
+        hooks={4: lambda: sf.faults(api_remaining=0)},
+    )
+    sf.faults(clear=True)
+    assert run.error is not None
+    assert "REQUEST_LIMIT_EXCEEDED" in str(run.error) or "Limit exceeded" in str(run.error)
+    assert run.stdout == []
+    summary = run.summary()
+    assert summary["status"] == "failed"
+    assert summary["counts"]["updated"] == 0
+    assert summary["counts"]["failed"] == 2
+    failed = run.rows("failed")
+    assert {r["error_code"] for r in failed} == {"NOT_WRITTEN"}
+    assert all("not written, the run stopped" in r["error_message"] for r in failed)
+    assert set(segments(sf, d).values()) == {None}
+
+
+def test_state_is_printed_only_after_the_spool_is_written(sf, base_config):
+    """Batches of 2 rows, STATE after each: every change waits in the spool until the STATE
+    is due; the one Bulk job runs before it (bulk_threshold 1), then STATE is printed."""
+    d = unique_domain()
+    emails = seed_contacts(sf, d, 6)
+    before = sf.stats()["requests_by_kind"]
+    run = run_target(
+        base_config(batch_size_rows=2, bulk_threshold=1),
+        batched_lines(emails, "Once"),
+    )
+    assert run.error is None, run.error
+    assert [json.loads(line) for line in run.stdout] == [{"row": 6}]
+    assert set(segments(sf, d).values()) == {"Once"}
+    assert run.summary()["counts"]["updated"] == 6
+    assert run.summary()["write_calls"] == {"collections": 0, "bulk": 1}
+    after = sf.stats()["requests_by_kind"]
+    assert after.get("collections_update", 0) == before.get("collections_update", 0)
 
 
 def test_daily_usage_ceiling_stops_before_crossing(sf, base_config):

@@ -317,3 +317,35 @@ def test_many_long_keys_are_split_into_queries_under_the_url_limit(sf, base_conf
     assert {r["WalkMe_Segment__c"] for r in sf.records("Contact") if r["Email"] in set(emails)} == {
         "Long"
     }
+
+
+def test_one_bulk_job_per_stream_and_later_batches_still_win(sf, base_config):
+    """Changes of every batch wait for one Bulk job per stream; a key coming back in a later
+    batch has the waiting changes written first, so the later row wins (as within a batch)."""
+    d = unique_domain()
+    seed_contacts(sf, d, *({"Email": f"j{i}@{d}"} for i in range(6)))
+    rows = [{"email": f"j{i}@{d}", "segment": "First"} for i in range(6)]
+    rows.append({"email": f"J0@{d}", "segment": "Later"})  # batch 4: key of batch 1
+    jobs_before = sf.stats()["bulk_jobs"]
+    config = base_config(batch_size_rows=2, bulk_threshold=1)
+    run = run_target(config, singer_lines(rows))
+    assert run.error is None, run.error
+    # One job for batches 1-3, written before batch 4 is compared; one for batch 4.
+    assert sf.stats()["bulk_jobs"] == jobs_before + 2
+    records = by_email(sf)
+    assert records[f"j0@{d}"][0]["WalkMe_Segment__c"] == "Later"
+    assert {records[f"j{i}@{d}"][0]["WalkMe_Segment__c"] for i in range(1, 6)} == {"First"}
+    assert run.summary()["counts"]["updated"] == 7
+    assert sorted(int(r["row"]) for r in run.rows("updated")) == list(range(1, 8))
+
+    again = run_target(config, singer_lines(rows[:6]))
+    assert again.error is None, again.error
+    assert sf.stats()["bulk_jobs"] == jobs_before + 3  # j0 goes back to First; nothing else
+    assert again.summary()["counts"] == {
+        "updated": 1,
+        "unchanged": 5,
+        "unmatched": 0,
+        "ambiguous": 0,
+        "failed": 0,
+        "rejected": 0,
+    }

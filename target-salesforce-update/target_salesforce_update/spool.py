@@ -1,0 +1,128 @@
+"""The write spool: a stream's changed records waiting for one write, kept on disk.
+
+Instead of one Bulk API 2.0 job per SDK batch (≈ 9 calls each), the sink appends every
+batch's changes here and writes them all at once — one job per stream — when the spool reaches
+``max_bytes`` of CSV, before the target prints a STATE, and at the end of the stream. Memory
+stays at one batch: the spool holds, on disk,
+
+- ``csv``: the Bulk API 2.0 upload itself (``Id`` + every mapped field; an empty cell leaves
+  the field alone), written as records arrive, so its exact size is known;
+- the key groups, pickled one after another: the rows of each key, its record Ids and the
+  changes per record — what the results files need once Salesforce has answered (and the
+  Collections payloads when the stream's total stays below ``bulk_threshold``).
+
+In memory only a hash per spooled match key is kept, so a later batch that carries a key
+already waiting can have the spool written first: its change must be compared with, and
+applied after, the earlier one.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import pickle
+import tempfile
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import IO, Any
+
+from .bulk2 import csv_cell
+
+__all__ = ["SpooledGroup", "WriteSpool"]
+
+
+@dataclass
+class SpooledGroup:
+    """One key's rows and its records' changes, as they come back out of the spool."""
+
+    rows: list[tuple[int, Any]]  # (position in the stream, raw key)
+    record_ids: list[str]
+    changes: dict[str, dict[str, Any]]  # record Id -> changed fields
+
+
+class WriteSpool:
+    """Changed records of one stream on disk, waiting for one Bulk job or Collections calls."""
+
+    def __init__(self, columns: Sequence[str], directory: str | None = None) -> None:
+        self.columns = ["Id", *(c for c in columns if c != "Id")]
+        self._directory = directory
+        self._csv: IO[bytes] | None = None
+        self._groups: IO[bytes] | None = None
+        self._keys: set[int] = set()
+        self._buffer = io.StringIO()
+        self._writer = csv.writer(self._buffer, lineterminator="\n")
+        self.records = 0
+        self.groups = 0
+        self.csv_bytes = 0
+
+    def __len__(self) -> int:
+        return self.records
+
+    def _open(self) -> tuple[IO[bytes], IO[bytes]]:
+        if self._csv is None or self._groups is None:
+            self._csv = tempfile.TemporaryFile(dir=self._directory, prefix="bulk-")  # noqa: SIM115
+            self._groups = tempfile.TemporaryFile(dir=self._directory, prefix="groups-")  # noqa: SIM115
+            self.csv_bytes = self._csv.write(self._row(self.columns))
+        return self._csv, self._groups
+
+    def _row(self, cells: Sequence[str]) -> bytes:
+        buffer = self._buffer
+        buffer.seek(0)
+        buffer.truncate()
+        self._writer.writerow(cells)
+        return buffer.getvalue().encode("utf-8")
+
+    def holds_any(self, keys: Iterator[str] | Sequence[str]) -> bool:
+        """Whether a change for one of these match keys is already waiting."""
+        spooled = self._keys
+        return bool(spooled) and any(hash(key) in spooled for key in keys)
+
+    def add(
+        self,
+        key: str,
+        rows: Sequence[tuple[int, Any]],
+        record_ids: Sequence[str],
+        changes: Mapping[str, Mapping[str, Any]],
+    ) -> None:
+        """Append one key's rows and the changes of its records."""
+        csv_file, groups_file = self._open()
+        columns = self.columns[1:]
+        for record_id, fields in changes.items():
+            cells = [record_id]
+            cells.extend(csv_cell(fields[c]) if c in fields else "" for c in columns)
+            self.csv_bytes += csv_file.write(self._row(cells))
+            self.records += 1
+        pickle.dump(
+            (list(rows), list(record_ids), {k: dict(v) for k, v in changes.items()}),
+            groups_file,
+            protocol=pickle.HIGHEST_PROTOCOL,
+        )
+        self._keys.add(hash(key))
+        self.groups += 1
+
+    def csv_file(self) -> IO[bytes]:
+        """The upload, rewound (header + one line per spooled record)."""
+        csv_file, _ = self._open()
+        csv_file.flush()
+        csv_file.seek(0)
+        return csv_file
+
+    def read_groups(self) -> Iterator[SpooledGroup]:
+        """Every spooled key group, in the order added."""
+        if self._groups is None:
+            return
+        groups_file = self._groups
+        groups_file.flush()
+        groups_file.seek(0)
+        for _ in range(self.groups):
+            rows, record_ids, changes = pickle.load(groups_file)  # noqa: S301 - our own file
+            yield SpooledGroup(rows, record_ids, changes)
+
+    def clear(self) -> None:
+        """Forget everything spooled (after it was written and reported)."""
+        for handle in (self._csv, self._groups):
+            if handle is not None:
+                handle.close()
+        self._csv = self._groups = None
+        self._keys = set()
+        self.records = self.groups = self.csv_bytes = 0
