@@ -152,8 +152,13 @@ def main(argv: list[str] | None = None) -> int:
     env = dict(os.environ)
     env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
     WORK.mkdir(parents=True, exist_ok=True)
+    # Worlds are shared (built once, read-only after); everything a run writes — configs, logs,
+    # org copies, results — goes to its own folder, so concurrent benchmark runs cannot collide.
+    run_dir = WORK / "runs" / f"{time.strftime('%Y%m%dT%H%M%S')}-{os.getpid()}"
+    run_dir.mkdir(parents=True)
     started = time.perf_counter()
     print(f"Machine: {machine()}", flush=True)
+    print(f"Run folder (configs, logs, org copies, results): {run_dir}", flush=True)
     if extra:
         print(f"Extra target settings: {json.dumps(extra)}", flush=True)
 
@@ -173,15 +178,15 @@ def main(argv: list[str] | None = None) -> int:
             )
             print(f"[{size:,} rows] world ready in {time.perf_counter() - step:.1f}s", flush=True)
             if not args.no_noop:
-                rows.append(measure_noop(world, env, WORK, args.timeout))
+                rows.append(measure_noop(world, env, run_dir, args.timeout))
                 _progress(rows[-1])
                 if size <= MSGSPEC_FLOOR_MAX_ROWS:
-                    rows.append(measure_noop(world, env, WORK, args.timeout, msgspec=True))
+                    rows.append(measure_noop(world, env, run_dir, args.timeout, msgspec=True))
                     _progress(rows[-1])
             for latency in latencies:
                 rows.append(
                     measure_pipeline(
-                        world, latency, env, WORK, extra, args.timeout, rerun=not args.no_rerun
+                        world, latency, env, run_dir, extra, args.timeout, rerun=not args.no_rerun
                     )
                 )
                 _progress(rows[-1])
@@ -191,7 +196,7 @@ def main(argv: list[str] | None = None) -> int:
                             world,
                             latency,
                             env,
-                            WORK,
+                            run_dir,
                             {**extra, **settings},
                             args.timeout,
                             label=f"{PIPELINE} [{name}]",
@@ -200,10 +205,12 @@ def main(argv: list[str] | None = None) -> int:
                     )
                     _progress(rows[-1])
                 if not args.no_naive:
-                    rows.append(measure_naive(world, latency, naive_sample, env, args.timeout))
+                    rows.append(
+                        measure_naive(world, latency, naive_sample, env, run_dir, args.timeout)
+                    )
                     _progress(rows[-1])
             if size in meltano_sizes:
-                rows.append(measure_meltano(world, env, WORK, extra, args.timeout))
+                rows.append(measure_meltano(world, env, run_dir, extra, args.timeout))
                 _progress(rows[-1])
     except BenchmarkError as exc:
         print(f"bench: {exc}", file=sys.stderr)

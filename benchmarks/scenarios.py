@@ -93,15 +93,21 @@ def stats_delta(before: Mapping[str, Any], after: Mapping[str, Any]) -> tuple[in
 
 
 @contextmanager
-def org_for(world: World, name: str, latency_ms: int, env: Mapping[str, str]) -> Iterator[Org]:
-    """Start the emulator on a fresh copy of ``world``'s org with ``latency_ms`` per call."""
-    db = world.fresh_db(name)
+def org_for(
+    world: World, name: str, latency_ms: int, env: Mapping[str, str], work: Path
+) -> Iterator[Org]:
+    """Start the emulator on a fresh copy (in ``work``) of ``world``'s org, ``latency_ms``/call."""
+    db = world.fresh_db(name, work / "orgs")
     command = ["salesforce-emulator", "serve", "--port", "0", "--db", str(db)]
     if latency_ms:
         command += ["--latency-ms", str(latency_ms)]
-    log = world.folder / f"{name}-emulator.log"
-    with emulator("salesforce-emulator", command, env=env, cwd=ROOT, log=log) as running:
-        yield Org(running)
+    log = work / "logs" / f"{name}-emulator.log"
+    try:
+        with emulator("salesforce-emulator", command, env=env, cwd=ROOT, log=log) as running:
+            yield Org(running)
+    finally:
+        for leftover in (db, db.with_name(db.name + "-wal"), db.with_name(db.name + "-shm")):
+            leftover.unlink(missing_ok=True)  # a 1M-row org is ~400 MB
 
 
 def target_config(url: str, results_dir: Path, extra: Mapping[str, Any]) -> dict[str, Any]:
@@ -151,7 +157,7 @@ def measure_pipeline(
         work / "configs" / f"tap-{world.rows}.json",
         {"report_name": "onboarding", "source": str(world.csv), "key_column": KEY_COLUMN},
     )
-    with org_for(world, f"run-{tag}", latency_ms, env) as org:
+    with org_for(world, f"run-{tag}", latency_ms, env, work) as org:
         settings = dict(extra)
         prototypes = str(settings.pop("prototypes", "")).replace("+", ",")
         config = _write_json(
@@ -247,13 +253,18 @@ def measure_noop(
 
 
 def measure_naive(
-    world: World, latency_ms: int, sample: int, env: Mapping[str, str], timeout_s: float
+    world: World,
+    latency_ms: int,
+    sample: int,
+    env: Mapping[str, str],
+    work: Path,
+    timeout_s: float,
 ) -> Measurement:
     """One lookup + one PATCH per row on the first ``sample`` rows, extrapolated linearly."""
     sample = min(sample, world.rows)
-    with org_for(world, f"naive-{latency_ms}ms", latency_ms, env) as org:
+    with org_for(world, f"naive-{world.rows}-{latency_ms}ms", latency_ms, env, work) as org:
         before = org.stats()
-        log = world.folder / f"naive-{latency_ms}ms.log"
+        log = work / "logs" / f"naive-{world.rows}-{latency_ms}ms.log"
         run_command(
             [
                 sys.executable,
@@ -299,7 +310,7 @@ def measure_meltano(
     """
     from salesforce_emulator import testing
 
-    with org_for(world, "meltano", 0, env) as org:
+    with org_for(world, f"meltano-{world.rows}", 0, env, work) as org:
         settings = {
             "TAP_WALKME_INSIGHTS__ONBOARDING_SOURCE": str(world.csv),
             "TAP_WALKME_INSIGHTS__ONBOARDING_KEY_COLUMN": KEY_COLUMN,

@@ -8,6 +8,7 @@ rebuilt when missing.
 
 from __future__ import annotations
 
+import fcntl
 import json
 import shutil
 import sqlite3
@@ -38,15 +39,23 @@ class World:
         """The generator's expectations for the onboarding report (counts by category)."""
         return self.expected["reports"][REPORT]
 
-    def fresh_db(self, name: str) -> Path:
-        """A copy of the pristine org for one run (overwrites an older copy)."""
-        target = self.folder / f"{name}.db"
+    def fresh_db(self, name: str, folder: Path) -> Path:
+        """A copy of the pristine org for one run, in the run's own ``folder``."""
+        folder.mkdir(parents=True, exist_ok=True)
+        target = folder / f"{name}.db"
         shutil.copyfile(self.pristine_db, target)
         return target
 
 
 def build_world(rows: int, work: Path, env: Mapping[str, str], root: Path) -> World:
     """Generate (or reuse) the report of ``rows`` rows and its pristine org database."""
+    work.mkdir(parents=True, exist_ok=True)
+    with (work / f"world-{rows}.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # concurrent benchmark runs build a world only once
+        return _build_world(rows, work, env, root)
+
+
+def _build_world(rows: int, work: Path, env: Mapping[str, str], root: Path) -> World:
     folder = work / f"world-{rows}"
     csv = folder / f"{REPORT}.csv"
     expected_path = folder / "expected.json"
