@@ -57,6 +57,7 @@ SELECT_FIELDS = [
 ]
 #: The msgspec variant of the floor only runs up to this size (it answers a yes/no question).
 MSGSPEC_FLOOR_MAX_ROWS = 100_000
+PACKAGES = ("tap-walkme-insights", "target-salesforce-update", "emulators")
 FULL = {"sizes": [1_000, 100_000, 1_000_000], "latencies": [0, 100], "meltano": [100_000]}
 QUICK = {"sizes": [1_000, 10_000], "latencies": [100], "meltano": []}
 
@@ -116,6 +117,27 @@ def _variant(text: str) -> tuple[str, dict[str, Any]]:
     return name, _settings([p for p in pairs.split(",") if p])
 
 
+def code_version() -> str:
+    """The commit measured, and whether the measured packages had uncommitted changes."""
+    import subprocess
+
+    def git(*args: str) -> str:
+        try:
+            return subprocess.run(
+                ["git", "-C", str(ROOT), *args],
+                capture_output=True,
+                text=True,
+                timeout=30,
+                check=False,
+            ).stdout.strip()
+        except (OSError, subprocess.TimeoutExpired):
+            return ""
+
+    commit = git("rev-parse", "--short", "HEAD") or "unknown"
+    dirty = git("status", "--porcelain", "--", *PACKAGES)
+    return commit + (" + uncommitted changes in the packages" if dirty else "")
+
+
 def machine() -> str:
     """One line describing the machine and its load at the start."""
     cpu = "unknown CPU"
@@ -158,6 +180,7 @@ def main(argv: list[str] | None = None) -> int:
     run_dir.mkdir(parents=True)
     started = time.perf_counter()
     print(f"Machine: {machine()}", flush=True)
+    print(f"Code: {code_version()}", flush=True)
     print(f"Run folder (configs, logs, org copies, results): {run_dir}", flush=True)
     if extra:
         print(f"Extra target settings: {json.dumps(extra)}", flush=True)
@@ -257,6 +280,7 @@ def _save(
     path.parent.mkdir(parents=True, exist_ok=True)
     data = {
         "machine": machine(),
+        "code": code_version(),
         "target_settings": extra,
         "minimums": {str(k): {**asdict(v), "total": v.total} for k, v in minimums.items()},
         "rows": [{**asdict(r), "rows_per_s": r.rows_per_s} for r in rows],
