@@ -5,6 +5,9 @@ each, up to ``max_concurrency`` at once, which also read the mapped fields → r
 to its records (unmatched and ambiguous keys are reported, never created) → keep only records
 whose values really change → one results line per row.
 
+Batches are processed in a worker thread, one at a time, while the target reads the next one
+(:meth:`SalesforceUpdateSink.process_batch`); the target waits for it before any STATE.
+
 Changed records are written per stream, not per batch (``write_method`` ``auto`` or ``bulk``):
 they wait in a :class:`.spool.WriteSpool` on disk and are written together — one Bulk API 2.0
 job, or sObject Collections calls when fewer than ``bulk_threshold`` are waiting — when the
@@ -22,7 +25,7 @@ from __future__ import annotations
 
 import typing as t
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from singer_sdk.sinks import BatchSink
@@ -79,6 +82,8 @@ class SalesforceUpdateSink(BatchSink):
         self.is_test_stream = False
         self._pool: ThreadPoolExecutor | None = None
         self._spool: WriteSpool | None = None
+        self._worker: ThreadPoolExecutor | None = None
+        self._in_flight: Future[None] | None = None
         super().__init__(*args, **kwargs)
 
     # ------------------------------------------------------------------ SDK hooks
@@ -101,6 +106,7 @@ class SalesforceUpdateSink(BatchSink):
             self._setup_test_stream()
             return
         integration = resolve_integration(self.config, self.stream_name)
+        target.wait_for_batches()  # so the describe below is not counted for another stream
         self.results = target.results_for(integration)
         before = target.api_calls
         try:
@@ -113,7 +119,7 @@ class SalesforceUpdateSink(BatchSink):
         self._count_calls(before)
         if not integration.dry_run and integration.write_method != "collections":
             self._spool = WriteSpool([spec.name for spec in self.plan.fields.values()])
-            target.register_spooling_sink(self)
+        target.register_sink(self)
         for warning in self.plan.warnings:
             self.logger.warning("%s", warning)
         self.logger.info(
@@ -161,10 +167,29 @@ class SalesforceUpdateSink(BatchSink):
         super().process_record(record, context)
 
     def process_batch(self, context: dict) -> None:
-        """Match, diff and update one batch; see the module docstring."""
+        """Hand the batch to the sink's worker thread and return, so the target reads the next
+        batch while this one talks to Salesforce.
+
+        At most one batch is in flight: this waits for the previous one first (and re-raises
+        its failure). The target waits for it, and writes the spool, before any STATE.
+        """
         records = context.get("records") or []
         if self.is_test_stream or not records or self.plan is None or self.results is None:
             return
+        self.wait()
+        if self._worker is None:
+            self._worker = ThreadPoolExecutor(1, thread_name_prefix=f"sf-batch-{self.stream_name}")
+        self._in_flight = self._worker.submit(self._process_batch, records)
+
+    def wait(self) -> None:
+        """Wait for the batch in flight, if any; re-raise what stopped it."""
+        future, self._in_flight = self._in_flight, None
+        if future is not None:
+            future.result()
+
+    def _process_batch(self, records: Sequence[dict]) -> None:
+        """Match, diff and update one batch (in the worker thread); see the module docstring."""
+        assert self.results is not None
         before = self.target_ref.api_calls
         try:
             self._process(records)
@@ -191,6 +216,7 @@ class SalesforceUpdateSink(BatchSink):
         Raises:
             TargetRunError: a fatal Salesforce error; results and summary are written.
         """
+        self.wait()
         spool = self._spool
         results = self.results
         if spool is None or not spool.groups or results is None or results.finished:
@@ -213,6 +239,7 @@ class SalesforceUpdateSink(BatchSink):
     def clean_up(self) -> None:
         """At end of stream: write the summary; fail the run if configured to on rejections."""
         try:
+            self.wait()
             results = self.results
             if self.is_test_stream or results is None or results.finished:
                 return
@@ -230,8 +257,9 @@ class SalesforceUpdateSink(BatchSink):
                 raise TargetRunError(message)
             results.finish("completed")
         finally:
-            if self._pool is not None:
-                self._pool.shutdown(cancel_futures=True)
+            for pool in (self._worker, self._pool):
+                if pool is not None:
+                    pool.shutdown(cancel_futures=True)
             super().clean_up()
 
     # ------------------------------------------------------------------ the batch

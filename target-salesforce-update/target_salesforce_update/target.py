@@ -279,7 +279,7 @@ class TargetSalesforceUpdate(Target):
         self._client_lock = threading.Lock()
         self._describes: dict[str, dict | None] = {}
         self._results: dict[str, StreamResults] = {}
-        self._spooling_sinks: list[SalesforceUpdateSink] = []
+        self._sinks: list[SalesforceUpdateSink] = []
 
     @property
     def client(self) -> SalesforceClient:
@@ -326,21 +326,26 @@ class TargetSalesforceUpdate(Target):
             )
         return self._results[stream]
 
-    def register_spooling_sink(self, sink: SalesforceUpdateSink) -> None:
-        """Remember a sink whose changes wait in a spool, so :meth:`settle` writes them."""
-        self._spooling_sinks.append(sink)
+    def register_sink(self, sink: SalesforceUpdateSink) -> None:
+        """Remember a sink (also one replaced after a schema change) for :meth:`settle`."""
+        self._sinks.append(sink)
+
+    def wait_for_batches(self) -> None:
+        """Wait until no sink has a batch in flight (re-raising what stopped one)."""
+        for sink in list(self._sinks):
+            sink.wait()
 
     def settle(self) -> None:
-        """Write every change still waiting in any sink's spool (before a STATE)."""
-        for sink in list(self._spooling_sinks):
+        """Finish every batch in flight and write every change still waiting in a spool."""
+        for sink in list(self._sinks):
             sink.settle()
 
     def _write_state_message(self, state: dict) -> None:
         """Print STATE only once every row received before it is written.
 
-        The SDK drains the sinks' batches before it calls this; the changes those batches
-        left in the write spools are written here first. A fatal error raises instead, so
-        the STATE is never printed.
+        The SDK drains the sinks' batches before it calls this; here the target waits for the
+        batch still in flight in each sink's worker and writes the changes left in the write
+        spools. A fatal error raises instead, so the STATE is never printed.
         """
         self.settle()
         super()._write_state_message(state)

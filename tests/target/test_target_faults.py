@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import time
+from collections.abc import Callable
 
 from target_harness import (
     record_message,
@@ -28,6 +30,21 @@ def segments(sf, domain: str) -> dict[str, str | None]:
         for r in sf.records("Contact")
         if (r.get("Email") or "").endswith(domain) and not r.get("IsDeleted")
     }
+
+
+def exhaust_quota_after(sf, kind: str, calls: int) -> Callable[[], None]:
+    """A hook that waits (≤ 10 s) until the emulator has answered ``calls`` more requests of
+    ``kind`` — the batch in flight in the target's worker thread — then uses up the quota."""
+    start = sf.stats()["requests_by_kind"].get(kind, 0)
+
+    def hook() -> None:
+        deadline = time.monotonic() + 10
+        while sf.stats()["requests_by_kind"].get(kind, 0) < start + calls:
+            assert time.monotonic() < deadline, f"no {kind} request came"
+            time.sleep(0.02)
+        sf.faults(api_remaining=0)
+
+    return hook
 
 
 def batched_lines(emails: list[str], value: str, per_state: int = 2) -> list[str]:
@@ -99,7 +116,7 @@ def test_request_limit_exceeded_stops_the_run_without_state(sf, base_config):
     run = run_target(
         base_config(batch_size_rows=2, write_method="collections"),
         lines,
-        hooks={4: lambda: sf.faults(api_remaining=0)},
+        hooks={4: exhaust_quota_after(sf, "collections_update", 1)},
     )
     sf.faults(clear=True)
     assert run.error is not None
@@ -122,7 +139,7 @@ def test_request_limit_exceeded_with_changes_waiting_in_the_spool(sf, base_confi
     run = run_target(
         base_config(batch_size_rows=2),
         lines,
-        hooks={4: lambda: sf.faults(api_remaining=0)},
+        hooks={4: exhaust_quota_after(sf, "query", 1)},
     )
     sf.faults(clear=True)
     assert run.error is not None
