@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import tracemalloc
+
 import pytest
-from tap_walkme_insights.dedupe import DuplicateKeyError, KeyIndex, normalize_key
+from tap_walkme_insights.dedupe import DuplicateKeyError, KeyIndex, key_fingerprint, normalize_key
 
 
 @pytest.mark.parametrize(
@@ -62,3 +64,45 @@ def test_non_email_keys_are_case_sensitive() -> None:
 def test_unknown_policy() -> None:
     with pytest.raises(ValueError, match="duplicate_keys"):
         KeyIndex(policy="merge")
+
+
+def test_first_policy_with_several_repeats_and_unrepeated_keys() -> None:
+    index = build("first", ["b@x.com", "a@x.com", "c@x.com", "A@x.com", "a@X.com", "d@x.com"])
+    winners = [
+        row
+        for row, key in enumerate(
+            ["b@x.com", "a@x.com", "c@x.com", "A@x.com", "a@X.com", "d@x.com"], start=1
+        )
+        if index.is_winner(key, row)
+    ]
+    assert winners == [1, 2, 3, 6]
+    assert index.is_winner("a@x.com", 2)  # asking again gives the same answer
+    assert (index.duplicate_rows, index.duplicated_keys, index.distinct_keys) == (2, 1, 4)
+
+
+def test_keys_not_seen_in_pass_one_are_not_winners() -> None:
+    for policy in ("last", "first"):
+        index = build(policy, ["a@x.com"])
+        assert not index.is_winner("z@x.com", 1)
+        assert not index.is_winner("", 1)
+
+
+def test_fingerprints_follow_key_comparison() -> None:
+    assert key_fingerprint(" Ann@Example.COM ") == key_fingerprint("ann@example.com")
+    assert key_fingerprint("User-1") != key_fingerprint("user-1")
+    assert key_fingerprint("   ") is None
+    assert key_fingerprint("a@x.com") != key_fingerprint("b@x.com")
+    assert 0 <= key_fingerprint("x@y.z") < 2**128
+
+
+def test_index_memory_per_distinct_key_is_bounded() -> None:
+    """The index keeps a fingerprint per key, not the key text nor its row number."""
+    keys = [f"someone.with.a.long.address{i}@globex-traders.example" for i in range(50_000)]
+    tracemalloc.start()
+    try:
+        index = build("last", keys)
+        used, _ = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert index.distinct_keys == 50_000
+    assert used / 50_000 < 90, f"{used / 50_000:.0f} bytes per key"
