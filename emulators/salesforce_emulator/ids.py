@@ -54,6 +54,50 @@ def make_id(key_prefix: str, number: int) -> str:
     return to_18(key_prefix + _POD + body)
 
 
+# The last two body characters and their upper-case bits (Id characters 14 and 15).
+_PAIRS = [
+    (a + b, (8 if a.isupper() else 0) | (16 if b.isupper() else 0))
+    for a in _BASE62
+    for b in _BASE62
+]
+
+
+def _base62(number: int, width: int) -> str:
+    digits = []
+    while number:
+        number, rem = divmod(number, 62)
+        digits.append(_BASE62[rem])
+    return "".join(reversed(digits)).rjust(width, "0")
+
+
+def _chunk_char(chunk: str) -> str:
+    return _SUFFIX_ALPHABET[int(chunk.translate(_CASE_BITS)[::-1], 2)]
+
+
+def make_ids(key_prefix: str, start: int, count: int) -> list[str]:
+    """``[make_id(key_prefix, n) for n in range(start, start + count)]``, several times faster
+    (a million-record seed needs a million Ids): the first 13 characters and two suffix
+    characters change only every 3,844 numbers."""
+    head = key_prefix + _POD
+    first = _chunk_char(head)
+    out: list[str] = []
+    number, end = start, start + count
+    while number < end:
+        high, low = divmod(number, 3844)
+        stop = min(end, (high + 1) * 3844)
+        high_text = _base62(high, 8)
+        if len(high_text) > 8:
+            raise ValueError(f"Id counter overflow for key prefix {key_prefix}")
+        stem = head + high_text
+        suffix = first + _chunk_char(high_text[:5])
+        bits = int(high_text[5:].translate(_CASE_BITS)[::-1], 2)  # characters 11-13
+        append = out.append
+        for pair, pair_bits in _PAIRS[low : low + stop - number]:
+            append(stem + pair + suffix + _SUFFIX_ALPHABET[bits | pair_bits])
+        number = stop
+    return out
+
+
 def normalize(value: object) -> str | None:
     """Return the canonical 18-character form of an Id, or None if it is not a well-formed Id.
 

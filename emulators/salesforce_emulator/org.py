@@ -3,13 +3,21 @@
 Everything a request handler needs hangs off one :class:`Org`. Seeds (format in
 ``emulators/README.md`` and docs/architecture.md) are applied in order; the metadata part of
 every applied seed is kept in the database so a ``--db`` file can be reopened later.
+
+Seed files above :data:`STREAM_SEED_BYTES` are never held in memory: their records are read
+one by one (:mod:`.seed_file`), encoded in batches (:mod:`.seed_records`) and inserted with
+``executemany`` in one transaction per object, with the object's lookup indexes rebuilt once
+at the end when a load is large.
 """
 
 from __future__ import annotations
 
 import copy
+import itertools
 import json
+import operator
 import threading
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -19,10 +27,31 @@ from . import ids
 from .faults import Faults
 from .limits import DEFAULT_API_LIMIT, ApiCounter
 from .metadata import ObjectDef, make_object, standard_objects
+from .seed_file import SeedFile, SeedFormatError
+from .seed_records import RecordEncoder, SeedError, batches
 from .store import Store, now_iso
-from .validation import TypeMismatch, ValidationRule, coerce
+from .validation import ValidationRule
 
-PERSON_OBJECTS = frozenset({"Contact", "Lead", "User"})
+STREAM_SEED_BYTES = 8 * 1024 * 1024
+"""Seed files larger than this are streamed (records last) instead of read whole."""
+SEED_BATCH = 5_000
+"""Records encoded and inserted per ``executemany`` round."""
+REBUILD_INDEXES_AFTER = 50_000
+"""A load bigger than this drops the object's lookup indexes and builds them once at the end."""
+Seed = dict[str, Any] | SeedFile
+_SEED_KEYS = frozenset(
+    {
+        "org",
+        "users",
+        "connected_apps",
+        "fields",
+        "objects",
+        "validation_rules",
+        "records",
+        "description",
+        "$schema",
+    }
+)
 
 
 def default_values(obj: ObjectDef, now: str, user_id: str) -> dict[str, Any]:
@@ -41,10 +70,6 @@ def default_values(obj: ObjectDef, now: str, user_id: str) -> dict[str, Any]:
             if defaults:
                 out[fname] = defaults[0]
     return out
-
-
-class SeedError(ValueError):
-    """A seed that cannot be applied; the message names the problem and the fix."""
 
 
 @dataclass
@@ -141,8 +166,11 @@ class Stats:
             }
 
 
-def load_seed(ref: str) -> dict[str, Any]:
-    """Load a seed by built-in name (``default``) or JSON file path."""
+def load_seed(ref: str) -> Seed:
+    """Load a seed by built-in name (``default``) or JSON file path.
+
+    Files over :data:`STREAM_SEED_BYTES` come back as a :class:`SeedFile`, read when applied
+    (and again on reset) without holding the records in memory."""
     if "/" not in ref and "\\" not in ref and not ref.endswith(".json"):
         try:
             text = (
@@ -158,6 +186,13 @@ def load_seed(ref: str) -> dict[str, Any]:
         path = Path(ref)
         if not path.is_file():
             raise SeedError(f"seed file {ref} does not exist; pass an existing JSON file")
+        if path.stat().st_size > STREAM_SEED_BYTES:
+            seed = SeedFile(path, ref)
+            try:
+                seed.metadata()  # fail at start-up, not at the first reset, on a broken head
+            except (SeedFormatError, UnicodeDecodeError) as exc:
+                raise SeedError(str(exc)) from None
+            return seed
         text = path.read_text(encoding="utf-8")
     try:
         data = json.loads(text)
@@ -188,7 +223,7 @@ class Org:
         self.stats = Stats()
         self.base_url = "http://127.0.0.1"
         self.auto_approve = False
-        self.startup_seeds: list[dict[str, Any]] = []
+        self.startup_seeds: list[Seed] = []
         self._initial_faults = self.faults.snapshot()
         self.initial_auto_approve = False  # the CLI sets these two to its start values
         self.initial_bulk_delay = 0.1
@@ -254,7 +289,7 @@ class Org:
                 self.api.used = int(counters)
         return True
 
-    def reset(self, seeds: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    def reset(self, seeds: list[Seed] | None = None) -> dict[str, Any]:
         """Drop all data and counters, then apply ``seeds`` (default: the startup seeds)."""
         with self.lock:
             self.bulk.clear()
@@ -273,21 +308,18 @@ class Org:
                     totals[key] = totals.get(key, 0) + value
             return totals
 
-    def apply_seed(self, seed: dict[str, Any]) -> dict[str, int]:
+    def apply_seed(self, seed: Seed) -> dict[str, int]:
         """Apply one seed; returns counts of what it added."""
+        if isinstance(seed, SeedFile):
+            try:
+                return self._apply_seed_file(seed)
+            except (SeedFormatError, UnicodeDecodeError) as exc:
+                raise SeedError(str(exc)) from None
+            except OSError as exc:
+                raise SeedError(f"seed file {seed.name} cannot be read: {exc}") from None
         if not isinstance(seed, dict):
             raise SeedError("a seed must be a JSON object")
-        unknown = set(seed) - {
-            "org",
-            "users",
-            "connected_apps",
-            "fields",
-            "objects",
-            "validation_rules",
-            "records",
-            "description",
-            "$schema",
-        }
+        unknown = set(seed) - _SEED_KEYS
         if unknown:
             raise SeedError(
                 f"unknown seed keys {sorted(unknown)}; allowed: org, users, connected_apps, "
@@ -299,9 +331,31 @@ class Org:
             stored = self.store.get_meta("seeds") or []
             stored.append(meta)
             self.store.set_meta("seeds", stored)
+            records = seed.get("records") or {}
+            if not isinstance(records, dict):
+                raise SeedError("records must be an object of sObject name -> list of records")
             created = 0
-            for obj_name, records in (seed.get("records") or {}).items():
-                created += self._seed_records(obj_name, records)
+            for obj_name, object_records in records.items():
+                created += self._seed_records(obj_name, object_records)
+            counts["records"] = created
+            return counts
+
+    def _apply_seed_file(self, seed: SeedFile) -> dict[str, int]:
+        meta = seed.metadata()
+        unknown = set(meta) - _SEED_KEYS
+        if unknown:
+            raise SeedError(
+                f"unknown seed keys {sorted(unknown)}; allowed: org, users, connected_apps, "
+                "fields, objects, validation_rules, records"
+            )
+        with self.lock:
+            counts = self._apply_metadata(meta)
+            stored = self.store.get_meta("seeds") or []
+            stored.append(meta)
+            self.store.set_meta("seeds", stored)
+            created = 0
+            for obj_name, group in itertools.groupby(seed.records(), operator.itemgetter(0)):
+                created += self._seed_records(obj_name, (record for _, record in group))
             counts["records"] = created
             return counts
 
@@ -430,54 +484,36 @@ class Org:
         with self.store.transaction() as conn:
             self.store.insert_rows(conn, obj, [row])
 
-    def _seed_records(self, obj_name: str, records: list[dict[str, Any]]) -> int:
+    def _seed_records(self, obj_name: str, records: Iterable[Any]) -> int:
+        """Insert one object's seed records (a list or a stream) in one transaction."""
         obj = self.object(obj_name)
         if obj is None:
             raise SeedError(f"records: unknown object {obj_name!r}")
+        if isinstance(records, (str, bytes, dict)) or not isinstance(records, Iterable):
+            raise SeedError(f"records.{obj_name} must be a list of records")
         admin = self.admin()
         owner = admin.id if admin else ids.make_id("005", 1)
-        rows = []
-        missing_ids = [r for r in records if not r.get("Id") and not r.get("id")]
-        new_ids = iter(self.store.new_ids(obj.key_prefix, len(missing_ids)))
-        now = now_iso()
-        template = default_values(obj, now, owner)
-        for index, rec in enumerate(records):
-            row: dict[str, Any] = {}
-            for key, value in rec.items():
-                if key == "attributes":
-                    continue
-                fdesc = obj.field(key)
-                if fdesc is None:
-                    raise SeedError(
-                        f"records.{obj.name}[{index}]: no field {key!r} on {obj.name}; add it "
-                        "under 'fields' first"
-                    )
-                try:
-                    row[fdesc["name"]] = coerce(fdesc, value)
-                except TypeMismatch:
-                    raise SeedError(
-                        f"records.{obj.name}[{index}].{key}: {value!r} is not a valid "
-                        f"{fdesc['type']}"
-                    ) from None
-            if row.get("Id"):
-                norm = ids.normalize(row["Id"])
-                if norm is None or not norm.startswith(obj.key_prefix):
-                    raise SeedError(
-                        f"records.{obj.name}[{index}]: Id {row['Id']!r} is not a valid "
-                        f"{obj.name} Id (key prefix {obj.key_prefix})"
-                    )
-                row["Id"] = norm
-            else:
-                row["Id"] = next(new_ids)
-            row = {**template, **row}
-            if obj.name in PERSON_OBJECTS and "Name" in obj.fields:
-                row["Name"] = (
-                    " ".join(str(row[p]) for p in ("FirstName", "LastName") if row.get(p)) or None
-                )
-            rows.append(row)
+        encoder = RecordEncoder(obj, default_values(obj, now_iso(), owner))
+        total = 0
+        dropped: list[str] = []
+        # A list is in memory already: one batch keeps the insertion order of earlier versions
+        # (grouped by column set); a stream goes in bounded batches.
+        size = max(len(records), 1) if isinstance(records, list) else SEED_BATCH
         with self.store.transaction() as conn:
-            self.store.insert_rows(conn, obj, rows)
-        return len(rows)
+            for batch in batches(records, size):
+                groups, missing = encoder.encode(total, batch)
+                for row, new_id in zip(
+                    missing, self.store.new_ids(obj.key_prefix, len(missing)), strict=True
+                ):
+                    row[-1] = new_id
+                total += len(batch)
+                if not dropped and total > REBUILD_INDEXES_AFTER:
+                    dropped = self.store.drop_lookup_indexes(conn, obj)
+                for columns, rows in groups.items():
+                    self.store.insert_values(conn, obj, columns, rows)
+            if dropped:
+                self.store.ensure_table(obj)  # builds the dropped indexes once
+        return total
 
     def metadata_snapshot(self) -> dict[str, Any]:
         """A copy of the object definitions (for debugging/inspection)."""

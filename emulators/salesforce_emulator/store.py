@@ -171,7 +171,7 @@ class Store:
                 "INSERT OR REPLACE INTO _emulator_ids (prefix, next) VALUES (?, ?)",
                 (key_prefix, start + count),
             )
-        return [ids.make_id(key_prefix, n) for n in range(start, start + count)]
+        return ids.make_ids(key_prefix, start, count)
 
     # -- rows -----------------------------------------------------------------------------
     def insert_rows(
@@ -188,6 +188,35 @@ class Store:
                 f"VALUES ({', '.join('?' for _ in cols)})"
             )
             conn.executemany(sql, values)
+
+    def insert_values(
+        self,
+        conn: sqlite3.Connection,
+        obj: ObjectDef,
+        columns: Sequence[str],
+        rows: Iterable[Sequence[Any]],
+    ) -> None:
+        """Insert rows given as value sequences in ``columns`` order (one executemany)."""
+        sql = (
+            f"INSERT OR REPLACE INTO {q(obj.name)} ({', '.join(q(c) for c in columns)}) "  # noqa: S608 - identifiers are validated API names
+            f"VALUES ({', '.join('?' for _ in columns)})"
+        )
+        conn.executemany(sql, rows)
+
+    def drop_lookup_indexes(self, conn: sqlite3.Connection, obj: ObjectDef) -> list[str]:
+        """Drop the object's ``ix_…`` lookup indexes before a big load (``ensure_table``
+        builds them again, once, which is cheaper than updating them row by row)."""
+        names = [
+            row[0]
+            for row in conn.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = ? "
+                "AND name LIKE 'ix\\_%' ESCAPE '\\'",
+                (obj.name,),
+            )
+        ]
+        for name in names:
+            conn.execute(f"DROP INDEX {q(name)}")
+        return names
 
     def update_rows(
         self,

@@ -23,6 +23,7 @@ from __future__ import annotations
 import ast
 import math
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from typing import Any
@@ -229,6 +230,90 @@ def coerce(fdesc: dict[str, Any], value: Any) -> Any:
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     return value if isinstance(value, str) else str(value)
+
+
+_STORED_DATETIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}\+0000")
+_PLAIN_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_COERCE_SPECIAL = frozenset(
+    {"boolean", "int", "long", "double", "currency", "percent", "date", "datetime", "time"}
+)
+
+
+def converter(fdesc: dict[str, Any]) -> Callable[[Any], Any]:
+    """A function doing exactly what ``coerce(fdesc, value)`` does, faster for common values.
+
+    Seeds and Bulk jobs convert millions of values: the returned function answers the usual
+    case of each type (text for text fields, a float for a double, a storage-form datetime…)
+    in a couple of checks and hands everything else, errors included, to :func:`coerce`.
+    """
+    ftype = fdesc["type"]
+
+    def slow(value: Any) -> Any:
+        return coerce(fdesc, value)
+
+    if ftype not in _COERCE_SPECIAL:
+
+        def text(value: Any) -> Any:
+            return value if type(value) is str else slow(value)
+
+        return text
+    if ftype == "boolean":
+
+        def boolean(value: Any) -> Any:
+            if value is True:
+                return 1
+            if value is False:
+                return 0
+            return slow(value)
+
+        return boolean
+    if ftype in {"int", "long"}:
+
+        def integer(value: Any) -> Any:
+            return value if type(value) is int else slow(value)
+
+        return integer
+    if ftype in {"double", "currency", "percent"}:
+        isfinite = math.isfinite
+
+        def number(value: Any) -> Any:
+            kind = type(value)
+            if kind is float and isfinite(value):
+                return value
+            if kind is int:
+                return float(value)
+            return slow(value)
+
+        return number
+    if ftype == "datetime":
+        stored = _STORED_DATETIME.fullmatch
+        fromisoformat = datetime.fromisoformat
+
+        def stamp(value: Any) -> Any:
+            if type(value) is str and stored(value):
+                try:
+                    fromisoformat(value[:19])  # month, day and time in range
+                except ValueError:
+                    return slow(value)
+                return value  # already UTC in the storage form: coerce returns it unchanged
+            return slow(value)
+
+        return stamp
+    if ftype == "date":
+        plain = _PLAIN_DATE.fullmatch
+        from_iso = date.fromisoformat
+
+        def day(value: Any) -> Any:
+            if type(value) is str and plain(value):
+                try:
+                    from_iso(value)
+                except ValueError:
+                    return slow(value)
+                return value
+            return slow(value)
+
+        return day
+    return slow
 
 
 def check_value(fdesc: dict[str, Any], stored: Any) -> RecordError | None:
