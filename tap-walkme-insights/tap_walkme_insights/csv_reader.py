@@ -72,13 +72,16 @@ class ReadCounts:
 class _LineDecoder:
     """Decode physical lines one by one so an invalid byte can be pinned to its line."""
 
-    def __init__(self, binary: BinaryIO, encoding: str, errors: str, label: str) -> None:
+    def __init__(
+        self, binary: BinaryIO, encoding: str, errors: str, label: str, counts: ReadCounts
+    ) -> None:
         self._binary = binary
         self._encoding = encoding
         self._errors = errors
         self._label = label
+        self._counts = counts  # rows read so far: the row being decoded is the next one
+        self.in_header = True
         self.lines_read = 0
-        self.current_row = 0
         self.replaced_lines = 0
 
     def __iter__(self) -> Iterator[str]:
@@ -91,7 +94,7 @@ class _LineDecoder:
                     self.replaced_lines += 1
                     yield raw.decode(self._encoding, errors="replace")
                     continue
-                where = "the header" if self.current_row == 0 else f"row {self.current_row}"
+                where = "the header" if self.in_header else f"row {self._counts.rows + 1}"
                 msg = (
                     f"{self._label}: {where} (line {self.lines_read}) contains bytes that are not "
                     f"valid {self._encoding} (byte {error.start + 1} of the line). Set `encoding` "
@@ -138,10 +141,14 @@ class ReportCsv:
             text = io.TextIOWrapper(stream, encoding="utf-16", errors=options.encoding_errors)
             lines = iter(text)
         else:
-            self._decoder = _LineDecoder(stream, encoding, options.encoding_errors, label)
+            self._decoder = _LineDecoder(
+                stream, encoding, options.encoding_errors, label, self.counts
+            )
             lines = iter(self._decoder)
         self._reader = csv.reader(lines, delimiter=options.delimiter, strict=True)
         self.header = self._read_header()
+        if self._decoder is not None:
+            self._decoder.in_header = False
 
     def _next_record(self) -> list[str] | None:
         try:
@@ -151,20 +158,24 @@ class ReportCsv:
                     return record
         except StopIteration:
             return None
-        except UnicodeDecodeError as error:
+        except (UnicodeDecodeError, csv.Error) as error:
+            raise self._format_error(error) from None
+
+    def _format_error(self, error: UnicodeDecodeError | csv.Error) -> CsvFormatError:
+        """The message for a UTF-16 decoding error or malformed CSV, naming row and line."""
+        if isinstance(error, UnicodeDecodeError):
             msg = (
                 f"{self.label}: near line {self._reader.line_num} the bytes are not valid "
                 f"UTF-16 ({error.reason}). Set `encoding_errors: replace` to read them as U+FFFD."
             )
-            raise CsvFormatError(msg) from None
-        except csv.Error as error:
-            row = self.counts.rows + 1
-            msg = (
-                f"{self.label}: row {row} (line {self._reader.line_num}) is not valid CSV: "
-                f"{error}. Check the quoting, or set `delimiter` if the export is not "
-                "comma-separated."
-            )
-            raise CsvFormatError(msg) from None
+            return CsvFormatError(msg)
+        row = self.counts.rows + 1
+        msg = (
+            f"{self.label}: row {row} (line {self._reader.line_num}) is not valid CSV: "
+            f"{error}. Check the quoting, or set `delimiter` if the export is not "
+            "comma-separated."
+        )
+        return CsvFormatError(msg)
 
     def _read_header(self) -> list[str]:
         record = self._next_record()
@@ -176,18 +187,20 @@ class ReportCsv:
     def rows(self) -> Iterator[tuple[int, list[str]]]:
         """Yield (row number, cells) for every data row whose cell count matches the header."""
         width = len(self.header)
-        while True:
-            if self._decoder is not None:
-                self._decoder.current_row = self.counts.rows + 1
-            record = self._next_record()
-            if record is None:
-                break
-            self.counts.rows += 1
-            row_number = self.counts.rows
-            if len(record) != width:
-                self._ragged(row_number, len(record), width)
-                continue
-            yield row_number, record
+        counts = self.counts
+        row_number = counts.rows
+        try:
+            for record in self._reader:
+                if not record:
+                    continue
+                row_number += 1
+                counts.rows = row_number
+                if len(record) != width:
+                    self._ragged(row_number, len(record), width)
+                    continue
+                yield row_number, record
+        except (UnicodeDecodeError, csv.Error) as error:
+            raise self._format_error(error) from None
         if self._decoder is not None:
             self.counts.replaced_bytes_rows = self._decoder.replaced_lines
 

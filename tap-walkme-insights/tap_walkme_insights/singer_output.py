@@ -9,10 +9,11 @@ encodes ``time_extracted`` as ``…Z`` (msgspec's native datetime form) where th
 What this writer emits is the same JSON *value* as the SDK's default writer for every message:
 
 - RECORD messages are encoded by msgspec, with ``time_extracted`` pre-formatted exactly as the
-  SDK does (``datetime.isoformat(sep="T")``). Record values are the tap's own (str, int, float,
-  bool, None); msgspec writes non-ASCII characters as UTF-8 instead of ``\\u`` escapes and
-  floats in their shortest round-trip form (``1e16`` for ``1e+16``) — the same values to any
-  JSON reader. A value msgspec cannot encode falls back to the SDK's encoder.
+  SDK does (``datetime.isoformat(sep="T")``, its date-and-seconds part cached per second).
+  Record values are the tap's own (str, int, float, bool, None); msgspec writes non-ASCII
+  characters as UTF-8 instead of ``\\u`` escapes and floats in their shortest round-trip form
+  (``1e16`` for ``1e+16``) — the same values to any JSON reader. A value msgspec cannot
+  encode falls back to the SDK's encoder.
 - every other message (SCHEMA, STATE, ACTIVATE_VERSION, BATCH: a handful per run) goes through
   the SDK's own ``serialize_json`` unchanged.
 
@@ -24,6 +25,7 @@ follows it.
 
 from __future__ import annotations
 
+import datetime as dt
 import sys
 from typing import Any
 
@@ -33,6 +35,34 @@ from singer_sdk.singerlib.encoding.simple import Message, RecordMessage
 from singer_sdk.singerlib.json import serialize_json
 
 _ENCODER = msgspec.json.Encoder(decimal_format="number")  # Decimal as a JSON number, like the SDK
+_UTC = dt.timezone.utc
+
+
+class _UtcIsoformat:
+    """``datetime.isoformat(sep="T")`` for UTC datetimes, the date-and-seconds part cached.
+
+    ``isoformat`` costs ~2.5 µs, as much as encoding the rest of a record; records extracted
+    within the same second share their first 19 characters.
+    """
+
+    __slots__ = ("_key", "_prefix")
+
+    def __init__(self) -> None:
+        self._key: tuple[int, ...] = ()
+        self._prefix = ""
+
+    def __call__(self, moment: dt.datetime) -> str:
+        if moment.tzinfo is not _UTC:
+            return moment.isoformat(sep="T")
+        key = (moment.second, moment.minute, moment.hour, moment.day, moment.month, moment.year)
+        if key != self._key:
+            self._key = key
+            self._prefix = moment.isoformat(sep="T")[:19]
+        micro = moment.microsecond
+        return f"{self._prefix}.{micro:06d}+00:00" if micro else f"{self._prefix}+00:00"
+
+
+_utc_isoformat = _UtcIsoformat()
 
 
 def _record_payload(message: RecordMessage) -> dict[str, Any]:
@@ -41,7 +71,7 @@ def _record_payload(message: RecordMessage) -> dict[str, Any]:
     if message.version is not None:
         payload["version"] = message.version
     if message.time_extracted is not None:
-        payload["time_extracted"] = message.time_extracted.isoformat(sep="T")
+        payload["time_extracted"] = _utc_isoformat(message.time_extracted)
     return payload
 
 

@@ -110,3 +110,20 @@ def test_text_stdout_is_written_as_text_and_state_is_flushed(monkeypatch) -> Non
     assert flushed == []  # records are left to the buffer
     writer.write_message(StateMessage(value={"bookmarks": {}}))
     assert flushed and flushed[-1].count(b"\n") == 2  # the STATE goes out with its records
+
+
+def test_time_extracted_format_matches_isoformat_across_seconds_and_zones() -> None:
+    from tap_walkme_insights.singer_output import _UtcIsoformat
+
+    fmt = _UtcIsoformat()
+    start = dt.datetime(2026, 12, 31, 23, 59, 58, 999_999, tzinfo=UTC)
+    moments = [start + dt.timedelta(microseconds=step) for step in range(0, 3_000_001, 250_001)]
+    moments += [
+        dt.datetime(2026, 1, 1, tzinfo=UTC),
+        dt.datetime(2026, 2, 1, tzinfo=UTC),  # same second/minute/hour/day, other month
+        dt.datetime(2026, 2, 1, 0, 0, 0, 1, tzinfo=UTC),
+        dt.datetime(2026, 2, 1, tzinfo=dt.timezone(dt.timedelta(0))),
+        dt.datetime(2026, 2, 1, tzinfo=dt.timezone(dt.timedelta(hours=5, minutes=30))),
+    ]
+    for moment in moments:
+        assert fmt(moment) == moment.isoformat(sep="T")
