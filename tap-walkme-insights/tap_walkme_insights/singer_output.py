@@ -17,14 +17,17 @@ What this writer emits is the same JSON *value* as the SDK's default writer for 
 - every other message (SCHEMA, STATE, ACTIVATE_VERSION, BATCH: a handful per run) goes through
   the SDK's own ``serialize_json`` unchanged.
 
-Flushing: stdout is flushed after every non-RECORD message, so a STATE message is never held
-back behind the records it covers; RECORDs are left to the stream's buffer (flushed whenever
-it fills, and at exit). A target therefore still sees every record before the STATE that
-follows it.
+Writing: RECORD lines are collected and written to stdout ~64 KB at a time (one ``write``
+instead of one per record; the SDK's writers also flush after every message). Any other
+message is written at once *after* the records before it, then stdout is flushed — so a
+target sees every record before the STATE that covers it, and a STATE is never held back.
+Records still pending at exit are written by an ``atexit`` hook. When stdout is a text stream
+without a binary buffer (tests, in-process runs), every line is written at once.
 """
 
 from __future__ import annotations
 
+import atexit
 import datetime as dt
 import sys
 from typing import Any
@@ -36,6 +39,7 @@ from singer_sdk.singerlib.json import serialize_json
 
 _ENCODER = msgspec.json.Encoder(decimal_format="number")  # Decimal as a JSON number, like the SDK
 _UTC = dt.timezone.utc
+_PENDING_BYTES = 64 * 1024
 
 
 class _UtcIsoformat:
@@ -88,14 +92,32 @@ class SingerStdoutWriter(GenericSingerWriter[bytes, Message]):
                 return (serialize_json(payload) + "\n").encode()
         return (serialize_json(message.to_dict()) + "\n").encode()
 
+    def __init__(self) -> None:
+        """Start with nothing pending; pending RECORDs are also written at interpreter exit."""
+        super().__init__()
+        self._pending = bytearray()
+        atexit.register(self._write_pending)
+
+    def _write_pending(self) -> None:
+        if self._pending:
+            sys.stdout.buffer.write(self._pending)
+            self._pending.clear()
+            sys.stdout.flush()
+
     def write_message(self, message: Message) -> None:
-        """Write ``message`` to stdout; flush unless it is a RECORD."""
+        """Queue a RECORD (written once ~64 KB are pending); write anything else at once, after
+        the pending RECORDs, and flush."""
         line = self.format_message(message)
+        is_record = isinstance(message, RecordMessage)
         stdout = sys.stdout
-        binary = getattr(stdout, "buffer", None)
-        if binary is None:  # stdout replaced by a text stream (tests, in-process runs)
+        if getattr(stdout, "buffer", None) is None:  # a text stream (tests, in-process runs)
             stdout.write(line.decode())
-        else:
-            binary.write(line)
-        if not isinstance(message, RecordMessage):
-            stdout.flush()
+            if not is_record:
+                stdout.flush()
+            return
+        self._pending += line
+        if not is_record or len(self._pending) >= _PENDING_BYTES:
+            stdout.buffer.write(self._pending)
+            self._pending.clear()
+            if not is_record:
+                stdout.flush()

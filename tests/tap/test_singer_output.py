@@ -127,3 +127,20 @@ def test_time_extracted_format_matches_isoformat_across_seconds_and_zones() -> N
     ]
     for moment in moments:
         assert fmt(moment) == moment.isoformat(sep="T")
+
+
+def test_records_are_written_in_blocks_and_before_the_state(monkeypatch) -> None:
+    binary = io.BytesIO()
+    monkeypatch.setattr(sys, "stdout", io.TextIOWrapper(binary, encoding="utf-8"))
+    writer = SingerStdoutWriter()
+    record = RecordMessage(stream="s", record={"text": "x" * 1000})
+    for _ in range(50):
+        writer.write_message(record)
+    assert binary.getvalue() == b""  # ~50 KB pending: nothing written yet
+    for _ in range(20):
+        writer.write_message(record)
+    assert binary.getvalue().count(b"\n") >= 60  # the block went out once it passed 64 KB
+    writer.write_message(StateMessage(value={"bookmarks": {}}))
+    lines = binary.getvalue().splitlines()
+    assert len(lines) == 71
+    assert json.loads(lines[-1])["type"] == "STATE"
