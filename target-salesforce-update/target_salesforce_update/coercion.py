@@ -105,6 +105,10 @@ class FieldSpec:
             picklist_values=picklist,
         )
 
+    def __hash__(self) -> int:
+        """Hash a few identifying fields: specs key the coercion cache, hashed on every call."""
+        return hash((self.name, self.type, self.length, self.scale))
+
     @property
     def is_text(self) -> bool:
         """True for fields whose values are text (compared case-insensitively unless marked)."""
@@ -196,7 +200,12 @@ def _to_decimal(value: Any, spec: FieldSpec) -> Decimal:
     if isinstance(value, float) and not math.isfinite(value):
         msg = f"{_short(value)} is not a finite number for {spec.name}"
         raise CoercionError(msg)
-    if isinstance(value, int | float | Decimal):
+    if isinstance(value, Decimal):
+        if not value.is_finite():
+            msg = f"{_short(value)} is not a finite number for {spec.name}"
+            raise CoercionError(msg)
+        number = value
+    elif isinstance(value, int | float):
         number = Decimal(str(value))
     elif isinstance(value, str):
         text = value.strip().replace(",", "")
@@ -215,10 +224,15 @@ def _to_decimal(value: Any, spec: FieldSpec) -> Decimal:
     return number
 
 
+@functools.lru_cache(maxsize=64)
+def _quantum(scale: int) -> Decimal:
+    return Decimal(1).scaleb(-scale)
+
+
 def _decimal(value: Any, spec: FieldSpec) -> int | float:
-    number = _to_decimal(value, spec).quantize(Decimal(1).scaleb(-spec.scale), ROUND_HALF_UP)
+    number = _to_decimal(value, spec).quantize(_quantum(spec.scale), ROUND_HALF_UP)
     if spec.precision:
-        integer_digits = len(str(abs(int(number)))) if abs(number) >= 1 else 0
+        integer_digits = number.adjusted() + 1 if abs(number) >= 1 else 0
         allowed = spec.precision - spec.scale
         if integer_digits > allowed:
             msg = (

@@ -127,7 +127,8 @@ def match_queries(
 
 
 def index_records(records: Iterable[Mapping[str, Any]], plan: Plan) -> dict[str, list[dict]]:
-    """Group records by the match key of their match-field value, in query order."""
+    """Group records by the match key of their match-field value, in query order (the
+    records themselves, not copies: the client yields a fresh dict per record)."""
     grouped: dict[str, list[dict]] = {}
     for record in records:
         try:
@@ -135,7 +136,7 @@ def index_records(records: Iterable[Mapping[str, Any]], plan: Plan) -> dict[str,
         except CoercionError:
             continue
         if key is not None:
-            grouped.setdefault(key, []).append(dict(record))
+            grouped.setdefault(key, []).append(record)  # type: ignore[arg-type]
     return grouped
 
 
@@ -212,8 +213,12 @@ def changed_fields(
     form, so only the stored value needs normalising.
     """
     specs = plan.specs_by_field
-    return {
-        name: value
-        for name, value in desired.items()
-        if normalize(record.get(name), specs[name]) != value
-    }
+    changed = {}
+    for name, value in desired.items():
+        current = record.get(name)
+        # Equal as stored (e.g. 45.0 and 45, or the same text) is unchanged without
+        # normalising; desired values are already of the field's type, so bool/int mix-ups
+        # cannot occur.
+        if current != value and normalize(current, specs[name]) != value:
+            changed[name] = value
+    return changed
