@@ -1,9 +1,8 @@
 """The fewest Salesforce API calls an input allows (REST `IN` matching + the cheapest write).
 
-    minimum = login + describe + match queries + writes
+    minimum = describe + match queries + writes
 
-* login = 1: the OAuth token request. Salesforce does not count it against the daily limit,
-  but the emulator's ``api_calls`` does, so it is part of the minimum here.
+* the OAuth token request is not an API call (Salesforce and the emulator do not count it);
 * describe = 1: the object's field types and permissions, needed before any write.
 * match queries = max(⌈Σ encoded key bytes / query budget⌉, ⌈matched records / 2,000⌉): every
   distinct non-empty key (trimmed, case-folded as SOQL compares) must appear once, URL-encoded
@@ -39,7 +38,7 @@ BULK_CALLS_PER_JOB = 5
 BULK_JOB_BYTES = 100 * 1024 * 1024
 BULK_BYTES_PER_RECORD = 150
 FORMULA = (
-    "min calls = 1 login + 1 describe + max(ceil(sum of URL-encoded quoted keys + separators / "
+    "min calls = 1 describe + max(ceil(sum of URL-encoded quoted keys + separators / "
     "(16,384 B request line + headers - 700 B headers - query prefix)), "
     "ceil(matched records / 2,000)) + (0 if nothing changes else "
     "min(ceil(changed / 200), 5 x ceil(changed x 150 B / 100 MB)))"
@@ -69,8 +68,8 @@ class Minimum:
 
     @property
     def total(self) -> int:
-        """login + describe + queries + writes."""
-        return 2 + self.queries + self.writes
+        """describe + queries + writes."""
+        return 1 + self.queries + self.writes
 
 
 def minimum_calls(

@@ -23,7 +23,9 @@ import os
 import platform
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import asdict
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +33,8 @@ from minimum import FORMULA, Minimum, minimum_calls
 from processes import BenchmarkError
 from scenarios import (
     KEY_COLUMN,
+    NOOP,
+    NOOP_MSGSPEC,
     PIPELINE,
     ROOT,
     Measurement,
@@ -187,10 +191,26 @@ def main(argv: list[str] | None = None) -> int:
 
     rows: list[Measurement] = []
     minimums: dict[int, Minimum] = {}
+    failures: list[str] = []
+
+    def attempt(what: str, measure: Callable[[], Measurement]) -> None:
+        """Run one scenario; a failure is reported at the end and the others still run."""
+        try:
+            rows.append(measure())
+        except BenchmarkError as exc:
+            failures.append(f"{what}: {exc}")
+            print(f"  {what} FAILED (reported at the end)", flush=True)
+            return
+        _progress(rows[-1])
+
     try:
         for size in sizes:
             step = time.perf_counter()
-            world = build_world(size, WORK, env, ROOT)
+            try:
+                world = build_world(size, WORK, env, ROOT)
+            except BenchmarkError as exc:
+                failures.append(f"{size:,} rows, world: {exc}")
+                continue
             report = world.report
             minimums[size] = minimum_calls(
                 world.csv,
@@ -201,43 +221,57 @@ def main(argv: list[str] | None = None) -> int:
             )
             print(f"[{size:,} rows] world ready in {time.perf_counter() - step:.1f}s", flush=True)
             if not args.no_noop:
-                rows.append(measure_noop(world, env, run_dir, args.timeout))
-                _progress(rows[-1])
-                if size <= MSGSPEC_FLOOR_MAX_ROWS:
-                    rows.append(measure_noop(world, env, run_dir, args.timeout, msgspec=True))
-                    _progress(rows[-1])
-            for latency in latencies:
-                rows.append(
-                    measure_pipeline(
-                        world, latency, env, run_dir, extra, args.timeout, rerun=not args.no_rerun
-                    )
+                attempt(
+                    f"{size:,} rows, {NOOP}",
+                    partial(measure_noop, world, env, run_dir, args.timeout),
                 )
-                _progress(rows[-1])
+                if size <= MSGSPEC_FLOOR_MAX_ROWS:
+                    attempt(
+                        f"{size:,} rows, {NOOP_MSGSPEC}",
+                        partial(measure_noop, world, env, run_dir, args.timeout, msgspec=True),
+                    )
+            for latency in latencies:
+                attempt(
+                    f"{size:,} rows, {latency} ms, {PIPELINE}",
+                    partial(
+                        measure_pipeline,
+                        world,
+                        latency,
+                        env,
+                        run_dir,
+                        extra,
+                        args.timeout,
+                        rerun=not args.no_rerun,
+                    ),
+                )
                 for name, settings in variants:
-                    rows.append(
-                        measure_pipeline(
+                    label = f"{PIPELINE} [{name}]"
+                    attempt(
+                        f"{size:,} rows, {latency} ms, {label}",
+                        partial(
+                            measure_pipeline,
                             world,
                             latency,
                             env,
                             run_dir,
                             {**extra, **settings},
                             args.timeout,
-                            label=f"{PIPELINE} [{name}]",
+                            label=label,
                             rerun=False,
-                        )
+                        ),
                     )
-                    _progress(rows[-1])
                 if not args.no_naive:
-                    rows.append(
-                        measure_naive(world, latency, naive_sample, env, run_dir, args.timeout)
+                    attempt(
+                        f"{size:,} rows, {latency} ms, naive client",
+                        partial(
+                            measure_naive, world, latency, naive_sample, env, run_dir, args.timeout
+                        ),
                     )
-                    _progress(rows[-1])
             if size in meltano_sizes:
-                rows.append(measure_meltano(world, env, run_dir, extra, args.timeout))
-                _progress(rows[-1])
-    except BenchmarkError as exc:
-        print(f"bench: {exc}", file=sys.stderr)
-        return 1
+                attempt(
+                    f"{size:,} rows, meltano run",
+                    partial(measure_meltano, world, env, run_dir, extra, args.timeout),
+                )
     finally:
         if rows:
             _save(Path(args.json_out), rows, minimums, extra)
@@ -253,10 +287,12 @@ def main(argv: list[str] | None = None) -> int:
     print()
     for line in check_targets(rows, minimums):
         print(line)
+    for failure in failures:
+        print(f"\nFAILED  {failure}", flush=True)
     print(
         f"\nTotal benchmark time {time.perf_counter() - started:.0f}s; raw figures {args.json_out}"
     )
-    return 0
+    return 1 if failures else 0
 
 
 def _progress(row: Measurement) -> None:

@@ -104,7 +104,7 @@ def render_table(rows: list[Measurement], minimums: dict[int, Minimum]) -> str:
         if r.calls_by_kind
     ]
     mins = [
-        f"- {size:,} rows: {m.distinct_keys:,} distinct keys → 1 login + 1 describe + "
+        f"- {size:,} rows: {m.distinct_keys:,} distinct keys → 1 describe + "
         f"{m.queries:,} queries + {m.writes:,} write calls = {m.total:,}"
         for size, m in sorted(minimums.items())
     ]

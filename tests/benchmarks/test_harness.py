@@ -37,7 +37,7 @@ def test_minimum_counts_distinct_trimmed_casefolded_keys(tmp_path: Path) -> None
     assert minimum.distinct_keys == 2
     assert minimum.queries == 1
     assert minimum.writes == 1  # 2 changed records: one Collections call
-    assert minimum.total == 1 + 1 + 1 + 1  # login + describe + query + write
+    assert minimum.total == 1 + 1 + 1  # describe + query + write
 
 
 def test_minimum_writes_pick_the_cheaper_of_collections_and_bulk(tmp_path: Path) -> None:
@@ -65,7 +65,7 @@ def test_check_targets_reports_pass_and_fail_from_measurements_only(tmp_path: Pa
     minimums = {100_000: minimum_calls(path, "End User ID", FIELDS, matched=1, changed=1)}
     rows = [
         _row(NOOP, wall_s=10.0, tap_cpu_s=1.0, target_cpu_s=1.0),
-        _row(PIPELINE, wall_s=20.0, api_calls=4, rerun_update_calls=0),
+        _row(PIPELINE, wall_s=20.0, api_calls=3, rerun_update_calls=0),
     ]
     lines = check_targets(rows, minimums)
     assert any(line.startswith("PASS") and "x minimum" in line for line in lines)
