@@ -24,7 +24,7 @@ from . import ids, writes
 from .metadata import TEXT_TYPES
 from .soql import SFCI_FOLD, sfci_fold
 from .store import now_iso
-from .validation import RecordError, TypeMismatch, coerce
+from .validation import RecordError, TypeMismatch, converter
 from .wire import ApiError, Request, Response, empty, json_response, not_found
 
 if TYPE_CHECKING:
@@ -322,6 +322,13 @@ class BulkJobs:
             job.unprocessed = rows
             return
         id_col = next((i for i, c in enumerate(columns) if c["name"] == "Id"), None)
+        # (position, field name, converter) of every value column, worked out once per job.
+        cells = [
+            (pos, fdesc["name"], converter(fdesc))
+            for pos, fdesc in enumerate(columns)
+            if pos != id_col
+        ]
+        width = len(columns)
         for start in range(0, len(rows), _CHUNK):
             if job.abort.is_set():
                 job.unprocessed = rows[start:]
@@ -329,19 +336,21 @@ class BulkJobs:
             chunk = rows[start : start + _CHUNK]
             pending = []
             for row in chunk:
+                if len(row) < width:
+                    row = row + [""] * (width - len(row))
                 item = writes.Pending()
-                for pos, fdesc in enumerate(columns):
-                    cell = row[pos] if pos < len(row) else ""
-                    if pos == id_col:
-                        item.raw_id = cell or None
-                        continue
+                if id_col is not None:
+                    item.raw_id = row[id_col] or None
+                values = item.values
+                for pos, name, convert in cells:
+                    cell = row[pos]
                     if cell == "":
                         continue
                     if cell == "#N/A":
-                        item.values[fdesc["name"]] = None
+                        values[name] = None
                         continue
                     try:
-                        item.values[fdesc["name"]] = coerce(fdesc, cell)
+                        values[name] = convert(cell)
                     except TypeMismatch as exc:
                         item.errors.append(exc.bulk_error(pos + 1))
                 pending.append(item)

@@ -233,6 +233,10 @@ def coerce(fdesc: dict[str, Any], value: Any) -> Any:
 
 
 _STORED_DATETIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}\+0000")
+# UTC (or zone-less, taken as UTC) datetimes as clients write them: 2026-11-26T14:03:22Z,
+# …22.5Z, …22.000+0000, …22+00:00. Group 1: the fraction's digits.
+_UTC_DATETIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.(\d{1,9}))?(?:Z|[+-]00:?00)?")
+_BOOLEAN_TEXT = {"true": 1, "false": 0, "1": 1, "0": 0, "yes": 1, "no": 0}
 _PLAIN_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _COERCE_SPECIAL = frozenset(
     {"boolean", "int", "long", "double", "currency", "percent", "date", "datetime", "time"}
@@ -258,12 +262,17 @@ def converter(fdesc: dict[str, Any]) -> Callable[[Any], Any]:
 
         return text
     if ftype == "boolean":
+        text_value = _BOOLEAN_TEXT.get
 
         def boolean(value: Any) -> Any:
             if value is True:
                 return 1
             if value is False:
                 return 0
+            if type(value) is str:
+                known = text_value(value)
+                if known is not None:
+                    return known
             return slow(value)
 
         return boolean
@@ -282,21 +291,39 @@ def converter(fdesc: dict[str, Any]) -> Callable[[Any], Any]:
                 return value
             if kind is int:
                 return float(value)
+            if kind is str:  # CSV cells: coerce does float() too
+                try:
+                    num = float(value)
+                except ValueError:
+                    return slow(value)
+                if isfinite(num):
+                    return num
             return slow(value)
 
         return number
     if ftype == "datetime":
         stored = _STORED_DATETIME.fullmatch
+        utc = _UTC_DATETIME.fullmatch
         fromisoformat = datetime.fromisoformat
 
         def stamp(value: Any) -> Any:
-            if type(value) is str and stored(value):
+            if type(value) is not str:
+                return slow(value)
+            if stored(value):
                 try:
                     fromisoformat(value[:19])  # month, day and time in range
                 except ValueError:
                     return slow(value)
                 return value  # already UTC in the storage form: coerce returns it unchanged
-            return slow(value)
+            match = utc(value)
+            if match is None:
+                return slow(value)
+            try:
+                fromisoformat(value[:19])
+            except ValueError:
+                return slow(value)
+            # What coerce computes for a UTC value: milliseconds truncated, ``+0000``.
+            return f"{value[:19]}.{(match.group(1) or '')[:3].ljust(3, '0')}+0000"
 
         return stamp
     if ftype == "date":

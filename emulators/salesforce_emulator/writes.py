@@ -64,15 +64,25 @@ def _insufficient() -> RecordError:
 
 
 def _check_fields(
-    obj: ObjectDef, user: User, values: dict[str, Any], action: str
+    obj: ObjectDef,
+    user: User,
+    values: dict[str, Any],
+    action: str,
+    locked_cache: dict[tuple[str, ...], list[str]] | None = None,
 ) -> list[RecordError]:
     errors: list[RecordError] = []
     flag = "updateable" if action == "edit" else "createable"
-    locked = [
-        name
-        for name in values
-        if not obj.fields[name].get(flag, True) or not user.field_editable(obj.name, name)
-    ]
+    # The read-only fields of a column set are the same for every record of a request.
+    shape = tuple(values)
+    locked = locked_cache.get(shape) if locked_cache is not None else None
+    if locked is None:
+        locked = [
+            name
+            for name in values
+            if not obj.fields[name].get(flag, True) or not user.field_editable(obj.name, name)
+        ]
+        if locked_cache is not None:
+            locked_cache[shape] = locked
     if locked:
         errors.append(
             RecordError(
@@ -158,13 +168,14 @@ def update(
     outcomes = [Outcome(None, list(p.errors)) for p in items]
     _resolve_ids(obj, items, outcomes, "update")
     can_edit = user.can(obj.name, "edit")
+    locked_cache: dict[tuple[str, ...], list[str]] = {}
     for item, out in zip(items, outcomes, strict=False):
         if out.errors:
             continue
         if not can_edit:
             out.errors.append(_insufficient())
             continue
-        out.errors.extend(_check_fields(obj, user, item.values, "edit"))
+        out.errors.extend(_check_fields(obj, user, item.values, "edit", locked_cache))
     rules = org.rules_for(obj.name)
     is_lead = obj.name == "Lead"
     extra = ["IsDeleted"] + (["IsConverted"] if is_lead else [])
@@ -194,8 +205,15 @@ def update(
                 )
                 continue
             if rules:
+                # Rules read only their own fields: overlay just those of the new values.
                 merged = {k: decode(obj.fields[k]["type"], v) for k, v in current.items()}
-                merged.update({k: decode(obj.fields[k]["type"], v) for k, v in item.values.items()})
+                merged.update(
+                    {
+                        k: decode(obj.fields[k]["type"], v)
+                        for k, v in item.values.items()
+                        if k in rule_columns
+                    }
+                )
                 out.errors.extend(_check_rules(org, obj, merged))
         to_write = _finish(org, outcomes, all_or_none)
         if to_write:
