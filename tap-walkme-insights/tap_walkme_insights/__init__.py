@@ -2,6 +2,7 @@
 
 Modules: ``tap`` (settings schema, discovery), ``streams`` (one stream per report),
 ``sources`` (where an export is and which one is newest), ``csv_reader``, ``inference``,
-``naming``, ``layout``, ``dedupe``, ``settings``, ``http`` (retries, secret-free errors) and
-``walkme_auth`` (client-credentials token).
+``row_codec`` (one-regex fast path for checking/converting a row), ``naming``, ``layout``,
+``dedupe`` (key fingerprints), ``singer_output`` (msgspec RECORD writer), ``settings``,
+``http`` (retries, secret-free errors) and ``walkme_auth`` (client-credentials token).
 """
