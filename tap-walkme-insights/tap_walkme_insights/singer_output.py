@@ -13,7 +13,8 @@ What this writer emits is the same JSON *value* as the SDK's default writer for 
   Record values are the tap's own (str, int, float, bool, None); msgspec writes non-ASCII
   characters as UTF-8 instead of ``\\u`` escapes and floats in their shortest round-trip form
   (``1e16`` for ``1e+16``) — the same values to any JSON reader. A value msgspec cannot
-  encode falls back to the SDK's encoder.
+  encode falls back to the SDK's encoder, and so does everything when msgspec is not installed
+  (an environment set up before it became a dependency: slower, same output).
 - every other message (SCHEMA, STATE, ACTIVATE_VERSION, BATCH: a handful per run) goes through
   the SDK's own ``serialize_json`` unchanged.
 
@@ -32,12 +33,21 @@ import datetime as dt
 import sys
 from typing import Any
 
-import msgspec
 from singer_sdk.singerlib.encoding.base import GenericSingerWriter
 from singer_sdk.singerlib.encoding.simple import Message, RecordMessage
 from singer_sdk.singerlib.json import serialize_json
 
-_ENCODER = msgspec.json.Encoder(decimal_format="number")  # Decimal as a JSON number, like the SDK
+try:
+    import msgspec
+except ImportError:  # pragma: no cover - an environment installed before msgspec was a dependency
+    msgspec = None  # type: ignore[assignment]
+
+_ENCODER = (  # Decimal as a JSON number, like the SDK
+    msgspec.json.Encoder(decimal_format="number") if msgspec is not None else None
+)
+_ENCODE_ERRORS: tuple[type[Exception], ...] = (TypeError, OverflowError, UnicodeEncodeError)
+if msgspec is not None:
+    _ENCODE_ERRORS += (msgspec.EncodeError,)
 _UTC = dt.timezone.utc
 _PENDING_BYTES = 64 * 1024
 
@@ -86,10 +96,12 @@ class SingerStdoutWriter(GenericSingerWriter[bytes, Message]):
         """Encode ``message`` as one line of JSON, newline included, in UTF-8."""
         if isinstance(message, RecordMessage):
             payload = _record_payload(message)
-            try:
-                return _ENCODER.encode(payload) + b"\n"
-            except (TypeError, OverflowError, msgspec.EncodeError, UnicodeEncodeError):
-                return (serialize_json(payload) + "\n").encode()
+            if _ENCODER is not None:
+                try:
+                    return _ENCODER.encode(payload) + b"\n"
+                except _ENCODE_ERRORS:
+                    pass
+            return (serialize_json(payload) + "\n").encode()
         return (serialize_json(message.to_dict()) + "\n").encode()
 
     def __init__(self) -> None:
