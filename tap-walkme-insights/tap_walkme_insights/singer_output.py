@@ -108,7 +108,15 @@ class SingerStdoutWriter(GenericSingerWriter[bytes, Message]):
         """Start with nothing pending; pending RECORDs are also written at interpreter exit."""
         super().__init__()
         self._pending = bytearray()
-        atexit.register(self._write_pending)
+        atexit.register(self._write_pending_at_exit)
+
+    def _write_pending_at_exit(self) -> None:
+        """Only non-empty after an abnormal end (every STATE writes what is pending); a reader
+        that already went away (closed pipe) is not worth a second traceback."""
+        try:
+            self._write_pending()
+        except (BrokenPipeError, ValueError):
+            self._pending.clear()
 
     def _write_pending(self) -> None:
         if self._pending:

@@ -144,3 +144,20 @@ def test_records_are_written_in_blocks_and_before_the_state(monkeypatch) -> None
     lines = binary.getvalue().splitlines()
     assert len(lines) == 71
     assert json.loads(lines[-1])["type"] == "STATE"
+
+
+def test_pending_records_at_exit_are_written_or_dropped_quietly(monkeypatch) -> None:
+    binary = io.BytesIO()
+    monkeypatch.setattr(sys, "stdout", io.TextIOWrapper(binary, encoding="utf-8"))
+    writer = SingerStdoutWriter()
+    writer.write_message(RecordMessage(stream="s", record={"a": 1}))
+    writer._write_pending_at_exit()  # what the atexit hook runs after an abnormal end
+    assert json.loads(binary.getvalue())["record"] == {"a": 1}
+
+    class ClosedPipe(io.BytesIO):
+        def write(self, data: bytes) -> int:
+            raise BrokenPipeError(32, "Broken pipe")
+
+    monkeypatch.setattr(sys, "stdout", io.TextIOWrapper(ClosedPipe(), encoding="utf-8"))
+    writer.write_message(RecordMessage(stream="s", record={"a": 2}))
+    writer._write_pending_at_exit()  # the reader went away: no second traceback
