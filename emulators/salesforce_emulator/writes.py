@@ -183,6 +183,7 @@ def update(
     # would be after the write: stored values overlaid with the new ones).
     rule_columns = {(obj.field(n) or {}).get("name") for rule in rules for n in rule.names}
     columns = extra + sorted(c for c in rule_columns if c and c not in extra)
+    rule_verdicts: dict[tuple[Any, ...], list[RecordError]] = {}
     with org.store.locked() as conn:
         wanted = [o.id for o in outcomes if o.id and not o.errors]
         existing = org.store.fetch_by_ids(conn, obj, wanted, columns)
@@ -205,16 +206,15 @@ def update(
                 )
                 continue
             if rules:
-                # Rules read only their own fields: overlay just those of the new values.
-                merged = {k: decode(obj.fields[k]["type"], v) for k, v in current.items()}
-                merged.update(
-                    {
-                        k: decode(obj.fields[k]["type"], v)
-                        for k, v in item.values.items()
-                        if k in rule_columns
-                    }
-                )
-                out.errors.extend(_check_rules(org, obj, merged))
+                # Rules read only their own fields: overlay just those of the new values. Their
+                # verdict depends on nothing else, so records alike are judged once per request.
+                touched = tuple((k, v) for k, v in item.values.items() if k in rule_columns)
+                verdict = rule_verdicts.get((row, touched))
+                if verdict is None:
+                    merged = {k: decode(obj.fields[k]["type"], v) for k, v in current.items()}
+                    merged.update({k: decode(obj.fields[k]["type"], v) for k, v in touched})
+                    verdict = rule_verdicts[(row, touched)] = _check_rules(org, obj, merged)
+                out.errors.extend(verdict)
         to_write = _finish(org, outcomes, all_or_none)
         if to_write:
             now = now_iso()
