@@ -75,6 +75,16 @@ def protect_logs() -> None:
 protect_logs()
 
 
+LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
+
+
+def is_plain_http_to_remote(url: str) -> bool:
+    """True for an ``http://`` URL whose host is not loopback (only tests and emulators may
+    use plain http: anything sent to it, credentials included, crosses the network in clear)."""
+    parts = urlsplit(url)
+    return parts.scheme == "http" and parts.hostname not in LOOPBACK_HOSTS
+
+
 def redact_url(url: str) -> str:
     """Return ``url`` without user info, query string or fragment (safe to log)."""
     parts = urlsplit(url)

@@ -35,14 +35,18 @@ from pathlib import Path
 from typing import IO, Any, BinaryIO
 from urllib.parse import urlsplit
 
-from tap_walkme_insights.http import HttpAuthError, HttpClient, redact_url
+from tap_walkme_insights.http import (
+    HttpAuthError,
+    HttpClient,
+    is_plain_http_to_remote,
+    redact_url,
+)
 from tap_walkme_insights.settings import ReportSettings
 from tap_walkme_insights.walkme_auth import WalkMeTokenProvider
 
 LOGGER = logging.getLogger(__name__)
 EXPORT_SUFFIXES = (".csv", ".csv.gz")
 _GLOB_CHARS = set("*?[")
-_LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 
 
 class SourceError(RuntimeError):
@@ -191,15 +195,14 @@ class HttpsSource(ExportSource):
         self, url: str, http: HttpClient, token_provider: WalkMeTokenProvider | None
     ) -> None:
         """``token_provider`` is given only when this URL must carry the bearer token."""
-        parts = urlsplit(url)
-        if parts.scheme == "http" and parts.hostname not in _LOOPBACK:
+        if is_plain_http_to_remote(url):
             msg = f"Source {redact_url(url)} uses plain http; use https (http only for loopback)."
             raise SourceError(msg)
         self.url = url
         self.http = http
         self.token_provider = token_provider
         self.label = redact_url(url)
-        self.compressed = parts.path.lower().endswith(".gz")
+        self.compressed = urlsplit(url).path.lower().endswith(".gz")
 
     def _headers_factory(self) -> Callable[[], dict[str, str]] | None:
         return self.token_provider.headers if self.token_provider else None

@@ -12,7 +12,13 @@ import logging
 import threading
 import time
 
-from tap_walkme_insights.http import HttpAuthError, HttpClient, HttpError, redact_url
+from tap_walkme_insights.http import (
+    HttpAuthError,
+    HttpClient,
+    HttpError,
+    is_plain_http_to_remote,
+    redact_url,
+)
 
 LOGGER = logging.getLogger(__name__)
 
@@ -27,8 +33,18 @@ MAX_RENEW_MARGIN = 300.0
 
 
 def resolve_base_url(region: str | None, base_url: str | None) -> str:
-    """Return the WalkMe API base URL: explicit ``base_url`` first, else the region's."""
+    """Return the WalkMe API base URL: explicit ``base_url`` first, else the region's.
+
+    The client secret is sent to it, so plain ``http://`` is refused except for loopback hosts.
+    """
     if base_url:
+        if is_plain_http_to_remote(base_url):
+            msg = (
+                f"base_url {redact_url(base_url)} uses plain http, which would send the WalkMe "
+                "client secret in clear text: use https (plain http only for loopback hosts, "
+                "e.g. the emulator)."
+            )
+            raise ValueError(msg)
         return base_url.rstrip("/")
     key = (region or "us").lower()
     if key not in REGION_BASE_URLS:

@@ -409,21 +409,7 @@ def test_target_refuses_http_to_a_non_loopback_host(setting: str, sf: Any, tmp_p
     assert sf.stats()["records_updated"] == 0
 
 
-@pytest.mark.parametrize(
-    "setting",
-    [
-        "source",
-        pytest.param(
-            "base_url",
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="BUG: base_url http://<remote host> is not refused; the tap POSTs the "
-                "WalkMe client id and secret to http://<host>/accounts/connect/token in clear "
-                "text (tap_walkme_insights/walkme_auth.py:WalkMeTokenProvider)",
-            ),
-        ),
-    ],
-)
+@pytest.mark.parametrize("setting", ["source", "base_url"])
 def test_tap_refuses_http_to_a_non_loopback_host(setting: str, tmp_path: Path) -> None:
     config = {
         "report_name": "onboarding",
