@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 from target_harness import (
     record_message,
@@ -271,3 +273,43 @@ def test_retries_exhausted_fail_the_run_without_state(sf, base_config):
     summary = run.summary()
     assert (summary["status"] == "failed" and "503" in (summary["error"] or "")) or summary["error"]
     assert set(segments(sf, d).values()) == {None}
+
+
+def test_mid_stream_state_waits_for_the_spool(sf, base_config):
+    """A STATE the SDK prints mid-stream (its max-record-age drain, here after every record)
+    comes only after every change received before it is written; until then none is."""
+    from target_salesforce_update.target import TargetSalesforceUpdate
+
+    d = unique_domain()
+    emails = seed_contacts(sf, d, 4)
+    lines = [
+        schema_message(),
+        record_message({"email": emails[0], "segment": "Mid"}),
+        record_message({"email": emails[1], "segment": "Mid"}),
+        state_message({"row": 2}),
+        record_message({"email": emails[2], "segment": "Mid"}),
+        record_message({"email": emails[3], "segment": "Mid"}),
+    ]
+    out = io.StringIO()
+    seen: list[tuple[str, dict]] = []
+
+    def feed() -> Iterator[str]:
+        for line in lines:
+            seen.append((out.getvalue(), segments(sf, d)))
+            yield line + "\n"
+
+    target = TargetSalesforceUpdate(config=base_config(batch_size_rows=100, bulk_threshold=1))
+    target._MAX_RECORD_AGE_IN_MINUTES = -1  # the SDK drains all sinks after every record
+    with contextlib.redirect_stdout(out):
+        target.listen(feed())  # type: ignore[arg-type]
+    # Before the STATE was read nothing was printed, and the spooled rows stayed unwritten.
+    for printed, values in seen[:4]:
+        assert printed == ""
+        assert set(values.values()) == {None}
+    # Once the record after it was read, the STATE was out — and rows 1-3 were written.
+    printed, values = seen[5]
+    assert printed == json.dumps({"row": 2}) + "\n"
+    assert [values[e] for e in emails[:3]] == ["Mid", "Mid", "Mid"]
+    assert values[emails[3]] is None
+    assert set(segments(sf, d).values()) == {"Mid"}
+    assert set(out.getvalue().splitlines()) == {json.dumps({"row": 2})}
