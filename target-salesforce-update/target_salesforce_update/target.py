@@ -130,7 +130,10 @@ CONNECTION_SETTINGS = th.PropertiesList(
         "max_concurrency",
         th.IntegerType,
         default=4,
-        description="Parallel Collections calls (Salesforce allows 25 long-running per org).",
+        description=(
+            "Parallel match queries and parallel Collections calls (Salesforce allows 25 "
+            "long-running requests per org)."
+        ),
     ),
     th.Property(
         "max_daily_api_usage_percent",
@@ -199,23 +202,28 @@ INTEGRATION_SETTINGS = th.PropertiesList(
         default="auto",
         allowed_values=["auto", "collections", "bulk"],
         description=(
-            "`collections` (sObject Collections PATCH, 200 a call), `bulk` (Bulk API 2.0 update "
-            "jobs) or `auto`: bulk when a batch has at least bulk_threshold changed records."
+            "`auto`: the stream's changed records wait in a spool on disk and are written "
+            "together (before any STATE, at 90 MB and at the end of the stream) — one Bulk API "
+            "2.0 job when at least bulk_threshold wait, else sObject Collections. `bulk`: the "
+            "same, always Bulk. `collections`: each batch is written as soon as it is processed."
         ),
     ),
     th.Property(
         "bulk_threshold",
         th.IntegerType,
         default=2000,
-        description="Changed records in one batch from which `auto` uses Bulk API 2.0.",
+        description=(
+            "Changed records waiting to be written (normally the stream's total) from which "
+            "`auto` uses Bulk API 2.0."
+        ),
     ),
     th.Property(
         "query_batch_size",
         th.IntegerType,
         default=500,
         description=(
-            "Most keys in one SOQL `IN` query (queries are also kept under Salesforce's URL "
-            "length limit)."
+            "Most keys in one SOQL `IN` query (queries are also filled up to Salesforce's "
+            "16,384-byte limit on the request line plus headers)."
         ),
     ),
     th.Property(
