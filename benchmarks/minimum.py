@@ -100,3 +100,49 @@ def minimum_calls(
         jobs = math.ceil(changed * BULK_BYTES_PER_RECORD / BULK_JOB_BYTES)
         writes = min(math.ceil(changed / COLLECTION_RECORDS), BULK_CALLS_PER_JOB * jobs)
     return Minimum(len(seen), queries, writes)
+
+
+def minimum_calls_in_child(
+    csv_path: Path, key_column: str, select_fields: list[str], matched: int, changed: int
+) -> Minimum:
+    """:func:`minimum_calls` in a child process, so the benchmark's own memory stays small.
+
+    Linux reports a child's peak RSS (``ru_maxrss``) as at least its parent's peak at the time
+    it was started, so the process that starts the measured tap and target must stay lean: a
+    set of 1M keys here would otherwise show up as the tap's and target's "peak".
+    """
+    import json
+    import subprocess
+    import sys
+
+    args = {
+        "csv": str(csv_path),
+        "key_column": key_column,
+        "select_fields": select_fields,
+        "matched": matched,
+        "changed": changed,
+    }
+    answer = subprocess.run(
+        [sys.executable, __file__, json.dumps(args)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=True,
+    )
+    return Minimum(**json.loads(answer.stdout))
+
+
+if __name__ == "__main__":
+    import json
+    import sys
+    from dataclasses import asdict
+
+    given = json.loads(sys.argv[1])
+    result = minimum_calls(
+        Path(given["csv"]),
+        given["key_column"],
+        given["select_fields"],
+        given["matched"],
+        given["changed"],
+    )
+    print(json.dumps(asdict(result)))

@@ -29,7 +29,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from minimum import FORMULA, Minimum, minimum_calls
+from minimum import FORMULA, Minimum, minimum_calls_in_child
 from processes import BenchmarkError
 from scenarios import (
     KEY_COLUMN,
@@ -212,7 +212,7 @@ def main(argv: list[str] | None = None) -> int:
                 failures.append(f"{size:,} rows, world: {exc}")
                 continue
             report = world.report
-            minimums[size] = minimum_calls(
+            minimums[size] = minimum_calls_in_child(
                 world.csv,
                 KEY_COLUMN,
                 SELECT_FIELDS,
