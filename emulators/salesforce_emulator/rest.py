@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from . import ids, soql, writes
-from .metadata import ObjectDef
-from .store import decode, q
+from .metadata import NUMBER_TYPES, ObjectDef
+from .store import q
 from .validation import TypeMismatch, coerce
 from .wire import ApiError, Request, Response, empty, json_response, not_found
 
@@ -212,6 +212,7 @@ class Locators:
 
 
 LOCATORS = Locators()
+_JSON_FORM: dict[str, Any] = {"boolean": bool} | dict.fromkeys(NUMBER_TYPES, float)
 
 
 def _records(
@@ -219,7 +220,8 @@ def _records(
 ) -> list[dict[str, Any]]:
     url = f"{ctx.prefix}/sobjects/{obj.name}/"
     id_pos = cols.index("Id") if "Id" in cols else None
-    positions = [(f, cols.index(f), obj.fields[f]["type"]) for f in fields]
+    # What store.decode does, chosen once per field: None for values kept as stored.
+    positions = [(f, cols.index(f), _JSON_FORM.get(obj.fields[f]["type"])) for f in fields]
     out = []
     for row in rows:
         rec: dict[str, Any] = {
@@ -228,8 +230,9 @@ def _records(
                 "url": url + (row[id_pos] if id_pos is not None else ""),
             }
         }
-        for name, pos, ftype in positions:
-            rec[name] = decode(ftype, row[pos])
+        for name, pos, to_json in positions:
+            value = row[pos]
+            rec[name] = value if to_json is None or value is None else to_json(value)
         out.append(rec)
     return out
 
