@@ -107,6 +107,9 @@ class SalesforceUpdateSink(BatchSink):
             return
         integration = resolve_integration(self.config, self.stream_name)
         target.wait_for_batches()  # so the describe below is not counted for another stream
+        # A new sink of a stream already seen (its schema changed): the older sink's waiting
+        # changes are written first, so this sink compares its rows with them.
+        target.settle(self.stream_name)
         self.results = target.results_for(integration)
         before = target.api_calls
         try:
@@ -320,6 +323,8 @@ class SalesforceUpdateSink(BatchSink):
                 if changes:
                     group.changes[str(sf_record["Id"])] = changes
         if ambiguous_fail:
+            # Only this batch stays unwritten: the changes of earlier batches are written.
+            self._write_spool()
             for group in groups.values():
                 self._report(group, stopped=True)
             first = ambiguous_fail[0]

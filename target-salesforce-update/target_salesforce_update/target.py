@@ -349,10 +349,12 @@ class TargetSalesforceUpdate(Target):
         for sink in list(self._sinks):
             sink.wait()
 
-    def settle(self) -> None:
-        """Finish every batch in flight and write every change still waiting in a spool."""
+    def settle(self, stream: str | None = None) -> None:
+        """Finish every batch in flight and write every change still waiting in a spool (of
+        ``stream``'s sinks only, when given)."""
         for sink in list(self._sinks):
-            sink.settle()
+            if stream is None or sink.stream_name == stream:
+                sink.settle()
 
     def _write_state_message(self, state: dict) -> None:
         """Print STATE only once every row received before it is written.

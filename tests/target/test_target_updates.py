@@ -349,3 +349,42 @@ def test_one_bulk_job_per_stream_and_later_batches_still_win(sf, base_config):
         "failed": 0,
         "rejected": 0,
     }
+
+
+def test_multiple_matches_fail_writes_earlier_batches_not_the_failing_one(sf, base_config):
+    d = unique_domain()
+    seed_contacts(sf, d, {"Email": f"ok@{d}"}, {"Email": f"dup@{d}"}, {"Email": f"dup@{d}"})
+    rows = [{"email": f"ok@{d}", "segment": "Early"}, {"email": f"dup@{d}", "segment": "X"}]
+    run = run_target(
+        base_config(multiple_matches="fail", batch_size_rows=1), singer_lines(rows, state={"s": 1})
+    )
+    assert run.error is not None
+    assert "multiple_matches is 'fail'" in str(run.error)
+    assert run.stdout == []
+    records = by_email(sf)
+    assert records[f"ok@{d}"][0]["WalkMe_Segment__c"] == "Early"  # batch 1 left the spool
+    assert {r.get("WalkMe_Segment__c") for r in records[f"dup@{d}"]} == {None}
+    counts = run.summary()["counts"]
+    assert (counts["updated"], counts["ambiguous"]) == (1, 1)
+
+
+def test_schema_change_mid_stream_keeps_later_rows_winning(sf, base_config):
+    """A new SCHEMA for the stream makes a new sink; the older sink's waiting changes are
+    written first, so a later row setting the old value back still wins."""
+    from target_harness import STREAM_SCHEMA
+
+    d = unique_domain()
+    seed_contacts(sf, d, {"Email": f"s@{d}", "WalkMe_Segment__c": "Orig"})
+    wider = {
+        **STREAM_SCHEMA,
+        "properties": {**STREAM_SCHEMA["properties"], "extra": {"type": ["string", "null"]}},
+    }
+    lines = [
+        schema_message(),
+        record_message({"email": f"s@{d}", "segment": "New"}),
+        schema_message(schema=wider),
+        record_message({"email": f"s@{d}", "segment": "Orig", "extra": "x"}),
+    ]
+    run = run_target(base_config(), lines)
+    assert run.error is None, run.error
+    assert by_email(sf)[f"s@{d}"][0]["WalkMe_Segment__c"] == "Orig"
