@@ -75,8 +75,14 @@ def test_503s_row_locks_and_dropped_connections_end_with_every_row_applied(
 ) -> None:
     sf.faults(seed=8, error_rate=0.05, error_status=503, lock_rate=0.01, drop_rate=0.01)
     # 12 batches of 50 rows: 1 describe + 12 x (2 queries + 1 Collections call) without faults
+    # (write_method collections writes batch by batch; auto would spool to the end of the stream)
     config = target_config(
-        sf, tmp_path / "results", batch_size_rows=50, query_batch_size=25, max_retries=8
+        sf,
+        tmp_path / "results",
+        batch_size_rows=50,
+        query_batch_size=25,
+        max_retries=8,
+        write_method="collections",
     )
     finished = run_target(config, INPUT, tmp_path)
     stats = sf.stats()
@@ -89,7 +95,10 @@ def test_token_expiry_mid_run_is_renewed_and_every_row_applied(
     sf: Any, clean_reference: dict, tmp_path: Path
 ) -> None:
     sf.faults(latency_ms=30)
-    config = target_config(sf, tmp_path / "results", batch_size_rows=150)
+    # collections: written batch by batch, so the first write call is mid-run
+    config = target_config(
+        sf, tmp_path / "results", batch_size_rows=150, write_method="collections"
+    )
     config_path = write_json(tmp_path / "config.json", config)
     (tmp_path / "input.singer").write_text(INPUT, encoding="utf-8")
     process = start_target(config_path, tmp_path / "input.singer", tmp_path / "run")
@@ -117,7 +126,14 @@ def test_daily_api_limit_reached_mid_run_stops_cleanly_and_a_later_run_completes
     how: str, sf: Any, clean_reference: dict, tmp_path: Path
 ) -> None:
     before = org_snapshot(sf)
-    config = target_config(sf, tmp_path / "results", batch_size_rows=150, query_batch_size=50)
+    # collections: written batch by batch, so the limit is reached between two written batches
+    config = target_config(
+        sf,
+        tmp_path / "results",
+        batch_size_rows=150,
+        query_batch_size=50,
+        write_method="collections",
+    )
     if how == "limit-exceeded-mid-run":
         sf.faults(latency_ms=30)
         stopped = _run_until_quota_taken_mid_run(sf, config, tmp_path / "stopped")
