@@ -343,7 +343,28 @@ def _time(value: Any, spec: FieldSpec) -> str:
     return moment.strftime("%H:%M:%S") + f".{millis:03d}Z"
 
 
+def valid_text(text: str) -> str:
+    """Return ``text`` if it can be sent as UTF-8, else raise :class:`CoercionError`.
+
+    Singer input is read with ``surrogateescape``, so bytes that were not valid UTF-8 arrive as
+    lone surrogates; sent on, they would fail the whole request rather than this one row.
+    """
+    if text.isascii():
+        return text
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        msg = (
+            f"contains bytes that are not valid UTF-8 (at character {exc.start + 1}); "
+            "fix the export's encoding"
+        )
+        raise CoercionError(msg) from None
+    return text
+
+
 def _as_text(value: Any) -> str:
+    if isinstance(value, str):
+        return valid_text(value)
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, float) and value.is_integer():

@@ -15,7 +15,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from . import soql
-from .coercion import CoercionError, FieldSpec, coerce, is_empty, normalize
+from .coercion import CoercionError, FieldSpec, coerce, is_empty, normalize, valid_text
 from .preflight import Plan
 
 #: Budget for the URL-encoded SOQL text of one match query. Salesforce rejects a request line
@@ -62,7 +62,7 @@ def key_text(value: Any, spec: FieldSpec) -> str | None:
         if number == number.to_integral_value():
             return str(int(number))
         return format(number.normalize(), "f")
-    text = str(value).strip()
+    text = valid_text(str(value)).strip()
     if spec.type in {"id", "reference"}:
         text = id18(text)
     return text

@@ -127,7 +127,10 @@ class StreamResults:
             return
         self.folder.mkdir(parents=True, exist_ok=True)
         for category in CATEGORIES:
-            handle = (self.folder / f"{category}.csv").open("w", newline="", encoding="utf-8")
+            # backslashreplace: a key with bytes that were not UTF-8 is still reported (as \udcff)
+            handle = (self.folder / f"{category}.csv").open(
+                "w", newline="", encoding="utf-8", errors="backslashreplace"
+            )
             writer = csv.writer(handle)
             writer.writerow(COLUMNS)
             self._files[category] = handle

@@ -170,27 +170,7 @@ def _with_invalid_utf8(field: str) -> tuple[bytes, str]:
 
 @pytest.mark.parametrize(
     "field",
-    [
-        pytest.param(
-            "segment",
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="BUG: a value with invalid UTF-8 reaches Salesforce as a lone surrogate; "
-                "the Collections call answers 500 and the whole batch is reported failed as "
-                "'Salesforce is unavailable' after 6 retries, instead of that row being "
-                "rejected (target_salesforce_update/coercion.py:_as_text)",
-            ),
-        ),
-        pytest.param(
-            "email",
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="BUG: a key with invalid UTF-8 crashes the match query with "
-                "UnicodeEncodeError ('surrogates not allowed'), naming no row, and the batch's "
-                "rows are not counted (target_salesforce_update/matching.py:key_text)",
-            ),
-        ),
-    ],
+    ["segment", "email"],
 )
 def test_invalid_utf8_in_a_record_is_a_counted_rejection_or_a_clear_error(
     field: str, sf: Any, tmp_path: Path

@@ -89,6 +89,13 @@ def test_text_length_email_and_picklists():
     assert coerce(["b", "a"], multi) == "A;B"
 
 
+def test_text_with_invalid_utf8_is_rejected_not_sent():
+    # Singer input is decoded with surrogateescape: byte 0xFF arrives as a lone surrogate.
+    with pytest.raises(CoercionError, match="not valid UTF-8 \\(at character 4\\)"):
+        coerce("caf\udcff", spec("string", length=80))
+    assert coerce("café", spec("string", length=80)) == "café"
+
+
 def test_empty_values_are_none():
     for value in (None, "", "   "):
         assert coerce(value, spec("double", precision=5, scale=2)) is None

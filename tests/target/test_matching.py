@@ -92,6 +92,8 @@ def test_prepare_row_rejects_without_failing_others(plan):
     assert "progress" in bad.error and "not a number" in bad.error
     empty = prepare_row(3, {"user": "  ", "progress": "1"}, p)
     assert empty.key is None and "empty key" in empty.error
+    garbled = prepare_row(4, {"user": "caf\udcff@x.io", "progress": "1"}, p)
+    assert garbled.key is None and "invalid key" in garbled.error and "UTF-8" in garbled.error
 
 
 def test_null_policy_clear(plan):
