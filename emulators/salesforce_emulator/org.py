@@ -509,8 +509,8 @@ class Org:
                 total += len(batch)
                 if not dropped and total > REBUILD_INDEXES_AFTER:
                     dropped = self.store.drop_lookup_indexes(conn, obj)
-                for columns, rows in groups.items():
-                    self.store.insert_values(conn, obj, columns, rows)
+                for plan, rows in groups.items():
+                    self.store.insert_values(conn, obj, plan.columns, rows, plan.constants)
             if dropped:
                 self.store.ensure_table(obj)  # builds the dropped indexes once
         return total

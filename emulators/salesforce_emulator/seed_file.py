@@ -36,6 +36,27 @@ class SeedFormatError(ValueError):
     """The file is not a seed JSON object; the message names the place and the fix."""
 
 
+def _decode_run(buf: str, pos: int) -> tuple[list[Any], int] | None:
+    """Decode the array elements from ``pos`` up to the last ``}`` in ``buf`` that ends one,
+    with one ``json.loads`` (a per-record ``raw_decode`` costs as much again in Python).
+
+    ``pos`` is the start of an element, so a cut inside a string or inside a nested object
+    leaves the slice unbalanced and ``json.loads`` fails: success means whole elements. Returns
+    ``(values, end)`` or None when no cut among the last few ``}`` works.
+    """
+    cut = buf.rfind("}", pos, len(buf) - 1)
+    for _ in range(3):
+        if cut <= pos:
+            return None
+        if _SEPARATOR(buf, cut + 1) is not None:
+            try:
+                return json.loads("[" + buf[pos : cut + 1] + "]"), cut + 1
+            except json.JSONDecodeError:
+                pass
+        cut = buf.rfind("}", pos, cut)
+    return None
+
+
 class _Reader:
     """Sliding-window JSON reader over a text file (one value or token at a time)."""
 
@@ -145,19 +166,27 @@ class _Reader:
             self._pos += 1
             return
         decode = self._decoder.raw_decode
+        runs = True
         while True:
             buf = self._buf
             pos = _SKIP_WHITESPACE(buf, self._pos).end()
-            value: Any = _NOTHING
-            if len(buf) - pos > _FAST_WINDOW:
-                try:
-                    value, self._pos = decode(buf, pos)
-                except json.JSONDecodeError:
-                    value = _NOTHING  # let value() report it with refills and offsets
-            if value is _NOTHING:
-                self._pos = pos
-                value = self.value()
-            yield value
+            ample = len(buf) - pos > _FAST_WINDOW
+            run = _decode_run(buf, pos) if ample and runs else None
+            if run is not None:
+                values, self._pos = run
+                yield from values
+            else:
+                runs = runs and not ample  # nested objects defeat runs: one at a time from here
+                value: Any = _NOTHING
+                if ample:
+                    try:
+                        value, self._pos = decode(buf, pos)
+                    except json.JSONDecodeError:
+                        value = _NOTHING  # let value() report it with refills and offsets
+                if value is _NOTHING:
+                    self._pos = pos
+                    value = self.value()
+                yield value
             match = _SEPARATOR(self._buf, self._pos)
             if match is not None and match.end() < len(self._buf):
                 self._pos = match.end()

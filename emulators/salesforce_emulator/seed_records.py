@@ -9,6 +9,7 @@ value with ``coerce`` and merging it over the object's defaults gives.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -24,12 +25,28 @@ class SeedError(ValueError):
     """A seed that cannot be applied; the message names the problem and the fix."""
 
 
-@dataclass(frozen=True)
-class _Plan:
-    """How records with one key set become rows."""
+def sql_literal(value: Any) -> str | None:
+    """``value`` as an SQLite literal, or None when it is better bound as a parameter."""
+    if value is None:
+        return "NULL"
+    if type(value) is int:
+        return str(value)
+    if type(value) is float and math.isfinite(value):
+        return repr(value)
+    if type(value) is str and "\x00" not in value:
+        return "'" + value.replace("'", "''") + "'"
+    return None
 
-    columns: tuple[str, ...]  # defaults not overridden, then the record's columns, Name, Id
-    defaults: tuple[Any, ...]
+
+@dataclass(frozen=True, eq=False)
+class Plan:
+    """How records with one key set become rows: ``columns`` are bound per row (defaults that
+    cannot be literals, the record's columns, Name, Id); ``constants`` are the other defaults,
+    the same for every row, written into the INSERT statement as literals."""
+
+    columns: tuple[str, ...]
+    constants: tuple[tuple[str, str], ...]  # (column, SQL literal)
+    defaults: tuple[Any, ...]  # bound defaults, first in each row
     pairs: tuple[tuple[str, Callable[[Any], Any]], ...]  # (record key, converter), Id last
     has_id: bool
     name_parts: tuple[int, ...]  # indexes of FirstName, LastName in the converted values
@@ -42,10 +59,10 @@ class RecordEncoder:
     def __init__(self, obj: ObjectDef, defaults: dict[str, Any]) -> None:
         self.obj = obj
         self._defaults = defaults
-        self._plans: dict[tuple[str, ...], _Plan] = {}
+        self._plans: dict[tuple[str, ...], Plan] = {}
         self._person_name = obj.name in PERSON_OBJECTS and "Name" in obj.fields
 
-    def _plan(self, index: int, shape: tuple[str, ...]) -> _Plan:
+    def _plan(self, index: int, shape: tuple[str, ...]) -> Plan:
         obj = self.obj
         chosen: dict[str, tuple[str, dict[str, Any]]] = {}
         for key in shape:
@@ -59,12 +76,14 @@ class RecordEncoder:
                 )
             chosen[fdesc["name"]] = (key, fdesc)  # a repeated field: the last key wins
         record_columns = tuple(c for c in chosen if c != "Id")
-        base = tuple(c for c in self._defaults if c not in chosen)
+        literals = {c: sql_literal(v) for c, v in self._defaults.items() if c not in chosen}
+        base = tuple(c for c, literal in literals.items() if literal is None)
         adds_name = self._person_name and "Name" not in chosen
         order = record_columns + (("Id",) if "Id" in chosen else ())  # Id last: popped first
         parts = tuple(order.index(p) for p in ("FirstName", "LastName") if p in order)
-        return _Plan(
+        return Plan(
             columns=base + record_columns + (("Name",) if adds_name else ()) + ("Id",),
+            constants=tuple((c, lit) for c, lit in literals.items() if lit is not None),
             defaults=tuple(self._defaults[c] for c in base),
             pairs=tuple((chosen[c][0], converter(chosen[c][1])) for c in order),
             has_id="Id" in chosen,
@@ -74,11 +93,11 @@ class RecordEncoder:
 
     def encode(
         self, first_index: int, records: Sequence[Any]
-    ) -> tuple[dict[tuple[str, ...], list[list[Any]]], list[list[Any]]]:
-        """Rows of ``records`` (numbered from ``first_index``) grouped by column set, plus the
-        rows whose Id (their last value, None for now) is to be generated, in record order.
+    ) -> tuple[dict[Plan, list[list[Any]]], list[list[Any]]]:
+        """Rows of ``records`` (numbered from ``first_index``) grouped by plan, plus the rows
+        whose Id (their last value, None for now) is to be generated, in record order.
         Raises SeedError naming the record and field."""
-        groups: dict[tuple[str, ...], list[list[Any]]] = {}
+        groups: dict[Plan, list[list[Any]]] = {}
         needs_id: list[list[Any]] = []
         plans = self._plans
         person = self._person_name
@@ -103,15 +122,15 @@ class RecordEncoder:
                 else:
                     values[plan.name_at] = name
             row = [*plan.defaults, *values, record_id or None]
-            group = groups.get(plan.columns)
+            group = groups.get(plan)
             if group is None:
-                group = groups[plan.columns] = []
+                group = groups[plan] = []
             group.append(row)
             if not record_id:
                 needs_id.append(row)
         return groups, needs_id
 
-    def _type_error(self, index: int, plan: _Plan, exc: TypeMismatch) -> SeedError:
+    def _type_error(self, index: int, plan: Plan, exc: TypeMismatch) -> SeedError:
         key = next(k for k, _ in plan.pairs if self.obj.field(k)["name"] == exc.field_name)
         return SeedError(
             f"records.{self.obj.name}[{index}].{key}: {exc.value!r} is not a valid {exc.sf_type}"

@@ -195,12 +195,13 @@ class Store:
         obj: ObjectDef,
         columns: Sequence[str],
         rows: Iterable[Sequence[Any]],
+        constants: Sequence[tuple[str, str]] = (),
     ) -> None:
-        """Insert rows given as value sequences in ``columns`` order (one executemany)."""
-        sql = (
-            f"INSERT OR REPLACE INTO {q(obj.name)} ({', '.join(q(c) for c in columns)}) "  # noqa: S608 - identifiers are validated API names
-            f"VALUES ({', '.join('?' for _ in columns)})"
-        )
+        """Insert rows given as value sequences in ``columns`` order (one executemany);
+        ``constants`` are ``(column, SQL literal)`` pairs written the same into every row."""
+        names = ", ".join(q(c) for c in (*columns, *(c for c, _ in constants)))
+        values = ", ".join(["?"] * len(columns) + [literal for _, literal in constants])
+        sql = f"INSERT OR REPLACE INTO {q(obj.name)} ({names}) VALUES ({values})"  # noqa: S608 - identifiers are validated API names; literals come from sql_literal
         conn.executemany(sql, rows)
 
     def drop_lookup_indexes(self, conn: sqlite3.Connection, obj: ObjectDef) -> list[str]:

@@ -86,6 +86,27 @@ def test_property_any_layout_any_read_size(
     assert list(reader.records()) == records_of(seed)
 
 
+@pytest.mark.parametrize("nested_from", [None, 0, 1500, 2999])
+def test_big_arrays_decoded_in_runs_match_json_loads(tmp_path: Path, nested_from) -> None:
+    """Past 64 KiB of buffer the reader decodes many records per ``json.loads``, cutting
+    after a ``}``: strings full of ``}``, ``},`` and ``}]`` must not fool it, and records with
+    nested objects (from ``nested_from`` on) make it fall back to one record at a time."""
+    records = []
+    for n in range(3000):
+        record: dict[str, Any] = {
+            "LastName": f'R{n} }}, {{"x": 1}} ] }}\n,',
+            "Email": f"r{n}@example.com",
+            "Tricky__c": "}" * (n % 5) + "," + "]" * (n % 3),
+        }
+        if nested_from is not None and n >= nested_from:
+            record["Nested"] = {"a": {"b": [1, {"c": "}"}]}, "d": "},"}
+        records.append(record)
+    seed = {"records": {"Contact": records, "Lead": records[:10]}}
+    for indent in (None, 1):
+        path = write(tmp_path, json.dumps(seed, indent=indent))
+        assert list(SeedFile(path).records()) == records_of(seed)
+
+
 @pytest.mark.parametrize(
     ("text", "message"),
     [
