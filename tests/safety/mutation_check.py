@@ -30,14 +30,10 @@ MUTATIONS: dict[str, tuple[str, str, str, list[str]]] = {
         ["test_safety_crash.py", "-k", "collections"],
     ),
     "state-printed-before-writing": (
-        "sinks.py",
-        "        try:\n            self._write(plan, groups)",
-        "        import json, sys\n"
-        "        sys.stdout.write(json.dumps({'bookmarks': {'onboarding': "
-        "{'export': 'export-1', 'rows_synced': 600}}}) + '\\n')\n"
-        "        sys.stdout.flush()\n"
-        "        try:\n            self._write(plan, groups)",
-        ["test_safety_crash.py", "-k", "collections"],
+        "target.py",
+        "        self.settle()\n        super()._write_state_message(state)",
+        "        super()._write_state_message(state)\n        self.settle()",
+        ["test_safety_crash.py", "-k", "sigkill_then_rerun"],
     ),
     "fatal-salesforce-error-swallowed": (
         "sinks.py",
