@@ -39,7 +39,13 @@ MUTATIONS: dict[str, tuple[str, str, str, list[str]]] = {
     ),
     "fatal-salesforce-error-swallowed": (
         "sinks.py",
+        "            self._process(records)\n"
+        "        except SalesforceError as exc:\n"
+        "            self._count_calls(before)\n"
         '            self._fail(f"Salesforce stopped the run: {exc}")',
+        "            self._process(records)\n"
+        "        except SalesforceError as exc:\n"
+        "            self._count_calls(before)\n"
         "            return",
         ["test_safety_faults.py", "-k", "daily_api"],
     ),
