@@ -50,6 +50,40 @@ def _command() -> list[str]:
     return [sys.executable, "-m", "salesforce_emulator"]
 
 
+def jwt_key_pair(common_name: str = "salesforce-emulator test") -> tuple[str, str]:
+    """A fresh RSA private key and a self-signed certificate for it, both PEM text.
+
+    For JWT bearer tests: seed the certificate into a connected app (``"certificate"``) and sign
+    assertions with the key. Made at run time, so no key is ever committed.
+    """
+    import datetime as dt
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+    from cryptography.x509.oid import NameOID
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
+    now = dt.datetime.now(dt.timezone.utc)
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(minutes=5))
+        .not_valid_after(now + dt.timedelta(days=1))
+        .sign(key, hashes.SHA256())
+    )
+    key_pem = key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    ).decode()
+    return key_pem, certificate.public_bytes(serialization.Encoding.PEM).decode()
+
+
 class SalesforceEmulator:
     """Context manager running ``salesforce-emulator serve --port 0`` as a subprocess."""
 

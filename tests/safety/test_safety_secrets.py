@@ -12,7 +12,6 @@ Also: ``.env`` is written with mode 0600, and ``http://`` is refused for non-loo
 from __future__ import annotations
 
 import base64
-import datetime as dt
 import hashlib
 import json
 import os
@@ -28,6 +27,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import requests
+from salesforce_emulator.testing import jwt_key_pair
 
 from .safety_harness import (
     BIN,
@@ -58,34 +58,6 @@ LEAK_PATTERNS = {
 # ---------------------------------------------------------------------------- generated secrets
 
 
-def _key_and_certificate() -> tuple[str, str]:
-    """A fresh RSA key (PEM) and a self-signed certificate for it (PEM)."""
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import rsa
-    from cryptography.x509.oid import NameOID
-
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "safety suite")])
-    now = dt.datetime.now(dt.timezone.utc)
-    certificate = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(minutes=5))
-        .not_valid_after(now + dt.timedelta(days=1))
-        .sign(key, hashes.SHA256())
-    )
-    pem = key.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption(),
-    ).decode()
-    return pem, certificate.public_bytes(serialization.Encoding.PEM).decode()
-
-
 class SalesforceSecrets:
     """A connected app and an admin user with generated credentials, seeded into ``sf``."""
 
@@ -96,7 +68,7 @@ class SalesforceSecrets:
         self.security_token = secrets.token_hex(10)
         self.client_id = f"safety-app-{tag}"
         self.client_secret = secrets.token_urlsafe(32)
-        self.private_key, certificate = _key_and_certificate()
+        self.private_key, certificate = jwt_key_pair("safety suite")
         sf.seed(
             {
                 "users": [

@@ -8,7 +8,6 @@ auto-approves), which redirects to the command's loopback listener — no browse
 
 from __future__ import annotations
 
-import datetime
 import json
 import os
 import pty
@@ -22,11 +21,7 @@ from urllib.parse import urlencode
 
 import pytest
 import requests
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
-from cryptography.x509.oid import NameOID
-from salesforce_emulator.testing import SalesforceEmulator
+from salesforce_emulator.testing import SalesforceEmulator, jwt_key_pair
 from setup_helpers import BIN, SETUP, clean_env, copy_project, run_setup
 from target_salesforce_update.setup.envfile import read_env
 from target_salesforce_update.setup.meltano_yml import MeltanoYml
@@ -557,29 +552,11 @@ def test_add_prompts_a_person_with_only_fitting_fields(
 
 def _key_and_certificate(folder: Path) -> tuple[Path, str]:
     """An RSA key (PEM file, 0600) and a self-signed certificate for it, made at run time."""
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "setup-test")])
-    now = datetime.datetime.now(datetime.timezone.utc)
-    certificate = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(days=1))
-        .not_valid_after(now + datetime.timedelta(days=30))
-        .sign(key, hashes.SHA256())
-    )
+    key_pem, certificate = jwt_key_pair("setup-test")
     path = folder / "server.key"
-    path.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-    )
+    path.write_text(key_pem)
     path.chmod(0o600)
-    return path, certificate.public_bytes(serialization.Encoding.PEM).decode()
+    return path, certificate
 
 
 def test_connect_jwt_bearer_for_headless_servers(

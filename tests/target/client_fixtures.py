@@ -7,7 +7,6 @@ default seed, faults cleared, and a check that no test created a record).
 from __future__ import annotations
 
 import base64
-import datetime as dt
 import hashlib
 import secrets
 from typing import Any
@@ -15,16 +14,13 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import requests
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
-from cryptography.x509.oid import NameOID
 from salesforce_emulator.testing import (
     ADMIN_PASSWORD,
     ADMIN_USERNAME,
     CLIENT_ID,
     CLIENT_SECRET,
     REDIRECT_URI,
+    jwt_key_pair,
 )
 from target_salesforce_update.salesforce import SalesforceClient
 
@@ -86,25 +82,7 @@ def seed_contacts(sf: Any, count: int, tag: str) -> list[dict[str, Any]]:
 
 def rsa_key_and_certificate() -> tuple[str, str]:
     """A fresh RSA private key (PEM) and a self-signed certificate for it (PEM)."""
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "target-salesforce-update test")])
-    now = dt.datetime.now(dt.timezone.utc)
-    certificate = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(minutes=5))
-        .not_valid_after(now + dt.timedelta(days=1))
-        .sign(key, hashes.SHA256())
-    )
-    key_pem = key.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption(),
-    ).decode()
-    return key_pem, certificate.public_bytes(serialization.Encoding.PEM).decode()
+    return jwt_key_pair("target-salesforce-update test")
 
 
 def refresh_token_via_authorize(sf: Any) -> str:
