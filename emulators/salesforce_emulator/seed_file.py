@@ -122,8 +122,12 @@ class _Reader:
                     read *= 2  # a long value: read bigger steps, not quadratically many
                     continue
                 raise self.error(exc.msg, exc.pos) from None
-            if end == len(self._buf) and self._fill(read):
-                continue  # a number may go on in the next chunk
+            if (
+                type(value) in (int, float)
+                and end + _TRUNCATION_MARGIN >= len(self._buf)
+                and self._fill(read)
+            ):
+                continue  # a number near the end of the buffer may go on ("0." of "0.5")
             self._pos = end
             return value
 

@@ -500,7 +500,11 @@ def _normalize_datetime(literal: str) -> str | None:
     except ValueError:
         return None
     value = value.astimezone(_dt.timezone.utc)
-    return value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}+0000"
+    return (
+        f"{value.year:04d}"
+        + value.strftime("-%m-%dT%H:%M:%S.")
+        + f"{value.microsecond // 1000:03d}+0000"
+    )
 
 
 def _day_start(iso_date: str) -> str:

@@ -123,7 +123,7 @@ class TypeMismatch(Exception):
 def format_datetime(dt: datetime) -> str:
     """Storage/wire format of a datetime: UTC, milliseconds, ``+0000``."""
     dt = dt.replace(tzinfo=timezone.utc) if dt.tzinfo is None else dt.astimezone(timezone.utc)
-    return dt.strftime("%Y-%m-%dT%H:%M:%S.") + f"{dt.microsecond // 1000:03d}+0000"
+    return f"{dt.year:04d}" + dt.strftime("-%m-%dT%H:%M:%S.") + f"{dt.microsecond // 1000:03d}+0000"
 
 
 def _parse_datetime(text: str) -> str | None:

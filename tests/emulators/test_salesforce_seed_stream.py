@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 import requests
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from salesforce_emulator.org import STREAM_SEED_BYTES
 from salesforce_emulator.seed_file import SeedFile, SeedFormatError
@@ -76,6 +76,8 @@ json_values = st.recursive(
     read_chars=st.integers(1, 40),
     indent=st.sampled_from([None, 0, 2]),
 )
+# a number cut by a refill ("0." of "0.0") must be read on, not ended early
+@example(records={}, meta={"org": 0.0}, read_chars=1, indent=None)
 def test_property_any_layout_any_read_size(
     tmp_path: Path, records, meta, read_chars: int, indent
 ) -> None:
