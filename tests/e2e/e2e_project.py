@@ -8,13 +8,13 @@ environment; `expected_for` reads the demo world's expected outcome. The fixture
 from __future__ import annotations
 
 import json
-import sqlite3
 import subprocess
 import sys
-from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from meltano_db import saved_singer_state
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
@@ -86,21 +86,8 @@ class Project:
         Equivalent to `meltano state get` (completed state with any partial state merged over
         it) without starting Meltano; `test_sync` also runs the command itself once.
         """
-        database = self.env["MELTANO_DATABASE_URI"].removeprefix("sqlite:///")
-        if not Path(database).exists():
-            return {}
-        with closing(sqlite3.connect(database)) as connection:
-            tables = {row[0] for row in connection.execute("SELECT name FROM sqlite_master")}
-            if "state" not in tables:
-                return {}
-            row = connection.execute(
-                "SELECT completed_state, partial_state FROM state WHERE state_id = ?", (state_id,)
-            ).fetchone()
-        if row is None:
-            return {}
-        completed = json.loads(row[0] or "{}")
-        partial = json.loads(row[1] or "{}")
-        merged = completed.get("singer_state", {}) | partial.get("singer_state", {})
+        database = Path(self.env["MELTANO_DATABASE_URI"].removeprefix("sqlite:///"))
+        merged = saved_singer_state(database, state_id)
         return {"singer_state": merged} if merged else {}
 
     def latest_log(self) -> str:

@@ -456,23 +456,7 @@ def demo_salesforce_env() -> dict[str, str]:
 
 
 def meltano_state(work: Path, state_id: str) -> dict[str, Any]:
-    """The singer state Meltano saved for ``state_id`` in the test's system DB ({} if none);
-    what `meltano state get` prints (completed state with partial state merged over it)."""
-    import sqlite3
-    from contextlib import closing
+    """The singer state Meltano saved for ``state_id`` in the test's system DB ({} if none)."""
+    from meltano_db import saved_singer_state
 
-    database = work / "meltano.db"
-    if not database.exists():
-        return {}
-    with closing(sqlite3.connect(database)) as connection:
-        tables = {row[0] for row in connection.execute("SELECT name FROM sqlite_master")}
-        if "state" not in tables:
-            return {}
-        row = connection.execute(
-            "SELECT completed_state, partial_state FROM state WHERE state_id = ?", (state_id,)
-        ).fetchone()
-    if row is None:
-        return {}
-    completed = json.loads(row[0] or "{}").get("singer_state", {})
-    partial = json.loads(row[1] or "{}").get("singer_state", {})
-    return completed | partial
+    return saved_singer_state(work / "meltano.db", state_id)
