@@ -19,6 +19,7 @@ import json
 import logging
 import os
 import re
+import threading
 import time
 import uuid
 from pathlib import Path
@@ -108,13 +109,17 @@ class StreamResults:
         self.finished = False
         self._files: dict[str, IO[str]] = {}
         self._writers: dict[str, Any] = {}
+        # One stream's results may be fed by several sinks (a new sink after a schema change),
+        # each processing batches in its own worker thread: rows, counts and files are guarded.
+        self._lock = threading.RLock()
 
     # ------------------------------------------------------------------ rows
 
     def next_position(self) -> int:
         """Number the next input row of the stream (1-based, across batches)."""
-        self.rows += 1
-        return self.rows
+        with self._lock:
+            self.rows += 1
+            return self.rows
 
     def _writer(self, category: str) -> Any:
         if category not in self._writers:
@@ -123,18 +128,19 @@ class StreamResults:
 
     def open(self) -> None:
         """Create the run folder and every CSV with its header (empty files say 'none')."""
-        if self._writers:
-            return
-        self.folder.mkdir(parents=True, exist_ok=True)
-        for category in CATEGORIES:
-            # backslashreplace: a key with bytes that were not UTF-8 is still reported (as \udcff)
-            handle = (self.folder / f"{category}.csv").open(
-                "w", newline="", encoding="utf-8", errors="backslashreplace"
-            )
-            writer = csv.writer(handle)
-            writer.writerow(COLUMNS)
-            self._files[category] = handle
-            self._writers[category] = writer
+        with self._lock:
+            if self._writers:
+                return
+            self.folder.mkdir(parents=True, exist_ok=True)
+            for category in CATEGORIES:
+                # backslashreplace: a key with bytes that were not UTF-8 is still reported
+                handle = (self.folder / f"{category}.csv").open(
+                    "w", newline="", encoding="utf-8", errors="backslashreplace"
+                )
+                writer = csv.writer(handle)
+                writer.writerow(COLUMNS)
+                self._files[category] = handle
+                self._writers[category] = writer
 
     def add(
         self,
@@ -149,29 +155,31 @@ class StreamResults:
         error_message: str = "",
     ) -> None:
         """Count one input row's outcome and write its line."""
-        category = "failed" if outcome == "rejected" else outcome
-        self.counts[outcome] += 1
-        shown = outcome
-        if self.dry_run and outcome == "updated":
-            shown = "would_update"
-        values = json.dumps(new_values, default=str, ensure_ascii=False) if new_values else ""
-        self._writer(category).writerow(
-            [
-                row,
-                spreadsheet_safe(key),
-                shown,
-                spreadsheet_safe(";".join(record_ids)),
-                ";".join(fields_changed),
-                spreadsheet_safe(values),
-                spreadsheet_safe(error_code),
-                spreadsheet_safe(error_message),
-            ]
-        )
+        with self._lock:
+            category = "failed" if outcome == "rejected" else outcome
+            self.counts[outcome] += 1
+            shown = outcome
+            if self.dry_run and outcome == "updated":
+                shown = "would_update"
+            values = json.dumps(new_values, default=str, ensure_ascii=False) if new_values else ""
+            self._writer(category).writerow(
+                [
+                    row,
+                    spreadsheet_safe(key),
+                    shown,
+                    spreadsheet_safe(";".join(record_ids)),
+                    ";".join(fields_changed),
+                    spreadsheet_safe(values),
+                    spreadsheet_safe(error_code),
+                    spreadsheet_safe(error_message),
+                ]
+            )
 
     def flush(self) -> None:
         """Push written lines to disk (called after each batch)."""
-        for handle in self._files.values():
-            handle.flush()
+        with self._lock:
+            for handle in self._files.values():
+                handle.flush()
 
     # ------------------------------------------------------------------ logging
 
