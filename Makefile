@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 
 .PHONY: venv plugins test demo runs run-log lint bench bench-quick clean
 
-$(STAMP): requirements-dev.txt emulators/pyproject.toml tap-walkme-insights/pyproject.toml target-salesforce-update/pyproject.toml
+$(STAMP): requirements-dev.txt emulators/pyproject.toml tap-walkme-insights/pyproject.toml target-salesforce-update/pyproject.toml walkme-salesforce/pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 10) else "Python 3.10+ is required (found " + sys.version.split()[0] + ")")'
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
@@ -15,10 +15,10 @@ $(STAMP): requirements-dev.txt emulators/pyproject.toml tap-walkme-insights/pypr
 
 venv: $(STAMP)
 
-# Meltano installs the two custom plugins from their folders into .meltano/ (the e2e tests and
+# Meltano installs the two custom plugins and the manager utility from their folders into .meltano/ (the e2e tests and
 # the demo run them from there). Installing happens here, never at test time.
 PLUGINS := .meltano/.plugins-installed
-$(PLUGINS): $(STAMP) meltano.yml tap-walkme-insights/pyproject.toml target-salesforce-update/pyproject.toml
+$(PLUGINS): $(STAMP) meltano.yml tap-walkme-insights/pyproject.toml target-salesforce-update/pyproject.toml walkme-salesforce/pyproject.toml
 	$(BIN)/meltano install
 	touch $(PLUGINS)
 
@@ -31,11 +31,11 @@ demo: venv plugins  ## emulators + a generated demo world + the sample integrati
 	PATH="$(abspath $(BIN)):$$PATH" bash scripts/demo.sh
 
 runs: venv  ## run history of every integration (RUNS_ARGS="--integration nps --environment prod")
-	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/python scripts/runs.py list $(RUNS_ARGS)
+	$(BIN)/walkme-salesforce runs $(RUNS_ARGS)
 
 run-log: venv  ## one run's summary, results files and full log: make run-log RUN=<run id>
 	@test -n "$(RUN)" || { echo "usage: make run-log RUN=<run id from make runs>"; exit 2; }
-	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/python scripts/runs.py show $(RUN)
+	$(BIN)/walkme-salesforce run-log $(RUN)
 
 lint: venv
 	$(BIN)/ruff check .

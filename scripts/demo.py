@@ -12,7 +12,7 @@ Steps (each one printed as it happens):
 4. `meltano --environment demo run <job>` for each integration's job, then the onboarding job
    once more to show that state is kept (no new export → nothing to do);
 5. each run's summary — updated / unchanged / unmatched / ambiguous / failed — and the run
-   history (`scripts/runs.py list`);
+   history (`walkme-salesforce runs`);
 6. stop the emulators; the Salesforce data, the results files and the run history stay.
 
 Credentials: the WalkMe emulator gets a client id/secret generated for this demo; the Salesforce
@@ -35,9 +35,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from run_history import COUNT_KEYS, parse_summary_line
+from walkme_salesforce.run_history import COUNT_KEYS, parse_summary_line
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "demo-output"
@@ -340,9 +338,8 @@ def main() -> int:
     say("\n==> Run history (make runs):")
     history = run(
         [
-            sys.executable,
-            str(ROOT / "scripts" / "runs.py"),
-            "list",
+            str(Path(sys.executable).with_name("walkme-salesforce")),
+            "runs",
             "--environment",
             "demo",
             "--limit",

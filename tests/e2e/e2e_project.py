@@ -69,9 +69,9 @@ class Project:
         return MeltanoResult(command, completed.returncode, completed.stdout, completed.stderr)
 
     def runs_cli(self, *args: str) -> subprocess.CompletedProcess[str]:
-        """Run the documented run-history command `scripts/runs.py ARGS`."""
+        """Run the documented run-history command `walkme-salesforce runs|run-log ARGS`."""
         return subprocess.run(
-            [sys.executable, str(ROOT / "scripts" / "runs.py"), *args],
+            [str(Path(sys.executable).with_name("walkme-salesforce")), *args],
             cwd=ROOT,
             env=self.env,
             text=True,

@@ -212,13 +212,11 @@ def test_demo_environment_uses_the_emulators(env: dict[str, str]) -> None:
 
 
 def test_setup_commands_run_as_plugin_commands(env: dict[str, str]) -> None:
-    """`meltano invoke target-salesforce-update:list` (README "Adding an integration")."""
-    installed = (
-        ROOT / ".meltano/loaders/target-salesforce-update/venv/bin/target-salesforce-update-setup"
-    )
+    """`meltano invoke walkme-salesforce:list` (README "Adding an integration")."""
+    installed = ROOT / ".meltano/utilities/walkme-salesforce/venv/bin/walkme-salesforce"
     if not installed.exists():
-        pytest.fail("plugins not installed with the setup command: run `make plugins`")
-    listed = meltano(env, "--environment", "demo", "invoke", "target-salesforce-update:list")
+        pytest.fail("the manager utility is not installed: run `make plugins`")
+    listed = meltano(env, "--environment", "demo", "invoke", "walkme-salesforce:list")
     assert "onboarding:" in listed and "→ Contact" in listed
     assert "nps:" in listed and "→ Lead" in listed
     assert "job walkme-nps-to-salesforce" in listed
@@ -263,8 +261,8 @@ def test_make_runs_targets_call_the_run_history_command() -> None:
             timeout=60,
             check=True,
         )
-        return next(line for line in result.stdout.splitlines() if "scripts/runs.py" in line)
+        return next(line for line in result.stdout.splitlines() if "walkme-salesforce" in line)
 
     listing = make_n("runs", "RUNS_ARGS=--integration nps --environment prod")
-    assert listing.endswith("scripts/runs.py list --integration nps --environment prod")
-    assert make_n("run-log", "RUN=abc").endswith("scripts/runs.py show abc")
+    assert listing.endswith("walkme-salesforce runs --integration nps --environment prod")
+    assert make_n("run-log", "RUN=abc").endswith("walkme-salesforce run-log abc")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from run_history import (
+from walkme_salesforce.run_history import (
     integration_name,
     parse_summary_line,
     split_state_id,

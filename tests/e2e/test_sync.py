@@ -1,8 +1,9 @@
 """The sample integrations through `meltano run`, against both emulators over real HTTP.
 
 Each test runs the commands the README shows (`meltano run <job>`, `--full-refresh`,
-`meltano state get`, `scripts/runs.py`…) in the `demo` environment and checks the outcome through
-the Salesforce emulator's inspection API, the target's summary.json and Meltano's own records.
+`meltano state get`, `walkme-salesforce runs`…) in the `demo` environment and checks the outcome
+through the Salesforce emulator's inspection API, the target's summary.json and Meltano's own
+records.
 """
 
 from __future__ import annotations
@@ -225,7 +226,7 @@ def test_nps_dry_run_failed_run_retry_and_run_history(project: Project) -> None:
     assert project.state(STATE_ID["nps"])["singer_state"]["bookmarks"]["nps"]["export"]
 
     # run history: both runs, newest first, with what each did
-    listed = project.runs_cli("list", "--json")
+    listed = project.runs_cli("runs", "--json")
     assert listed.returncode == 0, listed.stderr
     runs = json.loads(listed.stdout)["runs"]
     assert [(r["integration"], r["status"]) for r in runs] == [
@@ -240,22 +241,22 @@ def test_nps_dry_run_failed_run_retry_and_run_history(project: Project) -> None:
     assert (stream["report"], stream["sobject"]) == ("nps", "Lead")
     assert stream["counts"]["updated"] == expected_counts(project, "nps")["updated"]
 
-    only = project.runs_cli("list", "--integration", "nps", "--environment", "demo", "--json")
+    only = project.runs_cli("runs", "--integration", "nps", "--environment", "demo", "--json")
     assert [r["run_id"] for r in json.loads(only.stdout)["runs"]] == [r["run_id"] for r in runs]
-    other = project.runs_cli("list", "--integration", "onboarding", "--json")
+    other = project.runs_cli("runs", "--integration", "onboarding", "--json")
     assert json.loads(other.stdout)["runs"] == []
 
-    table = project.runs_cli("list")
+    table = project.runs_cli("runs")
     assert table.returncode == 0
     for text in ("INTEGRATION", "REPORT", "OBJECT", "STARTED (UTC)", "completed", "failed", "Lead"):
         assert text in table.stdout
 
-    shown = project.runs_cli("show", done["run_id"])
+    shown = project.runs_cli("run-log", done["run_id"])
     assert shown.returncode == 0, shown.stderr
     assert "Status:       completed" in shown.stdout
     assert "updated.csv" in shown.stdout and "summary.json" in shown.stdout
     assert "Summary: stream=nps" in shown.stdout  # the full log follows
-    failed_run = project.runs_cli("show", runs[2]["run_id"])
+    failed_run = project.runs_cli("run-log", runs[2]["run_id"])
     assert "Status:       failed" in failed_run.stdout
     assert "wrong-for-test" not in failed_run.stdout
 

@@ -347,7 +347,7 @@ def test_demo_flow_through_meltano_writes_no_secret(sf: Any, world: Path, tmp_pa
 
 
 def test_env_file_is_written_with_mode_0600(tmp_path: Path) -> None:
-    from target_salesforce_update.setup.envfile import update_env
+    from walkme_salesforce.envfile import update_env
 
     token = secrets.token_urlsafe(32)
     old = os.umask(0)

@@ -9,15 +9,15 @@ from pathlib import Path
 
 import pytest
 from setup_helpers import BIN, clean_env
-from target_salesforce_update.setup.errors import SetupError
-from target_salesforce_update.setup.integrations import (
+from walkme_salesforce.errors import SetupError
+from walkme_salesforce.integrations import (
     Integration,
     list_integrations,
     read_integration,
     remove_integration,
     write_integration,
 )
-from target_salesforce_update.setup.meltano_yml import MeltanoYml
+from walkme_salesforce.meltano_yml import MeltanoYml
 
 
 def usage(**overrides: object) -> Integration:

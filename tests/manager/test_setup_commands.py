@@ -23,8 +23,8 @@ import pytest
 import requests
 from salesforce_emulator.testing import SalesforceEmulator, jwt_key_pair
 from setup_helpers import BIN, SETUP, clean_env, copy_project, run_setup
-from target_salesforce_update.setup.envfile import read_env
-from target_salesforce_update.setup.meltano_yml import MeltanoYml
+from walkme_salesforce.envfile import read_env
+from walkme_salesforce.meltano_yml import MeltanoYml
 
 pytestmark = pytest.mark.slow  # subprocesses of meltano, the tap and the target
 
@@ -442,21 +442,21 @@ def test_add_preview_edit_remove(
 
 
 def test_reachable_as_meltano_plugin_commands(connected: tuple[Path, str], tmp_path: Path) -> None:
-    """`meltano invoke target-salesforce-update:<command>` runs the setup command with the
+    """`meltano invoke walkme-salesforce:<command>` runs the setup command with the
     environment Meltano was given (plugins without pip_url run from PATH: no install needed)."""
     source, _ = connected
     project = tmp_path / "invoked"
     project.mkdir()
     shutil.copy(source / ".env", project / ".env")
     document = MeltanoYml(source / "meltano.yml")
-    for kind in ("extractors", "loaders"):
+    for kind in ("extractors", "loaders", "utilities"):
         for plugin in document.iter_plugins(kind):
             plugin.pop("pip_url", None)
     document.path = project / "meltano.yml"
     (project / "meltano.yml").write_text(document.dump())
     meltano = str(BIN / "meltano")
     listed = subprocess.run(
-        [meltano, "--environment=sandbox", "invoke", "target-salesforce-update:list"],
+        [meltano, "--environment=sandbox", "invoke", "walkme-salesforce:list"],
         cwd=project,
         env=clean_env(),
         capture_output=True,
@@ -465,7 +465,7 @@ def test_reachable_as_meltano_plugin_commands(connected: tuple[Path, str], tmp_p
     )
     assert listed.returncode == 0, listed.stderr[-2000:]
     assert "onboarding: report 'onboarding'" in listed.stdout
-    command = "target-salesforce-update:describe"
+    command = "walkme-salesforce:describe"
     described = subprocess.run(
         [meltano, "--environment=sandbox", "invoke", command, "Contact", "--match"],
         cwd=project,

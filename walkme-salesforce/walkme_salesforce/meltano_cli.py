@@ -28,7 +28,11 @@ _INVOKER_PREFIXES = (
     "MELTANO_LOAD_",
     "MELTANO_EXTRACT_",
     "MELTANO_ENVIRONMENT",
+    "WALKME_SALESFORCE",
+    "MELTANO_UTILITY_",
 )
+#: Variables only `meltano invoke` sets: their presence means this runs as a plugin command.
+_INVOKED_MARKERS = ("MELTANO_LOAD_", "MELTANO_UTILITY_")
 
 
 def find_meltano() -> str:
@@ -48,7 +52,7 @@ def find_meltano() -> str:
 
 def nested_env() -> dict[str, str]:
     """The environment for a nested `meltano` call (see `_INVOKER_PREFIXES`)."""
-    inside_invoke = any(key.startswith("MELTANO_LOAD_") for key in os.environ)
+    inside_invoke = any(key.startswith(_INVOKED_MARKERS) for key in os.environ)
     env = dict(os.environ)
     if inside_invoke:
         env = {k: v for k, v in env.items() if not k.startswith(_INVOKER_PREFIXES)}

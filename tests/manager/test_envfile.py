@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 from dotenv import dotenv_values
-from target_salesforce_update.setup.envfile import read_env, update_env
+from walkme_salesforce.envfile import read_env, update_env
 
 
 def mode(path: Path) -> int:

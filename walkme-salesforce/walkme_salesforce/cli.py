@@ -1,4 +1,4 @@
-"""`target-salesforce-update-setup`: the command line of the setup commands.
+"""`walkme-salesforce`: the integration manager's command line.
 
     connect      link a Meltano environment to an org (OAuth web-server flow + PKCE, or --jwt)
     check        re-check the stored connection's permissions
@@ -9,9 +9,11 @@
     remove       delete an integration, its job and its schedule
     list         list the integrations
     preview      dry-run an integration: first N changes before → after, unmatched/ambiguous
+    runs         run history of every integration (status, counts, start, duration)
+    run-log      one run: its summary, results files and full log
 
 The same commands run as Meltano plugin commands, e.g.
-`meltano --environment=prod invoke target-salesforce-update:connect --production`.
+`meltano --environment=prod invoke walkme-salesforce:connect --production`.
 Exit status: 0 success, 1 a check found problems (missing permissions, failed dry run),
 2 a usage or setup error (the message says what to fix).
 """
@@ -24,14 +26,16 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from ..auth import PRODUCTION_LOGIN_URL, SANDBOX_LOGIN_URL
-from ..exceptions import SalesforceError
-from ..oauth_web_flow import DEFAULT_REDIRECT_URI
-from ..salesforce import SalesforceClient
+from target_salesforce_update.auth import PRODUCTION_LOGIN_URL, SANDBOX_LOGIN_URL
+from target_salesforce_update.exceptions import SalesforceError
+from target_salesforce_update.oauth_web_flow import DEFAULT_REDIRECT_URI
+from target_salesforce_update.salesforce import SalesforceClient
+
 from . import connect as connect_module
 from . import describe as describe_module
 from . import integration_commands
 from . import preview as preview_module
+from . import runs as runs_module
 from .errors import SetupError
 from .integrations import tap_name, target_name
 from .meltano_cli import plugin_config
@@ -84,7 +88,7 @@ def _integration_flags(parser: argparse.ArgumentParser) -> None:
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser (also used to document the commands)."""
     parser = argparse.ArgumentParser(
-        prog="target-salesforce-update-setup",
+        prog="walkme-salesforce",
         description="Connect a Salesforce org and manage WalkMe → Salesforce integrations.",
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -168,6 +172,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--limit", "-n", type=int, default=10, help="changes to show (default 10)")
     p.add_argument("--tap-config", metavar="FILE", help="JSON tap config instead of Meltano's")
     _connection_flags(p)
+
+    p = commands.add_parser("runs", help="run history of every integration")
+    runs_module.add_list_arguments(p)
+    p = commands.add_parser("run-log", help="one run: summary, results files and full log")
+    runs_module.add_show_arguments(p)
     return parser
 
 
@@ -189,8 +198,12 @@ def _connection(project: Project, args: argparse.Namespace) -> dict[str, Any]:
 
 def run(args: argparse.Namespace) -> int:
     """Execute one parsed command."""
-    project = Project.locate(args.project_root, args.environment)
     command = args.command
+    if command == "runs":
+        return runs_module.cmd_list(args)
+    if command == "run-log":
+        return runs_module.cmd_show(args)
+    project = Project.locate(args.project_root, args.environment)
     if command == "connect":
         options = connect_module.ConnectOptions(
             login_url=args.login_url,

@@ -16,7 +16,8 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from ..salesforce import SalesforceClient
+from target_salesforce_update.salesforce import SalesforceClient
+
 from .mapping import can_match, can_target
 
 

@@ -24,9 +24,10 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from ..exceptions import SalesforceError
-from ..salesforce import SalesforceClient
-from ..soql import in_clause, quote_identifier
+from target_salesforce_update.exceptions import SalesforceError
+from target_salesforce_update.salesforce import SalesforceClient
+from target_salesforce_update.soql import in_clause, quote_identifier
+
 from .errors import SetupError
 from .integrations import tap_name, target_name
 from .report_columns import find_tap

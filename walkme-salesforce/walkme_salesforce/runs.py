@@ -1,16 +1,16 @@
-#!/usr/bin/env python3
-"""Run history of every integration — like WalkMe's own integration log.
+"""The `runs` and `run-log` commands: run history of every integration, like WalkMe's own
+integration log.
 
-    scripts/runs.py list [--limit N] [--integration NAME] [--environment ENV] [--json]
-    scripts/runs.py show RUN_ID            # full log + results files of one run
-    make runs                              # = scripts/runs.py list
-    make run-log RUN=RUN_ID                # = scripts/runs.py show RUN_ID
+    walkme-salesforce runs [--limit N] [--integration NAME] [--environment ENV] [--json]
+    walkme-salesforce run-log RUN_ID       # full log + results files of one run
+    make runs                              # = walkme-salesforce runs
+    make run-log RUN=RUN_ID                # = walkme-salesforce run-log RUN_ID
 
 `list` prints, newest first: run id, integration, report, Salesforce object, environment,
 start (UTC), duration, status (completed/failed/running) and the target's counts. `show` prints
 the same for one run, the results files (updated.csv, failed.csv, …, summary.json) and the full
 log that `meltano logs show RUN_ID` shows. Everything is read from Meltano's runs table, its
-log files and the target's summary — see scripts/run_history.py. Run it from the project root
+log files and the target's summary — see :mod:`.run_history`. Run it from the project root
 (or set MELTANO_PROJECT_ROOT) with the same MELTANO_DATABASE_URI the runs used.
 """
 
@@ -21,9 +21,7 @@ import json
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from run_history import COUNT_KEYS, Run, find_run, list_runs
+from .run_history import COUNT_KEYS, Run, find_run, list_runs
 
 _COLUMNS = ("RUN ID", "INTEGRATION", "REPORT", "OBJECT", "ENV", "STARTED (UTC)", "DURATION")
 
@@ -68,7 +66,12 @@ def _table(header: list[str], rows: list[list[str]]) -> str:
 
 def cmd_list(args: argparse.Namespace) -> int:
     """Print the recent runs of every integration."""
-    runs = list_runs(limit=args.limit, integration=args.integration, environment=args.environment)
+    runs = list_runs(
+        limit=args.limit,
+        integration=args.integration,
+        environment=args.environment,
+        project_root=_root(args),
+    )
     if args.json:
         print(json.dumps({"runs": [run.to_json() for run in runs]}, indent=2))
         return 0
@@ -77,14 +80,14 @@ def cmd_list(args: argparse.Namespace) -> int:
         return 0
     header = [*_COLUMNS, "STATUS", *(key.upper() for key in COUNT_KEYS)]
     print(_table(header, [row for run in runs for row in _rows(run)]))
-    print("\nFull log and results files of one run: scripts/runs.py show RUN_ID")
+    print("\nFull log and results files of one run: walkme-salesforce run-log RUN_ID")
     return 0
 
 
 def cmd_show(args: argparse.Namespace) -> int:
     """Print one run: its summary, results files and full log."""
     try:
-        run = find_run(args.run_id)
+        run = find_run(args.run_id, project_root=_root(args))
     except LookupError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
@@ -117,25 +120,22 @@ def cmd_show(args: argparse.Namespace) -> int:
     return 0
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Parse arguments and run `list` (default) or `show`."""
-    parser = argparse.ArgumentParser(prog="runs.py", description=__doc__.split("\n\n")[0])
-    sub = parser.add_subparsers(dest="command")
-    listing = sub.add_parser("list", help="recent runs of every integration (default)")
-    listing.add_argument("--limit", type=int, default=50, help="at most this many runs")
-    listing.add_argument("--integration", help="only this integration (e.g. onboarding)")
-    listing.add_argument("--environment", help="only this environment (demo, sandbox, prod)")
-    listing.add_argument("--json", action="store_true", help="machine-readable output")
-    show = sub.add_parser("show", help="one run: summary, results files and full log")
-    show.add_argument("run_id", help="run id or a unique prefix of it, as `list` prints")
-    show.add_argument("--json", action="store_true", help="summary as JSON, without the log")
-    args = parser.parse_args(argv)
-    if args.command == "show":
-        return cmd_show(args)
-    if args.command is None:
-        args = listing.parse_args([])
-    return cmd_list(args)
+def _root(args: argparse.Namespace) -> Path | None:
+    root = getattr(args, "project_root", None)
+    return Path(root) if root else None
 
 
-if __name__ == "__main__":
-    sys.exit(main())
+def add_list_arguments(parser: argparse.ArgumentParser) -> None:
+    """The flags of `runs`."""
+    parser.add_argument("--limit", type=int, default=50, help="at most this many runs")
+    parser.add_argument("--integration", help="only this integration (e.g. onboarding)")
+    parser.add_argument("--environment", "-e", help="only this environment (demo, sandbox, prod)")
+    parser.add_argument("--json", action="store_true", help="machine-readable output")
+    parser.add_argument("--project-root", help="Meltano project folder (default: nearest)")
+
+
+def add_show_arguments(parser: argparse.ArgumentParser) -> None:
+    """The flags of `run-log`."""
+    parser.add_argument("run_id", help="run id or a unique prefix of it, as `runs` prints")
+    parser.add_argument("--json", action="store_true", help="summary as JSON, without the log")
+    parser.add_argument("--project-root", help="Meltano project folder (default: nearest)")

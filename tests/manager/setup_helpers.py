@@ -1,5 +1,5 @@
 """Helpers for the setup-command tests: a copy of the project's meltano.yml in a temp dir and
-a helper that runs the `target-salesforce-update-setup` console script as a subprocess."""
+a helper that runs the manager's `walkme-salesforce` console script as a subprocess."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
-SETUP = str(BIN / "target-salesforce-update-setup")
+SETUP = str(BIN / "walkme-salesforce")
 
 
 def clean_env(**extra: str) -> dict[str, str]:

@@ -13,8 +13,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..exceptions import NotFoundError, SalesforceError
-from ..salesforce import SalesforceClient
+from target_salesforce_update.exceptions import NotFoundError, SalesforceError
+from target_salesforce_update.salesforce import SalesforceClient
+
 from . import report_columns
 from .errors import SetupError
 from .integrations import (
@@ -198,7 +199,7 @@ def save_integration(
     print(f"  plugins: {tap_name(name)}, {target_name(name)}")
     print(f"  job: {job_name(name)}; schedule: {schedule_name(name)} at 0 9 * * * (UTC)")
     print(
-        f"Next: preview it with `target-salesforce-update-setup preview {name}`, run it now "
+        f"Next: preview it with `walkme-salesforce preview {name}`, run it now "
         f"with `meltano run {job_name(name)}`."
     )
     return 0

@@ -11,8 +11,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-from ..exceptions import SalesforceError
-from ..salesforce import SalesforceClient
+from target_salesforce_update.exceptions import SalesforceError
+from target_salesforce_update.salesforce import SalesforceClient
 
 
 @dataclass

@@ -19,9 +19,15 @@ import sys
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from ..coercion import SUPPORTED_TYPES, FieldSpec
-from ..integration import IntegrationConfigError, resolve_integration
-from ..preflight import MATCHABLE_TYPES, PreflightError, check_integration, type_problem
+from target_salesforce_update.coercion import SUPPORTED_TYPES, FieldSpec
+from target_salesforce_update.integration import IntegrationConfigError, resolve_integration
+from target_salesforce_update.preflight import (
+    MATCHABLE_TYPES,
+    PreflightError,
+    check_integration,
+    type_problem,
+)
+
 from .errors import SetupError
 from .integrations import Integration
 from .report_columns import ReportColumns

@@ -270,7 +270,7 @@ def find_run(run_id: str, *, project_root: Path | None = None) -> Run:
             jobs = [job for job in recent if str(job.run_id).startswith(run_id.lower())]
             jobs = list({str(job.run_id): job for job in jobs}.values())
         if not jobs:
-            msg = f"No run with id {run_id!r}. List runs with `make runs` (scripts/runs.py list)."
+            msg = f"No run with id {run_id!r}. List them with `walkme-salesforce runs`."
             raise LookupError(msg)
         if len(jobs) > 1:
             msg = f"Run id prefix {run_id!r} matches {len(jobs)} runs; give more characters."

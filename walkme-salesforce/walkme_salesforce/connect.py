@@ -24,16 +24,17 @@ import webbrowser
 from dataclasses import dataclass
 from typing import Any
 
-from ..auth import PRODUCTION_LOGIN_URL, SANDBOX_LOGIN_URL, check_url
-from ..exceptions import SalesforceError
-from ..oauth_web_flow import (
+from target_salesforce_update.auth import PRODUCTION_LOGIN_URL, SANDBOX_LOGIN_URL, check_url
+from target_salesforce_update.exceptions import SalesforceError
+from target_salesforce_update.oauth_web_flow import (
     DEFAULT_REDIRECT_URI,
     LoopbackReceiver,
     Pkce,
     authorize_url,
     exchange_code,
 )
-from ..salesforce import SalesforceClient
+from target_salesforce_update.salesforce import SalesforceClient
+
 from .connection import env_var, forget_connection, shadowing_variables, write_connection
 from .errors import SetupError
 from .integrations import TARGET, list_integrations, read_integration
