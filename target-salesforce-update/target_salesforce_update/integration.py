@@ -19,6 +19,13 @@ MULTIPLE_MATCH_POLICIES = ("update_all", "skip", "fail")
 NULL_POLICIES = ("skip", "clear")
 WRITE_METHODS = ("auto", "collections", "bulk")
 
+#: ``fail_on`` values, from most lenient to strictest: which outcome of a stream makes the
+#: target exit non-zero (so Meltano and the scheduler mark the job failed). Each includes the
+#: ones before it: ``run_failure`` (the run stopped), ``failed_rows`` (also: Salesforce refused
+#: or did not confirm a row), ``rejected_rows`` (also: a row was rejected before writing).
+FAIL_ON_CHOICES = ("run_failure", "failed_rows", "rejected_rows")
+DEFAULT_FAIL_ON = "failed_rows"
+
 #: Settings a ``streams.<name>`` entry may override.
 INTEGRATION_KEYS = (
     "sobject",
@@ -31,6 +38,7 @@ INTEGRATION_KEYS = (
     "bulk_threshold",
     "query_batch_size",
     "dry_run",
+    "fail_on",
     "fail_on_rejections",
 )
 
@@ -59,7 +67,7 @@ class Integration:
     bulk_threshold: int = DEFAULT_BULK_THRESHOLD
     query_batch_size: int = DEFAULT_QUERY_BATCH_SIZE
     dry_run: bool = False
-    fail_on_rejections: bool = False
+    fail_on: str = DEFAULT_FAIL_ON
     results_dir: str = "output/salesforce-results"
     environment: str = field(default="")
 
@@ -144,6 +152,7 @@ def resolve_integration(config: Mapping[str, Any], stream: str) -> Integration:
         if value not in allowed:
             problems.append(f"'{where}{key}' is '{value}'; use one of {', '.join(allowed)}")
         chosen[key] = value
+    fail_on = _fail_on(merged, where, problems)
     bulk_threshold = _positive_int(merged, "bulk_threshold", DEFAULT_BULK_THRESHOLD, problems)
     query_batch_size = _positive_int(merged, "query_batch_size", DEFAULT_QUERY_BATCH_SIZE, problems)
     if query_batch_size > MAX_QUERY_BATCH_SIZE:
@@ -163,10 +172,21 @@ def resolve_integration(config: Mapping[str, Any], stream: str) -> Integration:
         bulk_threshold=bulk_threshold,
         query_batch_size=query_batch_size,
         dry_run=bool(merged.get("dry_run") or False),
-        fail_on_rejections=bool(merged.get("fail_on_rejections") or False),
+        fail_on=fail_on,
         results_dir=str(config.get("results_dir") or "output/salesforce-results"),
         environment=environment_label(config),
     )
+
+
+def _fail_on(merged: Mapping[str, Any], where: str, problems: list[str]) -> str:
+    """``fail_on``, else ``rejected_rows`` for the deprecated ``fail_on_rejections: true``."""
+    value = merged.get("fail_on")
+    if value is None or value == "":
+        return "rejected_rows" if merged.get("fail_on_rejections") is True else DEFAULT_FAIL_ON
+    if value not in FAIL_ON_CHOICES:
+        problems.append(f"'{where}fail_on' is '{value}'; use one of {', '.join(FAIL_ON_CHOICES)}")
+        return DEFAULT_FAIL_ON
+    return str(value)
 
 
 def _positive_int(merged: Mapping[str, Any], key: str, default: int, problems: list[str]) -> int:

@@ -4,7 +4,8 @@ For each run and stream the target writes, under ``<results_dir>/<stream>/<UTC t
 
 - ``updated.csv``, ``unchanged.csv``, ``unmatched.csv``, ``ambiguous.csv``, ``failed.csv`` —
   one line per input row (rejected rows go to ``failed.csv`` with outcome ``rejected``);
-- ``summary.json`` — stream, object, environment, times, counts, API calls and status;
+- ``summary.json`` — stream, object, environment, times, counts, API calls, the status and
+  its reason, ``dry_run``, ``fail_on``, ``exit_nonzero`` and ``bookmark_withheld``;
 
 and logs one ``Summary: key=value ...`` line (parsed by the demo and run-history tools) plus a
 ``Progress:`` line at most every ``progress_interval`` seconds. Files are appended batch by
@@ -40,6 +41,33 @@ COLUMNS = (
     "error_message",
 )
 _UNSAFE_START = ("=", "+", "-", "@", "\t", "\r")
+
+#: Every mapped value of every matched row landed (or, in a dry run, would have been sent).
+STATUS_COMPLETED = "completed"
+#: The stream ran to its end, but some rows were rejected before writing (a value or key that
+#: does not fit the field, a missing column): their values did not land.
+STATUS_COMPLETED_WITH_REJECTIONS = "completed_with_rejections"
+#: The stream ran to its end, but Salesforce refused (or did not confirm) some rows' writes;
+#: rejected rows may be present too. Takes precedence over ``completed_with_rejections``.
+STATUS_COMPLETED_WITH_FAILURES = "completed_with_failures"
+#: The run stopped (preflight, a fatal Salesforce error, ``multiple_matches: fail``...).
+STATUS_FAILED = "failed"
+#: Every status a finished stream can have (``running`` only while it runs).
+RUN_STATUSES = (
+    STATUS_COMPLETED,
+    STATUS_COMPLETED_WITH_REJECTIONS,
+    STATUS_COMPLETED_WITH_FAILURES,
+    STATUS_FAILED,
+)
+#: ``fail_on`` values (see :mod:`.integration`) by the statuses that make the target exit
+#: non-zero under each.
+_NONZERO_UNDER: dict[str, frozenset[str]] = {
+    "run_failure": frozenset({STATUS_FAILED}),
+    "failed_rows": frozenset({STATUS_FAILED, STATUS_COMPLETED_WITH_FAILURES}),
+    "rejected_rows": frozenset(
+        {STATUS_FAILED, STATUS_COMPLETED_WITH_FAILURES, STATUS_COMPLETED_WITH_REJECTIONS}
+    ),
+}
 
 
 def spreadsheet_safe(value: Any) -> str:
@@ -82,6 +110,7 @@ class StreamResults:
         sobject: str,
         environment: str = "",
         dry_run: bool = False,
+        fail_on: str = "failed_rows",
         logger: logging.Logger | None = None,
         progress_interval: float = 30.0,
     ) -> None:
@@ -89,6 +118,7 @@ class StreamResults:
         self.sobject = sobject
         self.environment = environment
         self.dry_run = dry_run
+        self.fail_on = fail_on
         self.logger = logger or logging.getLogger("target_salesforce_update.results")
         self.progress_interval = progress_interval
         self.started_at = utc_now()
@@ -106,6 +136,7 @@ class StreamResults:
         self.write_calls: dict[str, int] = {"collections": 0, "bulk": 0}
         self.status = "running"
         self.error = ""
+        self.reason = ""
         self.finished = False
         self._files: dict[str, IO[str]] = {}
         self._writers: dict[str, Any] = {}
@@ -202,8 +233,6 @@ class StreamResults:
             int(now - self._started_clock),
         )
 
-    # ------------------------------------------------------------------ summary
-
     def summary(self) -> dict[str, Any]:
         """The summary document (also written to ``summary.json``)."""
         ended = utc_now()
@@ -217,7 +246,11 @@ class StreamResults:
             "duration_seconds": round(time.monotonic() - self._started_clock, 3),
             "dry_run": self.dry_run,
             "status": self.status,
+            "reason": self.reason or None,
             "error": self.error or None,
+            "fail_on": self.fail_on,
+            "exit_nonzero": self.exit_nonzero,
+            "bookmark_withheld": bool(self.withhold_reason()),
             "rows": self.rows,
             "counts": dict(self.counts),
             "records_updated": self.records_written,
@@ -231,13 +264,70 @@ class StreamResults:
             "files": {category: f"{category}.csv" for category in CATEGORIES},
         }
 
-    def finish(self, status: str, error: str = "") -> dict[str, Any]:
-        """Close the CSVs, write ``summary.json`` and log the summary line (once)."""
+    # ------------------------------------------------------------------ status
+
+    def row_status(self) -> tuple[str, str]:
+        """The status the rows so far earn, and its reason (empty for ``completed``).
+
+        Unmatched rows (no record has the key; nothing is created) and ambiguous rows skipped
+        by ``multiple_matches: skip`` are reported outcomes the integration's settings chose:
+        they are counted and listed, but do not change the status.
+        """
+        with self._lock:
+            failed, rejected = self.counts["failed"], self.counts["rejected"]
+        parts = []
+        if failed:
+            parts.append(
+                f"{failed} row(s) failed: Salesforce refused or did not confirm the write"
+            )
+        if rejected:
+            parts.append(
+                f"{rejected} row(s) rejected before writing (a value or key that does not fit)"
+            )
+        reason = "; ".join(parts) + (f"; see failed.csv in {self.folder}" if parts else "")
+        if failed:
+            return STATUS_COMPLETED_WITH_FAILURES, reason
+        if rejected:
+            return STATUS_COMPLETED_WITH_REJECTIONS, reason
+        return STATUS_COMPLETED, ""
+
+    @property
+    def exit_nonzero(self) -> bool:
+        """True when this stream's status makes the target exit non-zero under ``fail_on``."""
+        return self.status in _NONZERO_UNDER.get(self.fail_on, _NONZERO_UNDER["failed_rows"])
+
+    def withhold_reason(self) -> str:
+        """Why this stream's bookmark must not move past this export ("" when it may).
+
+        The re-read rule: a dry run, a failed run, or any rejected or failed row keeps the
+        bookmark where it was, so the next run reads the newest export again; change detection
+        then writes only the values that still differ.
+        """
+        if self.dry_run:
+            return "dry run (nothing was written)"
+        if self.status == STATUS_FAILED:
+            return "the run failed"
+        status, reason = self.row_status()
+        return "" if status == STATUS_COMPLETED else reason
+
+    # ------------------------------------------------------------------ summary
+
+    def finish(self, status: str | None = None, error: str = "") -> dict[str, Any]:
+        """Close the CSVs, write ``summary.json`` and log the summary line (once).
+
+        ``status`` is ``failed`` when the run stopped; by default it follows the rows
+        (:meth:`row_status`).
+        """
         if self.finished:
             return self.summary()
         self.finished = True
+        if status is None or status == STATUS_COMPLETED:
+            status, reason = self.row_status()
+        else:
+            reason = error
         self.status = status
         self.error = error
+        self.reason = reason
         self.open()
         for handle in self._files.values():
             handle.close()
@@ -245,14 +335,18 @@ class StreamResults:
         path = self.folder / "summary.json"
         path.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
         dry = " dry_run=true" if self.dry_run else ""
+        withheld = " bookmark=withheld" if document["bookmark_withheld"] else ""
         self.logger.info(
-            "Summary: stream=%s object=%s %s api_calls=%d status=%s%s results=%s",
+            "Summary: stream=%s object=%s %s api_calls=%d status=%s%s%s results=%s",
             self.stream,
             self.sobject,
             self._counts_text(),
             self.api_calls,
             status,
             dry,
+            withheld,
             self.folder,
         )
+        if reason and status != STATUS_FAILED:
+            self.logger.warning("Stream %s: %s: %s", self.stream, status, reason)
         return document

@@ -240,7 +240,7 @@ class SalesforceUpdateSink(BatchSink):
         results.flush()
 
     def clean_up(self) -> None:
-        """At end of stream: write the summary; fail the run if configured to on rejections."""
+        """At end of stream: write the summary with the status the rows earned."""
         try:
             self.wait()
             results = self.results
@@ -249,16 +249,10 @@ class SalesforceUpdateSink(BatchSink):
             self.settle()
             if self.target_ref.get_sink(self.stream_name) is not self:
                 return  # an older sink of a stream whose schema changed; the newest one ends it
-            bad = results.counts["failed"] + results.counts["rejected"]
-            integration = self.plan.integration if self.plan else None
-            if integration is not None and integration.fail_on_rejections and bad:
-                message = (
-                    f"{bad} row(s) of stream {self.stream_name} were rejected or failed and "
-                    "fail_on_rejections is true; see failed.csv in " + str(results.folder)
-                )
-                results.finish("failed", error=message)
-                raise TargetRunError(message)
-            results.finish("completed")
+            # The status follows the rows (completed, completed_with_rejections or
+            # completed_with_failures); the target exits non-zero afterwards when fail_on says
+            # so, once every stream's summary is written and the allowed STATE printed.
+            results.finish()
         finally:
             for pool in (self._worker, self._pool):
                 if pool is not None:

@@ -14,12 +14,13 @@ from typing import Any
 from singer_sdk import typing as th
 from singer_sdk.target_base import Target
 
+from .bookmarks import withhold_bookmarks
 from .exceptions import NotFoundError
-from .integration import Integration, environment_label
+from .integration import DEFAULT_FAIL_ON, FAIL_ON_CHOICES, Integration, environment_label
 from .message_reader import SingerMessageReader
 from .results import StreamResults
 from .salesforce import SalesforceClient
-from .sinks import SalesforceUpdateSink
+from .sinks import SalesforceUpdateSink, TargetRunError
 
 _MAPPING = th.ObjectType(additional_properties=th.StringType)
 
@@ -34,6 +35,7 @@ _STREAM_OVERRIDE = th.ObjectType(
     th.Property("bulk_threshold", th.IntegerType),
     th.Property("query_batch_size", th.IntegerType),
     th.Property("dry_run", th.BooleanType),
+    th.Property("fail_on", th.StringType, allowed_values=list(FAIL_ON_CHOICES)),
     th.Property("fail_on_rejections", th.BooleanType),
     additional_properties=False,
 )
@@ -235,11 +237,23 @@ INTEGRATION_SETTINGS = th.PropertiesList(
         description="Folder for the results CSVs and summary.json (one subfolder per run).",
     ),
     th.Property(
+        "fail_on",
+        th.StringType,
+        allowed_values=list(FAIL_ON_CHOICES),
+        description=(
+            "Which outcome makes the target exit non-zero (the job fails for the scheduler): "
+            "`run_failure` (the run stopped), `failed_rows` (also: Salesforce refused or did "
+            "not confirm a row) or `rejected_rows` (also: a row was rejected before writing). "
+            f"Default: `{DEFAULT_FAIL_ON}`. Whatever it says, a stream with rejected or failed "
+            "rows keeps its bookmark, so the next run re-reads the export."
+        ),
+    ),
+    th.Property(
         "fail_on_rejections",
         th.BooleanType,
         default=False,
         description=(
-            "Exit non-zero (and emit no final STATE) when any row was rejected or failed."
+            "Deprecated: `true` is `fail_on: rejected_rows`; `false` leaves `fail_on` to decide."
         ),
     ),
     th.Property(
@@ -289,6 +303,7 @@ class TargetSalesforceUpdate(Target):
         self._client_lock = threading.Lock()
         self._describes: dict[str, dict | None] = {}
         self._results: dict[str, StreamResults] = {}
+        self._all_results: list[StreamResults] = []
         self._sinks: list[SalesforceUpdateSink] = []
 
     @property
@@ -331,9 +346,11 @@ class TargetSalesforceUpdate(Target):
                 sobject=integration.sobject,
                 environment=integration.environment or environment_label(self.config),
                 dry_run=integration.dry_run,
+                fail_on=integration.fail_on,
                 logger=self.logger,
                 progress_interval=float(_setting(self.config, "progress_interval", 30)),
             )
+            self._all_results.append(self._results[stream])
         return self._results[stream]
 
     def register_sink(self, sink: SalesforceUpdateSink) -> None:
@@ -353,22 +370,61 @@ class TargetSalesforceUpdate(Target):
                 sink.settle()
 
     def _write_state_message(self, state: dict) -> None:
-        """Print STATE only once every row received before it is written.
+        """Print STATE only once every row received before it is written, and never a STATE
+        that moves a bookmark past rows whose values did not land.
 
         The SDK drains the sinks' batches before it calls this; here the target waits for the
         batch still in flight in each sink's worker and writes the changes left in the write
-        spools. A fatal error raises instead, so the STATE is never printed.
+        spools. A fatal error raises instead, so the STATE is never printed. Then the re-read
+        rule (:mod:`.bookmarks`): the bookmarks of streams run dry, or with rejected or failed
+        rows, are withheld, and the log says so.
         """
         self.settle()
+        withheld = self._withheld_streams()
+        if withheld:
+            trimmed = withhold_bookmarks(state, withheld)
+            for stream, reason in withheld.items():
+                self.logger.warning(
+                    "Bookmark withheld for stream %s (%s): %s. The next run re-reads the "
+                    "newest export; change detection writes only the values that still differ.",
+                    stream,
+                    "its entry is left out of the STATE" if trimmed else "no STATE is printed",
+                    reason,
+                )
+            if trimmed is None:
+                return
+            state = trimmed
         super()._write_state_message(state)
 
+    def _withheld_streams(self) -> dict[str, str]:
+        """Streams whose bookmark must not move, with the reason (see :mod:`.bookmarks`)."""
+        withheld: dict[str, str] = {}
+        for results in self._all_results:
+            reason = results.withhold_reason()
+            if reason and results.stream not in withheld:
+                withheld[results.stream] = reason
+        return withheld
+
     def process_endofpipe(self) -> None:
-        """Drain everything (which finishes each stream's summary), then release the client."""
+        """Drain everything (which finishes each stream's summary), print the STATE the
+        re-read rule allows, release the client; then exit non-zero when a stream's outcome
+        is one ``fail_on`` names."""
         try:
             super().process_endofpipe()
         finally:
             if self._client is not None:
                 self._client.close()
+        failing = [r for r in self._all_results if r.finished and r.exit_nonzero]
+        if failing:
+            shown = "; ".join(
+                f"stream {r.stream}: {r.status} ({r.reason or r.error})" for r in failing
+            )
+            message = (
+                f"{shown}. The target exits non-zero because fail_on is "
+                f"'{failing[0].fail_on}' (set fail_on to run_failure, failed_rows or "
+                "rejected_rows to choose which outcome fails the job)"
+            )
+            raise TargetRunError(message)
 
 
 if __name__ == "__main__":
