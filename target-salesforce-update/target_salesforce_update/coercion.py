@@ -45,6 +45,10 @@ SUPPORTED_TYPES = (
 _TRUE = frozenset({"true", "t", "yes", "y", "1", "on"})
 _FALSE = frozenset({"false", "f", "no", "n", "0", "off"})
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+$")
+_ID_SUFFIX = "ABCDEFGHIJKLMNOPQRSTUVWXYZ012345"
+_ID_CHARS = frozenset("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
+#: Field types holding record Ids (the record's own ``Id`` and lookups such as ``OwnerId``).
+ID_TYPES = frozenset({"id", "reference"})
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
@@ -153,7 +157,15 @@ def _coerce(value: Any, spec: FieldSpec) -> Any:
     if converter is None:
         msg = f"field {spec.name} has type '{spec.type}', which this target cannot write"
         raise CoercionError(msg)
-    return converter(value, spec)
+    try:
+        return converter(value, spec)
+    except CoercionError:
+        raise
+    except (ArithmeticError, ValueError, TypeError) as exc:
+        # e.g. a date-time whose UTC form falls outside year 1..9999 (OverflowError), a number
+        # too large to quantize: the row is rejected, never the batch.
+        msg = f"{_short(value)} cannot be written to {spec.name} ({spec.type}): {exc}"
+        raise CoercionError(msg) from None
 
 
 def normalize(value: Any, spec: FieldSpec) -> Any:
@@ -343,6 +355,67 @@ def _time(value: Any, spec: FieldSpec) -> str:
     return moment.strftime("%H:%M:%S") + f".{millis:03d}Z"
 
 
+def id_suffix(id15: str) -> str:
+    """The 3-character case-safe suffix of a 15-character Id (bit i of each 5-character chunk
+    says whether character i is upper case; the number indexes ``A-Z0-5``)."""
+    suffix = ""
+    for start in (0, 5, 10):
+        chunk = id15[start : start + 5]
+        bits = sum(1 << i for i, char in enumerate(chunk) if "A" <= char <= "Z")
+        suffix += _ID_SUFFIX[bits]
+    return suffix
+
+
+def canonical_id(text: str) -> str | None:
+    """The 18-character form of a well-formed Salesforce Id, or None when ``text`` is not one.
+
+    A 15-character Id is case-sensitive and gets its suffix; an 18-character Id may arrive in
+    any case (that is what the suffix is for): its case is restored from the suffix, and a
+    suffix that does not fit the characters (a digit marked upper case) makes it malformed.
+    """
+    if len(text) not in (15, 18) or not _ID_CHARS.issuperset(text):
+        return None
+    if len(text) == 15:
+        return text + id_suffix(text)
+    body, suffix = list(text[:15]), text[15:].upper()
+    if any(char not in _ID_SUFFIX for char in suffix):
+        return None
+    for chunk, char in enumerate(suffix):
+        bits = _ID_SUFFIX.index(char)
+        for offset in range(5):
+            index = chunk * 5 + offset
+            upper = bool(bits >> offset & 1)
+            if body[index].isalpha():
+                body[index] = body[index].upper() if upper else body[index].lower()
+            elif upper:
+                return None
+    return "".join(body) + suffix
+
+
+def record_id(value: Any, spec: FieldSpec, key_prefix: str = "") -> str:
+    """``value`` as the canonical 18-character Id an Id or reference field holds.
+
+    Raises:
+        CoercionError: not 15 or 18 letters and digits with a consistent suffix, or (when
+            ``key_prefix`` is given) the Id of another object.
+    """
+    text = _as_text(value).strip()
+    found = canonical_id(text)
+    if found is None:
+        msg = (
+            f"{_short(text)} is not a Salesforce Id for {spec.name} (15 or 18 letters and "
+            "digits, e.g. 0035g00000XyZabAAB)"
+        )
+        raise CoercionError(msg)
+    if key_prefix and found[:3] != key_prefix:
+        msg = (
+            f"{_short(text)} is not an Id of this object for {spec.name} (those start with "
+            f"{key_prefix!r})"
+        )
+        raise CoercionError(msg)
+    return found
+
+
 def valid_text(text: str) -> str:
     """Return ``text`` if it can be sent as UTF-8, else raise :class:`CoercionError`.
 
@@ -401,9 +474,11 @@ def _picklist_value(text: str, spec: FieldSpec) -> str:
 
 
 def _text(value: Any, spec: FieldSpec) -> str:
-    text = _as_text(value)
-    if spec.type in {"email", "phone", "url", "id", "reference"}:
-        text = text.strip()
+    if spec.type in ID_TYPES:
+        return record_id(value, spec)
+    # Salesforce trims leading and trailing whitespace of text on save: the trimmed text is
+    # what lands, so it is what is sent and compared (no daily rewrite of " VP " over "VP").
+    text = _as_text(value).strip()
     if spec.type == "email" and not _EMAIL.match(text):
         msg = f"{_short(text)} is not an e-mail address for {spec.name}"
         raise CoercionError(msg)

@@ -15,7 +15,17 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from . import soql
-from .coercion import CoercionError, FieldSpec, coerce, is_empty, normalize, valid_text
+from .coercion import (
+    ID_TYPES,
+    CoercionError,
+    FieldSpec,
+    coerce,
+    id_suffix,
+    is_empty,
+    normalize,
+    record_id,
+    valid_text,
+)
 from .preflight import Plan
 
 #: Budget for the URL-encoded SOQL text of one match query. Salesforce rejects a request line
@@ -24,7 +34,6 @@ from .preflight import Plan
 #: query to the real limit (≈ 330 e-mail keys), so a report needs the fewest match queries.
 MAX_ENCODED_QUERY_CHARS = 15_600
 
-_ID_SUFFIX = "ABCDEFGHIJKLMNOPQRSTUVWXYZ012345"
 _RESERVED = re.compile(r"[^A-Za-z0-9_.~-]")
 
 
@@ -39,16 +48,18 @@ def id18(value: str) -> str:
     """Return the 18-character, case-safe form of a 15- or 18-character Salesforce Id."""
     if len(value) != 15:
         return value
-    suffix = ""
-    for start in (0, 5, 10):
-        chunk = value[start : start + 5]
-        bits = sum(1 << i for i, char in enumerate(chunk) if "A" <= char <= "Z")
-        suffix += _ID_SUFFIX[bits]
-    return value + suffix
+    return value + id_suffix(value)
 
 
-def key_text(value: Any, spec: FieldSpec) -> str | None:
-    """The key as sent to Salesforce (trimmed; numbers in canonical form); None when empty."""
+def key_text(value: Any, spec: FieldSpec, key_prefix: str = "") -> str | None:
+    """The key as sent to Salesforce (trimmed; numbers in canonical form; Ids in their
+    18-character form); None when empty.
+
+    Raises:
+        CoercionError: a numeric key that is not a number, or a key for an Id or reference
+            field that is not a well-formed Id (of the object with ``key_prefix``, when given):
+            Salesforce would refuse the whole match query for it.
+    """
     if is_empty(value):
         return None
     if spec.type in {"int", "long", "double"}:
@@ -63,21 +74,21 @@ def key_text(value: Any, spec: FieldSpec) -> str | None:
             return str(int(number))
         return format(number.normalize(), "f")
     text = valid_text(str(value)).strip()
-    if spec.type in {"id", "reference"}:
-        text = id18(text)
+    if spec.type in ID_TYPES:
+        return record_id(text, spec, key_prefix if spec.type == "id" else "")
     return text
 
 
-def match_key(value: Any, spec: FieldSpec) -> str | None:
+def match_key(value: Any, spec: FieldSpec, key_prefix: str = "") -> str | None:
     """The key used to pair rows with records: text compares case-insensitively, as in SOQL.
 
     Raises:
-        CoercionError: a numeric match field received a value that is not a number.
+        CoercionError: see :func:`key_text`.
     """
-    text = key_text(value, spec)
+    text = key_text(value, spec, key_prefix)
     if text is None:
         return None
-    if spec.is_text and spec.type not in {"id", "reference"} and not spec.case_sensitive:
+    if spec.is_text and spec.type not in ID_TYPES and not spec.case_sensitive:
         return text.casefold()
     return text
 
@@ -161,7 +172,7 @@ def prepare_row(position: int, record: Mapping[str, Any], plan: Plan) -> Prepare
     integration = plan.integration
     raw_key = record.get(integration.match_property)
     try:
-        key = match_key(raw_key, plan.match)
+        key = match_key(raw_key, plan.match, plan.key_prefix)
     except CoercionError as exc:
         return PreparedRow(position, None, raw_key, error=f"invalid key: {exc}")
     if key is None:
@@ -180,6 +191,13 @@ def prepare_row(position: int, record: Mapping[str, Any], plan: Plan) -> Prepare
     clear = integration.null_values == "clear"
     for source, spec in plan.fields.items():
         if source not in record:
+            # Not "leave untouched": the export no longer has the column (an older catalog
+            # was reused), so the value the mapping promises cannot land. Null is different.
+            errors.append(
+                f"{source}: the row has no '{source}' column (mapped to {spec.name}); the "
+                "export may no longer have it. Fix: restore the column in the report, or "
+                "remove it from field_mapping and re-run discovery"
+            )
             continue
         try:
             value = coerce(record[source], spec)

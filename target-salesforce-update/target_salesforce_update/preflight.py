@@ -42,6 +42,8 @@ class Plan:
     fields: dict[str, FieldSpec]
     extra_filter: str = ""
     warnings: tuple[str, ...] = ()
+    key_prefix: str = ""
+    """The object's Id prefix (e.g. ``003``): keys matched on ``Id`` must start with it."""
 
     @functools.cached_property
     def specs_by_field(self) -> dict[str, FieldSpec]:
@@ -50,11 +52,12 @@ class Plan:
 
     @property
     def select_fields(self) -> list[str]:
-        """Fields the match query reads: Id, the match field and every mapped field."""
-        names = ["Id", self.match.name]
-        for spec in self.fields.values():
-            if spec.name not in names:
-                names.append(spec.name)
+        """Fields the match query reads, each once: Id, the match field and every mapped
+        field (SOQL refuses a field selected twice: ``duplicate field selected: Id``)."""
+        names = ["Id"]
+        for name in (self.match.name, *(spec.name for spec in self.fields.values())):
+            if name.lower() not in {seen.lower() for seen in names}:
+                names.append(name)
         return names
 
 
@@ -260,4 +263,5 @@ def check_integration(
         fields=fields,
         extra_filter=extra,
         warnings=tuple(warnings),
+        key_prefix=str(describe.get("keyPrefix") or "") if match_spec.type == "id" else "",
     )

@@ -43,6 +43,7 @@ from .matching import (
 )
 from .preflight import Plan, check_integration
 from .results import StreamResults
+from .soql import redact_literals
 from .spool import SpooledGroup, WriteSpool
 
 if t.TYPE_CHECKING:
@@ -422,7 +423,13 @@ class SalesforceUpdateSink(BatchSink):
         statements = list(match_queries(plan, keys))
 
         def run(statement: str) -> dict[str, list[dict]]:
-            return index_records(client.query(statement), plan)
+            try:
+                return index_records(client.query(statement), plan)
+            except SalesforceError as exc:
+                # Salesforce quotes the statement in its errors: other rows' keys.
+                exc.message = redact_literals(exc.message)
+                exc.args = (exc.message,)
+                raise
 
         found: dict[str, list[dict]] = {}
         workers = max(1, min(client.max_concurrency, len(statements)))

@@ -29,6 +29,7 @@ __all__ = [
     "literal",
     "quote",
     "quote_identifier",
+    "redact_literals",
 ]
 
 MAX_LITERAL_CHARS = 4000
@@ -59,6 +60,9 @@ _ESCAPE_TABLE = str.maketrans(
     }
 )
 
+# A quoted literal (escapes included), or an unterminated one running to the end of the line.
+_LITERAL = re.compile(r"'(?:[^'\\\n]|\\.)*(?:'|$)", re.M)
+
 _IDENTIFIER = re.compile(r"^[A-Za-z][A-Za-z0-9_]*(\.[A-Za-z][A-Za-z0-9_]*)*$")
 
 _NUMERIC_TYPES = {"int", "double", "currency", "percent", "long"}
@@ -74,6 +78,18 @@ def quote(value: str) -> str:
     if not isinstance(value, str):
         raise TypeError(f"quote() takes a str, not {type(value).__name__}")
     return "'" + value.translate(_ESCAPE_TABLE) + "'"
+
+
+def redact_literals(text: str) -> str:
+    """``text`` with every quoted SOQL literal replaced by ``'…'``.
+
+    Salesforce's query errors quote the statement, and a match query's literals are other
+    rows' keys (report values): they must not reach a log line or summary.json.
+
+    >>> redact_literals("unexpected token: 'a@x.com' near IN ('b@y.com', 'c")
+    "unexpected token: '…' near IN ('…', '…'"
+    """
+    return _LITERAL.sub("'…'", text)
 
 
 def quote_identifier(name: str) -> str:

@@ -35,7 +35,11 @@ def schema_message(stream: str = "onboarding", schema: dict | None = None) -> st
     )
 
 
-def record_message(row: dict, stream: str = "onboarding") -> str:
+def record_message(row: dict, stream: str = "onboarding", *, complete: bool = True) -> str:
+    """A RECORD; ``complete`` gives it every column of :data:`STREAM_SCHEMA` it lacks (as None),
+    like the real tap, whose records carry every column of the export."""
+    if complete:
+        row = {**dict.fromkeys(STREAM_SCHEMA["properties"]), **row}
     return json.dumps({"type": "RECORD", "stream": stream, "record": row})
 
 

@@ -76,8 +76,9 @@ def test_bulk_per_record_errors_and_summary_environment(sf, base_config, monkeyp
     rows = [{"email": f"b{i}@{d}", "nps": "42" if i == 2 else str(i)} for i in range(4)]
     config = base_config(write_method="bulk", field_mapping={"nps": "WalkMe_NPS_Score__c"})
     run = run_target(config, singer_lines(rows))
-    assert run.error is None, run.error
+    assert run.error is not None and "completed_with_failures" in str(run.error)
     summary = run.summary()
+    assert summary["status"] == "completed_with_failures" and summary["exit_nonzero"] is True
     assert summary["environment"] == "staging"
     assert summary["run_id"] == "feedbeef-0000-0000-0000-000000000000"
     assert run.summaries[-1]["results_dir"].endswith("-feedbeef")

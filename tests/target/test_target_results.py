@@ -72,10 +72,14 @@ def test_files_counts_and_summary_line(tmp_path, caplog, monkeypatch):
         }
     )
     assert on_disk["run_id"] == "0123456789abcdef"
-    assert on_disk["status"] == "completed" and on_disk["environment"] == "dev"
+    assert on_disk["status"] == "completed_with_rejections" and on_disk["environment"] == "dev"
+    assert on_disk["reason"].startswith("1 row(s) rejected before writing")
+    assert on_disk["bookmark_withheld"] is True and on_disk["dry_run"] is False
+    assert on_disk["fail_on"] == "failed_rows" and on_disk["exit_nonzero"] is False
     assert on_disk["api_calls"] == 3 and on_disk["rows"] == 3
     lines = [r.getMessage() for r in caplog.records if r.getMessage().startswith("Summary:")]
     assert lines == [
         "Summary: stream=on:boarding object=Contact updated=1 unchanged=0 unmatched=1 ambiguous=0 "
-        f"failed=0 rejected=1 api_calls=3 status=completed results={folder}"
+        f"failed=0 rejected=1 api_calls=3 status=completed_with_rejections bookmark=withheld "
+        f"results={folder}"
     ]

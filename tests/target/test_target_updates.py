@@ -42,8 +42,9 @@ def test_updates_changes_reports_every_row_and_second_run_writes_nothing(sf, bas
     config = base_config()
     before = sf.stats()
     run = run_target(config, singer_lines(rows, state={"bookmarks": {"onboarding": 5}}))
-    assert run.error is None, run.error
-    assert run.stdout == [json.dumps({"bookmarks": {"onboarding": 5}})]
+    assert run.error is None, run.error  # rejected rows alone do not fail (fail_on default)
+    # Two rows were rejected: the bookmark stays, so the next run re-reads the export.
+    assert run.stdout == []
     records = by_email(sf)
     ann = records[f"ann@{d}"][0]
     assert ann["WalkMe_Onboarding_Progress__c"] == 75.5
@@ -59,7 +60,10 @@ def test_updates_changes_reports_every_row_and_second_run_writes_nothing(sf, bas
         "failed": 0,
         "rejected": 2,
     }
-    assert summary["status"] == "completed" and summary["object"] == "Contact"
+    assert summary["status"] == "completed_with_rejections" and summary["object"] == "Contact"
+    assert summary["reason"].startswith("2 row(s) rejected before writing")
+    assert summary["bookmark_withheld"] is True and summary["exit_nonzero"] is False
+    assert summary["fail_on"] == "failed_rows"
     assert summary["records_updated"] == 1
     updated = run.rows("updated")
     assert updated[0]["key"] == f"ANN@{d}" and updated[0]["record_ids"] == ann["Id"]
@@ -258,9 +262,10 @@ def test_per_record_errors_are_kept_with_salesforce_code(sf, base_config):
     )
     seed_contacts(sf, d, {"Email": f"ok@{d}"}, {"Email": f"bad@{d}"})
     rows = [{"email": f"ok@{d}", "segment": "Fine"}, {"email": f"bad@{d}", "segment": "Blocked"}]
-    run = run_target(base_config(), singer_lines(rows, state={"s": 1}))
-    assert run.error is None, run.error
-    assert run.stdout == ['{"s": 1}']  # per-record failures do not fail the run
+    run = run_target(base_config(fail_on="run_failure"), singer_lines(rows, state={"s": 1}))
+    assert run.error is None, run.error  # fail_on: run_failure — rows alone do not fail it
+    assert run.stdout == []  # but the bookmark is withheld: the next run re-reads the export
+    assert run.summary()["status"] == "completed_with_failures"
     counts = run.summary()["counts"]
     assert (counts["updated"], counts["failed"]) == (1, 1)
     failed = run.rows("failed")[0]
@@ -269,16 +274,23 @@ def test_per_record_errors_are_kept_with_salesforce_code(sf, base_config):
     assert "Segment Blocked is not allowed" in failed["error_message"]
     assert failed["record_ids"] == by_email(sf)[f"bad@{d}"][0]["Id"]
 
-    # fail_on_rejections turns the same outcome into a failed run without STATE.
+    # The default fail_on (failed_rows) makes the same outcome exit non-zero.
+    default = run_target(base_config(), singer_lines(rows, state={"s": 1}))
+    assert default.error is not None and "fail_on is 'failed_rows'" in str(default.error)
+    assert default.stdout == []
+    assert default.summary()["exit_nonzero"] is True
+
+    # fail_on_rejections (deprecated alias of fail_on: rejected_rows) also fails on rejections.
     sf.reset()
     seed_contacts(sf, d, {"Email": f"ok@{d}"})
     strict = run_target(
         base_config(fail_on_rejections=True),
         singer_lines([{"email": f"ok@{d}", "progress": "much"}], state={"s": 2}),
     )
-    assert strict.error is not None and "fail_on_rejections" in str(strict.error)
+    assert strict.error is not None and "fail_on is 'rejected_rows'" in str(strict.error)
     assert strict.stdout == []
-    assert strict.summaries[-1]["status"] == "failed"
+    assert strict.summaries[-1]["status"] == "completed_with_rejections"
+    assert strict.summaries[-1]["exit_nonzero"] is True
 
 
 def test_several_streams_with_overrides(sf, base_config):
