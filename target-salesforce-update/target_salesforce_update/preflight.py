@@ -13,12 +13,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from .coercion import DECIMAL_TYPES, SUPPORTED_TYPES, TEXT_TYPES, FieldSpec
+from .coercion import DECIMAL_TYPES, ID_TYPES, SUPPORTED_TYPES, TEXT_TYPES, FieldSpec
 from .integration import Integration
 
 #: Field types a match field may have.
 MATCHABLE_TYPES = (TEXT_TYPES - {"multipicklist", "encryptedstring"}) | {"int", "long", "double"}
 _NUMBER_TYPES = DECIMAL_TYPES | {"int", "long"}
+#: Field types that are compound as a whole (their parts are separate fields).
+COMPOUND_TYPES = frozenset({"address", "location"})
 
 
 class PreflightError(Exception):
@@ -117,6 +119,46 @@ def _field_index(describe: Mapping[str, Any]) -> dict[str, Mapping[str, Any]]:
     return {str(f["name"]).lower(): f for f in describe.get("fields") or ()}
 
 
+def compound_components(describe: Mapping[str, Any], name: str) -> list[str]:
+    """The fields whose ``compoundFieldName`` is ``name`` (a compound field's parts, e.g.
+    FirstName, LastName, Salutation for Contact.Name), in describe order."""
+    return [
+        str(f["name"])
+        for f in describe.get("fields") or ()
+        if str(f.get("compoundFieldName") or "").lower() == name.lower()
+    ]
+
+
+def _compound_problem(source: str, spec: FieldSpec, describe: Mapping[str, Any]) -> str | None:
+    """The advice for a mapping onto a compound field (None when ``spec`` is not one)."""
+    parts = compound_components(describe, spec.name)
+    if not parts and spec.type not in COMPOUND_TYPES:
+        return None
+    index = _field_index(describe)
+    editable = [p for p in parts if index[p.lower()].get("updateable", False)] or parts
+    shown = ", ".join(editable) if editable else "its component fields"
+    return (
+        f"field_mapping {source} → {spec.name}: {spec.name} is a compound field (it combines "
+        f"{', '.join(parts) or 'several fields'}); Salesforce never updates it as a whole and no "
+        f"permission changes that. Fix: map the report column to one of its component fields "
+        f"instead: {shown}"
+    )
+
+
+def _id_key_problem(
+    match_property: str, prop: Mapping[str, Any] | None, spec: FieldSpec
+) -> str | None:
+    """Why a key property can never hold Ids for an Id or reference match field."""
+    kinds, _ = schema_kinds(prop)
+    if spec.type not in ID_TYPES or not kinds or "string" in kinds:
+        return None
+    return (
+        f"match_field {spec.name} holds Salesforce Ids (15 or 18 letters and digits) but "
+        f"match_property '{match_property}' is {'/'.join(sorted(kinds))} in the stream schema. "
+        "Fix: match on a report column that holds the record Ids, or on another field"
+    )
+
+
 def check_integration(
     integration: Integration,
     describe: Mapping[str, Any] | None,
@@ -190,6 +232,12 @@ def check_integration(
                 f"match_field {match_spec.name} has type {match_spec.type}; matching supports "
                 "text, e-mail, phone, picklist, Id and number fields"
             )
+        if check_schema and integration.match_property in properties:
+            reason = _id_key_problem(
+                integration.match_property, properties[integration.match_property], match_spec
+            )
+            if reason:
+                problems.append(reason)
         if not (match_spec.unique or match_spec.id_lookup or match_spec.external_id):
             warnings.append(
                 f"match_field {match_spec.name} is neither unique nor an Id lookup field, so "
@@ -221,6 +269,10 @@ def check_integration(
                 f"field {spec.name} is the match field and also a mapping target (from "
                 f"{source}). Fix: remove it from field_mapping; the target never changes the key"
             )
+            continue
+        compound = _compound_problem(source, spec, describe)
+        if compound:
+            problems.append(compound)
             continue
         if spec.name == "Id" or spec.calculated or not spec.updateable:
             reason = (
