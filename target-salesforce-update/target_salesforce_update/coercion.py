@@ -236,13 +236,21 @@ def _to_decimal(value: Any, spec: FieldSpec) -> Decimal:
     return number
 
 
+#: Digits Python's default decimal context keeps (Salesforce numbers have at most 18).
+_MAX_DIGITS = 28
+
+
 @functools.lru_cache(maxsize=64)
 def _quantum(scale: int) -> Decimal:
     return Decimal(1).scaleb(-scale)
 
 
 def _decimal(value: Any, spec: FieldSpec) -> int | float:
-    number = _to_decimal(value, spec).quantize(_quantum(spec.scale), ROUND_HALF_UP)
+    number = _to_decimal(value, spec)
+    if number and number.adjusted() + 1 + spec.scale > _MAX_DIGITS:
+        msg = f"{_short(value)} is too large for {spec.name}"
+        raise CoercionError(msg)
+    number = number.quantize(_quantum(spec.scale), ROUND_HALF_UP)
     if spec.precision:
         integer_digits = number.adjusted() + 1 if abs(number) >= 1 else 0
         allowed = spec.precision - spec.scale
@@ -262,8 +270,12 @@ def _integer(value: Any, spec: FieldSpec) -> int:
     if number != number.to_integral_value():
         msg = f"{_short(value)} is not a whole number for {spec.name}"
         raise CoercionError(msg)
-    result = int(number)
     limit = spec.digits or spec.precision or (18 if spec.type == "long" else 9)
+    # Digits counted before int(): int() of "1e999999999" would build a billion-digit number.
+    if number and number.adjusted() + 1 > limit:
+        msg = f"{_short(value)} has more than {limit} digits for {spec.name}"
+        raise CoercionError(msg)
+    result = int(number)
     if len(str(abs(result))) > limit:
         msg = f"{_short(value)} has more than {limit} digits for {spec.name}"
         raise CoercionError(msg)

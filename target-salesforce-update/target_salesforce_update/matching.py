@@ -70,6 +70,10 @@ def key_text(value: Any, spec: FieldSpec, key_prefix: str = "") -> str | None:
         if isinstance(value, bool) or not number.is_finite():
             msg = f"{value!r} is not a number for {spec.name}"
             raise CoercionError(msg)
+        if number and not -40 < number.adjusted() < 40:
+            # no field stores it (and int("1e999999999") would take forever)
+            msg = f"{str(value)[:40]!r} is out of range for {spec.name}"
+            raise CoercionError(msg)
         if number == number.to_integral_value():
             return str(int(number))
         return format(number.normalize(), "f")

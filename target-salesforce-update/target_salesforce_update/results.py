@@ -277,9 +277,7 @@ class StreamResults:
             failed, rejected = self.counts["failed"], self.counts["rejected"]
         parts = []
         if failed:
-            parts.append(
-                f"{failed} row(s) failed: Salesforce refused or did not confirm the write"
-            )
+            parts.append(f"{failed} row(s) failed: Salesforce refused or did not confirm the write")
         if rejected:
             parts.append(
                 f"{rejected} row(s) rejected before writing (a value or key that does not fit)"

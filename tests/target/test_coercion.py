@@ -2,10 +2,19 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 
 import pytest
-from target_salesforce_update.coercion import CoercionError, FieldSpec, coerce, values_equal
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
+from target_salesforce_update.coercion import (
+    SUPPORTED_TYPES,
+    CoercionError,
+    FieldSpec,
+    coerce,
+    values_equal,
+)
 
 
 def spec(type_: str, **kw) -> FieldSpec:
@@ -113,3 +122,56 @@ def test_values_equal_normalises_both_sides():
     assert not values_equal("Medium", "medium ", spec("string", length=10))
     multi = spec("multipicklist")
     assert values_equal("A;B", "B;A", multi)
+
+
+# Any value a report or a Singer record can hold, for every field type: coerce() returns a
+# value or raises CoercionError (a per-row rejection) — never another exception, never a hang.
+_ANY_SPEC = st.builds(
+    FieldSpec,
+    name=st.just("F__c"),
+    type=st.sampled_from(sorted(SUPPORTED_TYPES)),
+    length=st.sampled_from([0, 3, 80]),
+    precision=st.sampled_from([0, 5, 18]),
+    scale=st.sampled_from([0, 2]),
+    picklist_values=st.sampled_from([(), ("Low", "High")]),
+    restricted_picklist=st.booleans(),
+)
+_NUMBER_TEXT = st.from_regex(r"\A[-+]?\d{0,3}(\.\d{0,3})?([eE][-+]?\d{1,10})?%?\Z")
+_STAMP_TEXT = st.from_regex(
+    r"\A\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?)?(Z|[+-]\d{2}:?\d{2})?\Z"
+)
+_ANY_VALUE = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.text(max_size=30),
+    _NUMBER_TEXT,
+    _STAMP_TEXT,
+    st.lists(st.text(max_size=5), max_size=3),
+)
+
+
+@settings(max_examples=400, deadline=None)
+@example("0001-01-01T00:00:00+01:00", FieldSpec(name="F__c", type="datetime"))
+@example("9999-12-31T23:59:59-01:00", FieldSpec(name="F__c", type="date"))
+@example("1e999999999", FieldSpec(name="F__c", type="int"))
+@example("1e999999999", FieldSpec(name="F__c", type="double", scale=2))
+@given(_ANY_VALUE, _ANY_SPEC)
+def test_coerce_never_raises_anything_but_a_coercion_error(value, field_spec):
+    with contextlib.suppress(CoercionError):
+        coerce(value, field_spec)
+
+
+def test_text_is_trimmed_like_salesforce_stores_it():
+    assert coerce("  VP \t", spec("string", length=2)) == "VP"
+    assert values_equal("VP", " VP ", spec("string"))
+
+
+def test_ids_are_validated_and_canonical():
+    ref = spec("reference", name="OwnerId")
+    assert coerce("005xx000001Sv6e", ref) == "005xx000001Sv6eAAC"
+    assert coerce("005XX000001SV6EAAC", ref) == "005xx000001Sv6eAAC"  # case from the suffix
+    for bad in ("S", "005xx000001Sv6", "005xx000001Sv6e!!!", "005xx000001Sv6eAA9"):
+        with pytest.raises(CoercionError, match="is not a Salesforce Id for OwnerId"):
+            coerce(bad, ref)
