@@ -81,6 +81,26 @@ MUTATIONS: dict[str, tuple[str, str, str, list[str]]] = {
         "'auth Bearer %s', token.access_token) else '',",
         ["test_safety_secrets.py", "-k", "target_at_debug_level"],
     ),
+    "dry-run-state-printed": (
+        "results.py",
+        '        if self.dry_run:\n            return "dry run (nothing was written)"\n',
+        "",
+        ["tests/target/test_target_row_trust.py", "-k", "dry_run"],
+    ),
+    "bookmark-moved-past-failed-rows": (
+        "target.py",
+        "        withheld = self._withheld_streams()\n",
+        "        withheld = {}\n",
+        ["tests/target/test_target_row_trust.py", "-k", "withhold"],
+    ),
+    "status-says-completed-despite-bad-rows": (
+        "results.py",
+        "        if status is None or status == STATUS_COMPLETED:\n"
+        "            status, reason = self.row_status()\n",
+        "        if status is None or status == STATUS_COMPLETED:\n"
+        '            status, reason = STATUS_COMPLETED, ""\n',
+        ["tests/target/test_target_row_trust.py", "-k", "withhold or fail_on"],
+    ),
 }
 
 

@@ -66,6 +66,7 @@ def test_about_lists_every_setting():
         "query_batch_size",
         "dry_run",
         "results_dir",
+        "fail_on",
         "fail_on_rejections",
         "environment",
     ):
