@@ -428,6 +428,17 @@ def record_id(value: Any, spec: FieldSpec, key_prefix: str = "") -> str:
     return found
 
 
+#: What Salesforce trims from both ends of a text value on save: like Java's ``String.trim``,
+#: the space and every control character below it (not NBSP or other Unicode spaces).
+_SALESFORCE_TRIM = "".join(chr(code) for code in range(0x21))
+
+
+def salesforce_trim(text: str) -> str:
+    """``text`` as Salesforce stores it in a text field: without leading or trailing spaces,
+    tabs, line breaks or other control characters."""
+    return text.strip(_SALESFORCE_TRIM)
+
+
 def valid_text(text: str) -> str:
     """Return ``text`` if it can be sent as UTF-8, else raise :class:`CoercionError`.
 
@@ -490,7 +501,11 @@ def _text(value: Any, spec: FieldSpec) -> str:
         return record_id(value, spec)
     # Salesforce trims leading and trailing whitespace of text on save: the trimmed text is
     # what lands, so it is what is sent and compared (no daily rewrite of " VP " over "VP").
-    text = _as_text(value).strip()
+    text = salesforce_trim(_as_text(value))
+    if spec.type in {"email", "phone", "url"}:
+        text = text.strip()
+    if not text:
+        return None  # type: ignore[return-value]  # blank once trimmed: the null policy decides
     if spec.type == "email" and not _EMAIL.match(text):
         msg = f"{_short(text)} is not an e-mail address for {spec.name}"
         raise CoercionError(msg)

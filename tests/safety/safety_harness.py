@@ -60,7 +60,15 @@ def schema_line(stream: str = STREAM, schema: Mapping[str, Any] | None = None) -
 
 
 def record_line(row: Mapping[str, Any], stream: str = STREAM) -> str:
-    return json.dumps({"type": "RECORD", "stream": stream, "record": dict(row)})
+    """A RECORD carrying every column of :data:`SCHEMA` (None when the row has none), as the
+    real tap emits them: a mapped column missing from a record is a rejected row."""
+    return json.dumps(
+        {
+            "type": "RECORD",
+            "stream": stream,
+            "record": {**dict.fromkeys(SCHEMA["properties"]), **row},
+        }
+    )
 
 
 def state_line(value: Mapping[str, Any]) -> str:
