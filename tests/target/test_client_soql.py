@@ -169,3 +169,13 @@ def test_statement_fits_request_line() -> None:
         soql = f"SELECT Id, Email FROM Contact WHERE {in_clause('Email', batch)}"
         assert len(url_quote(soql, safe="")) < 9000
         assert re.search(r"IN \(.*\)$", soql)
+
+
+def test_redact_literals_hides_every_key_a_query_error_quotes():
+    from target_salesforce_update.soql import redact_literals
+
+    text = "\nId FROM Contact WHERE Email IN ('a@x.io','o\\'b@y.io','c@z\n ^\nERROR at Row:1"
+    shown = redact_literals(text)
+    for key in ("a@x.io", "o\\'b@y.io", "b@y.io", "c@z"):
+        assert key not in shown
+    assert "WHERE Email IN (" in shown and "ERROR at Row:1" in shown

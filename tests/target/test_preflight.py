@@ -160,3 +160,40 @@ def test_stream_overrides_merge_over_top_level():
     )
     other = resolve_integration(config, "onboarding")
     assert other.sobject == "Contact"
+
+
+def test_match_on_id_selects_id_once_and_keeps_the_key_prefix(contact_describe):
+    contact_describe["keyPrefix"] = "003"
+    plan = check_integration(integration(match_field="Id"), contact_describe, SCHEMA)
+    assert plan.select_fields == ["Id", "WalkMe_Onboarding_Progress__c", "WalkMe_Segment__c"]
+    assert plan.key_prefix == "003"
+
+
+def test_id_match_field_needs_a_text_key_property(contact_describe):
+    schema = {"properties": {**SCHEMA["properties"], "end_user_id": {"type": "integer"}}}
+    with pytest.raises(PreflightError, match="match_field Id holds Salesforce Ids"):
+        check_integration(integration(match_field="Id"), contact_describe, schema)
+
+
+def test_compound_fields_name_their_components(contact_describe):
+    # The describe shape Salesforce documents: the compound field is not updateable, and each
+    # component names it in compoundFieldName.
+    contact_describe["fields"] += [
+        {"name": "Name", "type": "string", "updateable": False},
+        {"name": "FirstName", "type": "string", "updateable": True, "compoundFieldName": "Name"},
+        {"name": "LastName", "type": "string", "updateable": True, "compoundFieldName": "Name"},
+        {"name": "MailingAddress", "type": "address", "updateable": False},
+        {
+            "name": "MailingCity",
+            "type": "string",
+            "updateable": True,
+            "compoundFieldName": "MailingAddress",
+        },
+    ]
+    mapping = {"segment": "Name", "progress": "MailingAddress"}
+    with pytest.raises(PreflightError) as caught:
+        check_integration(integration(field_mapping=mapping), contact_describe, None)
+    name, address = caught.value.problems
+    assert "Name is a compound field" in name and "FirstName, LastName" in name
+    assert "MailingAddress is a compound field" in address and "MailingCity" in address
+    assert "grant Edit" not in name + address
