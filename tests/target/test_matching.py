@@ -5,6 +5,9 @@ from __future__ import annotations
 import urllib.parse
 
 import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
+from target_salesforce_update.coercion import CoercionError, FieldSpec
 from target_salesforce_update.integration import resolve_integration
 from target_salesforce_update.matching import (
     changed_fields,
@@ -151,3 +154,42 @@ def test_resolution_and_change_detection(plan):
     }
     same = prepare_row(3, {"user": "bob@example.com", "done": False}, p)
     assert changed_fields(same.values, index["bob@example.com"][0], p) == {}
+
+
+_KEY_SPECS = [
+    FieldSpec(name=name, type=type_)
+    for name, type_ in (
+        ("Email", "email"),
+        ("Ext__c", "string"),
+        ("Id", "id"),
+        ("AccountId", "reference"),
+        ("Num__c", "double"),
+        ("Count__c", "int"),
+    )
+]
+
+
+@settings(max_examples=300, deadline=None)
+@example("1e999999999", _KEY_SPECS[4])
+@example("003' OR Name != '", _KEY_SPECS[2])
+@given(
+    st.one_of(
+        st.none(),
+        st.booleans(),
+        st.integers(),
+        st.floats(),
+        st.text(max_size=20),
+        st.from_regex(r"\A[0-9A-Za-z]{15}([0-9A-Za-z]{3})?\Z"),
+        st.from_regex(r"\A-?\d{0,3}(\.\d{0,2})?[eE][-+]?\d{1,10}\Z"),
+    ),
+    st.sampled_from(_KEY_SPECS),
+)
+def test_a_key_is_a_key_or_a_rejected_row(value, spec):
+    """Any value in the key column gives a key, None (empty) or CoercionError — which the sink
+    turns into that row's rejection; nothing else may escape and fail the batch."""
+    try:
+        key = match_key(value, spec, "003")
+    except CoercionError:
+        return
+    if key is not None and spec.type in {"id", "reference"}:
+        assert len(key) == 18 and key == id18(key[:15])
