@@ -3,14 +3,18 @@
 Field definitions are plain dicts shaped like Salesforce's describe output (``name``, ``type``,
 ``label``, ``length``, ``precision``, ``scale``, ``updateable`` ...). :func:`field_describe`
 fills in every other describe property with Salesforce's defaults for that type, so seeds only
-state what differs. The standard objects below carry realistic metadata for Contact, Lead,
-Account and User (types, lengths, required fields, picklists, system fields).
+state what differs. The standard objects (Account, Contact, Lead, Opportunity, Case, Campaign,
+CampaignMember, User, Task, Event) come from one data file, ``data/standard_objects.json``,
+whose ``source`` names the Salesforce Object Reference version it follows.
 """
 
 from __future__ import annotations
 
 import copy
+import functools
+import json
 from dataclasses import dataclass, field
+from importlib import resources
 from typing import Any
 
 TEXT_TYPES = frozenset(
@@ -28,8 +32,13 @@ TEXT_TYPES = frozenset(
 )
 ID_TYPES = frozenset({"id", "reference"})
 NUMBER_TYPES = frozenset({"double", "currency", "percent"})
+# ``address``: a compound field (BillingAddress …), read-only as a whole; its components carry
+# ``compoundFieldName`` (Object Reference, "Compound Fields").
 KNOWN_TYPES = (
-    TEXT_TYPES | ID_TYPES | NUMBER_TYPES | {"boolean", "int", "long", "date", "datetime", "time"}
+    TEXT_TYPES
+    | ID_TYPES
+    | NUMBER_TYPES
+    | {"boolean", "int", "long", "date", "datetime", "time", "address"}
 )
 
 _SOAP_TYPES = {
@@ -44,6 +53,7 @@ _SOAP_TYPES = {
     "date": "xsd:date",
     "datetime": "xsd:dateTime",
     "time": "xsd:time",
+    "address": "urn:address",
 }
 
 SYSTEM_FIELDS = (
@@ -61,344 +71,65 @@ def _f(name: str, ftype: str, label: str, **extra: Any) -> dict[str, Any]:
     return {"name": name, "type": ftype, "label": label, **extra}
 
 
-def _picklist(values: list[str], default: str | None = None) -> list[dict[str, Any]]:
-    return [
-        {"active": True, "defaultValue": v == default, "label": v, "validFor": None, "value": v}
-        for v in values
-    ]
+STANDARD_OBJECTS_FILE = "standard_objects.json"
+
+
+@functools.lru_cache(maxsize=1)
+def _standard_data() -> dict[str, Any]:
+    """The standard-object data file (its ``source`` names the Object Reference version)."""
+    text = resources.files(__package__).joinpath("data", STANDARD_OBJECTS_FILE).read_text("utf-8")
+    data: dict[str, Any] = json.loads(text)
+    return data
+
+
+def _expand(fdef: dict[str, Any], picklists: dict[str, list[str]]) -> dict[str, Any]:
+    """A data-file field → a field definition: ``picklist`` names a value list of the file's
+    ``picklists`` and ``default`` the value that is the default."""
+    out = {k: v for k, v in fdef.items() if k not in {"picklist", "default"}}
+    if "picklist" in fdef:
+        values = fdef["picklist"]
+        values = picklists[values] if isinstance(values, str) else values
+        default = fdef.get("default")
+        out["picklistValues"] = [
+            {"active": True, "defaultValue": v == default, "label": v, "validFor": None, "value": v}
+            for v in values
+        ]
+    return out
 
 
 def _system_fields() -> list[dict[str, Any]]:
-    ro = {"updateable": False, "createable": False}
-    return [
-        _f("Id", "id", "Record ID", length=18, nillable=False, idLookup=True, **ro),
-        _f("IsDeleted", "boolean", "Deleted", nillable=False, **ro),
-        _f("CreatedDate", "datetime", "Created Date", nillable=False, **ro),
-        _f(
-            "CreatedById",
-            "reference",
-            "Created By ID",
-            length=18,
-            nillable=False,
-            referenceTo=["User"],
-            relationshipName="CreatedBy",
-            **ro,
-        ),
-        _f("LastModifiedDate", "datetime", "Last Modified Date", nillable=False, **ro),
-        _f(
-            "LastModifiedById",
-            "reference",
-            "Last Modified By ID",
-            length=18,
-            nillable=False,
-            referenceTo=["User"],
-            relationshipName="LastModifiedBy",
-            **ro,
-        ),
-        _f("SystemModstamp", "datetime", "System Modstamp", nillable=False, **ro),
-    ]
+    return copy.deepcopy(_standard_data()["systemFields"])
 
 
-_SALUTATIONS = ["Mr.", "Ms.", "Mrs.", "Dr.", "Prof.", "Mx."]
-_LEAD_SOURCES = ["Web", "Phone Inquiry", "Partner Referral", "Purchased List", "Other"]
-_INDUSTRIES = [
-    "Agriculture",
-    "Banking",
-    "Education",
-    "Finance",
-    "Healthcare",
-    "Manufacturing",
-    "Retail",
-    "Technology",
-    "Telecommunications",
-    "Other",
-]
+def standard_source() -> str:
+    """Where the standard-object metadata comes from (the data file's ``source``)."""
+    return str(_standard_data()["source"])
 
 
-def _address(prefix: str, label: str) -> list[dict[str, Any]]:
-    return [
-        _f(f"{prefix}Street", "textarea", f"{label} Street", length=255),
-        _f(f"{prefix}City", "string", f"{label} City", length=40),
-        _f(f"{prefix}State", "string", f"{label} State/Province", length=80),
-        _f(f"{prefix}PostalCode", "string", f"{label} Zip/Postal Code", length=20),
-        _f(f"{prefix}Country", "string", f"{label} Country", length=80),
-    ]
-
-
-def _person_name() -> list[dict[str, Any]]:
-    return [
-        _f("LastName", "string", "Last Name", length=80, nillable=False, nameField=False),
-        _f("FirstName", "string", "First Name", length=40),
-        _f(
-            "Salutation",
-            "picklist",
-            "Salutation",
-            length=40,
-            picklistValues=_picklist(_SALUTATIONS),
-        ),
-        _f(
-            "Name",
-            "string",
-            "Full Name",
-            length=121,
-            nameField=True,
-            updateable=False,
-            createable=False,
-            calculated=False,
-        ),
-    ]
+def other_key_prefixes() -> dict[str, str]:
+    """Key prefixes of objects that reference fields point at but the emulator does not hold
+    (Group, Profile, UserRole, RecordType)."""
+    return dict(_standard_data()["otherKeyPrefixes"])
 
 
 def standard_objects() -> list[dict[str, Any]]:
-    """Return fresh definitions of the standard objects (Account, Contact, Lead, User)."""
-    owner = _f(
-        "OwnerId",
-        "reference",
-        "Owner ID",
-        length=18,
-        nillable=False,
-        referenceTo=["User"],
-        relationshipName="Owner",
-        defaultedOnCreate=True,
-    )
-    account = {
-        "name": "Account",
-        "label": "Account",
-        "labelPlural": "Accounts",
-        "keyPrefix": "001",
-        "custom": False,
-        "fields": [
-            *_system_fields(),
-            _f("Name", "string", "Account Name", length=255, nillable=False, nameField=True),
-            _f(
-                "Type",
-                "picklist",
-                "Account Type",
-                length=255,
-                picklistValues=_picklist(
-                    ["Prospect", "Customer - Direct", "Customer - Channel", "Partner", "Other"]
-                ),
-            ),
-            _f(
-                "Industry",
-                "picklist",
-                "Industry",
-                length=255,
-                picklistValues=_picklist(_INDUSTRIES),
-            ),
-            _f("Phone", "phone", "Account Phone", length=40),
-            _f("Website", "url", "Website", length=255),
-            *_address("Billing", "Billing"),
-            _f("NumberOfEmployees", "int", "Employees", digits=8),
-            _f("AnnualRevenue", "currency", "Annual Revenue", precision=18, scale=0),
-            _f("Description", "textarea", "Account Description", length=32000),
-            dict(owner),
-        ],
-    }
-    contact = {
-        "name": "Contact",
-        "label": "Contact",
-        "labelPlural": "Contacts",
-        "keyPrefix": "003",
-        "custom": False,
-        "fields": [
-            *_system_fields(),
-            _f(
-                "AccountId",
-                "reference",
-                "Account ID",
-                length=18,
-                referenceTo=["Account"],
-                relationshipName="Account",
-            ),
-            *_person_name(),
-            *_address("Mailing", "Mailing"),
-            _f("Phone", "phone", "Business Phone", length=40),
-            _f("MobilePhone", "phone", "Mobile Phone", length=40),
-            _f("Email", "email", "Email", length=80, idLookup=True),
-            _f("Title", "string", "Title", length=128),
-            _f("Department", "string", "Department", length=80),
-            _f(
-                "LeadSource",
-                "picklist",
-                "Lead Source",
-                length=255,
-                picklistValues=_picklist(_LEAD_SOURCES),
-            ),
-            _f("Birthdate", "date", "Birthdate"),
-            _f("Description", "textarea", "Contact Description", length=32000),
-            _f("HasOptedOutOfEmail", "boolean", "Email Opt Out", nillable=False),
-            _f("DoNotCall", "boolean", "Do Not Call", nillable=False),
-            _f("EmailBouncedReason", "string", "Email Bounced Reason", length=255),
-            _f("EmailBouncedDate", "datetime", "Email Bounced Date"),
-            _f("LastActivityDate", "date", "Last Activity", updateable=False, createable=False),
-            dict(owner),
-        ],
-    }
-    lead = {
-        "name": "Lead",
-        "label": "Lead",
-        "labelPlural": "Leads",
-        "keyPrefix": "00Q",
-        "custom": False,
-        "fields": [
-            *_system_fields(),
-            *_person_name(),
-            _f("Title", "string", "Title", length=128),
-            _f("Company", "string", "Company", length=255, nillable=False),
-            *_address("", "").__iter__(),
-            _f("Phone", "phone", "Phone", length=40),
-            _f("MobilePhone", "phone", "Mobile Phone", length=40),
-            _f("Email", "email", "Email", length=80, idLookup=True),
-            _f("Website", "url", "Website", length=255),
-            _f("Description", "textarea", "Description", length=32000),
-            _f(
-                "LeadSource",
-                "picklist",
-                "Lead Source",
-                length=255,
-                picklistValues=_picklist(_LEAD_SOURCES),
-            ),
-            _f(
-                "Status",
-                "picklist",
-                "Status",
-                length=255,
-                nillable=False,
-                defaultedOnCreate=True,
-                picklistValues=_picklist(
-                    [
-                        "Open - Not Contacted",
-                        "Working - Contacted",
-                        "Closed - Converted",
-                        "Closed - Not Converted",
-                    ],
-                    default="Open - Not Contacted",
-                ),
-            ),
-            _f(
-                "Industry",
-                "picklist",
-                "Industry",
-                length=255,
-                picklistValues=_picklist(_INDUSTRIES),
-            ),
-            _f(
-                "Rating",
-                "picklist",
-                "Rating",
-                length=255,
-                picklistValues=_picklist(["Hot", "Warm", "Cold"]),
-            ),
-            _f("NumberOfEmployees", "int", "Employees", digits=8),
-            _f("HasOptedOutOfEmail", "boolean", "Email Opt Out", nillable=False),
-            _f(
-                "IsConverted",
-                "boolean",
-                "Converted",
-                nillable=False,
-                updateable=False,
-                createable=False,
-                defaultedOnCreate=True,
-            ),
-            _f("ConvertedDate", "date", "Converted Date", updateable=False, createable=False),
-            _f(
-                "ConvertedAccountId",
-                "reference",
-                "Converted Account ID",
-                length=18,
-                referenceTo=["Account"],
-                updateable=False,
-                createable=False,
-            ),
-            _f(
-                "ConvertedContactId",
-                "reference",
-                "Converted Contact ID",
-                length=18,
-                referenceTo=["Contact"],
-                updateable=False,
-                createable=False,
-            ),
-            _f("IsUnreadByOwner", "boolean", "Unread By Owner", nillable=False),
-            dict(owner),
-        ],
-    }
-    # Lead's address fields have no prefix: Street, City, State, PostalCode, Country.
-    for fdef in lead["fields"]:
-        if fdef["label"].startswith(" "):
-            fdef["label"] = fdef["label"].strip()
-    user = {
-        "name": "User",
-        "label": "User",
-        "labelPlural": "Users",
-        "keyPrefix": "005",
-        "custom": False,
-        "fields": [
-            *_system_fields(),
-            _f(
-                "Username",
-                "string",
-                "Username",
-                length=80,
-                nillable=False,
-                unique=True,
-                idLookup=True,
-            ),
-            _f("LastName", "string", "Last Name", length=80, nillable=False),
-            _f("FirstName", "string", "First Name", length=40),
-            _f(
-                "Name",
-                "string",
-                "Full Name",
-                length=121,
-                nameField=True,
-                updateable=False,
-                createable=False,
-            ),
-            _f("Email", "email", "Email", length=128, nillable=False),
-            _f("Alias", "string", "Alias", length=8, nillable=False),
-            _f("IsActive", "boolean", "Active", nillable=False),
-            _f(
-                "ProfileId",
-                "reference",
-                "Profile ID",
-                length=18,
-                nillable=False,
-                referenceTo=["Profile"],
-            ),
-            _f(
-                "TimeZoneSidKey",
-                "picklist",
-                "Time Zone",
-                length=40,
-                nillable=False,
-                restrictedPicklist=True,
-                picklistValues=_picklist(
-                    [
-                        "America/Los_Angeles",
-                        "America/New_York",
-                        "Europe/London",
-                        "Europe/Berlin",
-                        "Asia/Jerusalem",
-                        "GMT",
-                    ]
-                ),
-            ),
-            _f(
-                "LanguageLocaleKey",
-                "picklist",
-                "Language",
-                length=40,
-                nillable=False,
-                restrictedPicklist=True,
-                picklistValues=_picklist(["en_US", "de", "fr", "he"]),
-            ),
-            _f("Title", "string", "Title", length=80),
-            _f("Department", "string", "Department", length=80),
-        ],
-    }
-    return [account, contact, lead, user]
+    """Fresh definitions of the standard objects, read from ``data/standard_objects.json``."""
+    data = _standard_data()
+    picklists = data["picklists"]
+    out = []
+    for odef in data["objects"]:
+        fields = [*_system_fields(), *(_expand(f, picklists) for f in odef["fields"])]
+        out.append(
+            {
+                "name": odef["name"],
+                "label": odef["label"],
+                "labelPlural": odef["labelPlural"],
+                "keyPrefix": odef["keyPrefix"],
+                "custom": False,
+                "fields": fields,
+            }
+        )
+    return out
 
 
 # Object-level defaults applied to every object definition.

@@ -360,6 +360,12 @@ _SIMPLE_ESCAPES = {
     "t": "\t",
     "b": "\b",
     "f": "\f",
+    # The SOQL reference ("Quoted String Escape Sequences") lists the upper-case forms too.
+    "N": "\n",
+    "R": "\r",
+    "T": "\t",
+    "B": "\b",
+    "F": "\f",
 }
 _ESCAPE_RE = re.compile(r"\\(u[0-9A-Fa-f]{4}|.)", re.S)
 _LIKE_RE = re.compile(r"\\(u[0-9A-Fa-f]{4}|.)|([%_])", re.S)
