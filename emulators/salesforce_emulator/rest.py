@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from . import ids, soql, writes
-from .metadata import NUMBER_TYPES, ObjectDef
+from .metadata import NUMBER_TYPES, TEXT_TYPES, ObjectDef
 from .store import q
 from .validation import TypeMismatch, coerce
 from .wire import ApiError, Request, Response, empty, json_response, not_found
@@ -304,14 +304,28 @@ def pending_from_json(obj: ObjectDef, record: Any, *, body: bytes = b"") -> writ
             item.raw_id = value
             continue
         try:
-            item.values[fdesc["name"]] = coerce(fdesc, value)
+            stored = coerce(fdesc, value)
         except TypeMismatch as exc:
             raise ApiError(
                 400,
                 "JSON_PARSER_ERROR",
                 f"{exc.json_message()} at [line:1, column:{_column(body, value)}]",
             ) from None
+        if type(stored) is str and fdesc["type"] in TEXT_TYPES:
+            stored = trim_text(stored)
+        item.values[fdesc["name"]] = stored
     return item
+
+
+_JAVA_WHITESPACE = "".join(chr(c) for c in range(33))
+
+
+def trim_text(value: str) -> str | None:
+    """Salesforce trims leading and trailing white space (Java's ``String.trim``: characters
+    up to U+0020) of text values on save (SOAP ``update()``, "String Values"); a value that is
+    only white space is stored as null, as every empty text value is."""
+    trimmed = value.strip(_JAVA_WHITESPACE)
+    return trimmed or None
 
 
 def _column(body: bytes, value: Any) -> int:

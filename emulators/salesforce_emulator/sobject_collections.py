@@ -4,7 +4,9 @@
 per record, in request order, with ``statusCode`` in ``errors`` (not ``errorCode``); with
 ``allOrNone: true`` one failure rolls everything back and the other records report
 ``ALL_OR_NONE_OPERATION_ROLLED_BACK``. Records may name different object types; they are
-written per type (all-or-none is checked before anything is written only within one type).
+checked for every type before anything is written when ``allOrNone`` is true, so the whole
+request rolls back across types; a rolled-back SaveResult keeps its ``id``. Of duplicate Ids the
+first 12 are written, later ones fail with ``DUPLICATE_VALUE``.
 """
 
 from __future__ import annotations
@@ -59,28 +61,47 @@ def _grouped(ctx: Ctx, records: list[Any]) -> dict[str, list[tuple[int, writes.P
     return groups
 
 
+def _write(
+    ctx: Ctx, op: str, obj: Any, pendings: list[writes.Pending], all_or_none: bool, dry_run: bool
+) -> list[writes.Outcome]:
+    if op == "update":
+        return writes.update(
+            ctx.org, ctx.user, obj, pendings, all_or_none=all_or_none, dry_run=dry_run
+        )
+    return writes.create(ctx.org, ctx.user, obj, pendings, all_or_none=all_or_none, dry_run=dry_run)
+
+
 def _run(ctx: Ctx, op: str) -> Response:
     records, all_or_none = _body(ctx)
     groups = _grouped(ctx, records)
-    results: list[writes.Outcome | None] = [None] * len(records)
-    failed = False
-    for type_name, items in groups.items():
-        obj = ctx.org.object(type_name)
-        assert obj is not None
-        pendings = [p for _, p in items]
-        if op == "update":
-            outcomes = writes.update(
-                ctx.org, ctx.user, obj, pendings, all_or_none=all_or_none or failed
-            )
-        else:
-            for p in pendings:
+    if op == "create":
+        for items in groups.values():
+            for _, p in items:
                 if p.raw_id is not None:
                     p.errors.append(
                         RecordError("INVALID_FIELD", "cannot specify Id in an insert call", ("Id",))
                     )
-            outcomes = writes.create(
-                ctx.org, ctx.user, obj, pendings, all_or_none=all_or_none or failed
-            )
+    results: list[writes.Outcome | None] = [None] * len(records)
+    objects = {name: ctx.org.object(name) for name in groups}
+    if all_or_none and len(groups) > 1:
+        # allOrNone rolls back the whole request, across object types: every type is checked
+        # before any is written, and one failure anywhere rolls back all of them.
+        checked = {
+            name: _write(ctx, op, objects[name], [p for _, p in items], True, True)
+            for name, items in groups.items()
+        }
+        if any(not o.success for outs in checked.values() for o in outs):
+            for name, items in groups.items():
+                for (index, _), out in zip(items, checked[name], strict=False):
+                    if out.success:
+                        out.errors.append(writes.ROLLED_BACK)
+                    results[index] = out
+            return json_response([r.to_json() if r else {} for r in results])
+    failed = False
+    for type_name, items in groups.items():
+        outcomes = _write(
+            ctx, op, objects[type_name], [p for _, p in items], all_or_none or failed, False
+        )
         for (index, _), out in zip(items, outcomes, strict=False):
             results[index] = out
         failed = failed or (all_or_none and any(not o.success for o in outcomes))

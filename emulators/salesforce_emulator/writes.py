@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from . import ids
+from . import ids, references
 from .metadata import ObjectDef
 from .org import default_values
 from .store import decode, now_iso, q
@@ -29,6 +29,8 @@ ROLLED_BACK = RecordError(
     "header",
 )
 _SYSTEM_STAMP = ("LastModifiedDate", "SystemModstamp")
+MAX_DUPLICATE_UPDATES = 12
+"""SOAP ``update()``: of duplicate Ids in one call the first 12 are processed, the rest fail."""
 
 
 @dataclass
@@ -56,6 +58,9 @@ class Outcome:
         if self.success:
             return {"id": self.id, "success": True, "errors": []}
         out: dict[str, Any] = {"success": False, "errors": [e.to_json() for e in self.errors]}
+        if self.id and self.errors == [ROLLED_BACK]:
+            # REST "Update Records Using sObject Collections": a rolled-back record keeps its id.
+            out = {"id": self.id, **out}
         return out
 
 
@@ -106,10 +111,12 @@ def _check_rules(org: Org, obj: ObjectDef, merged: dict[str, Any]) -> list[Recor
     return [rule.error() for rule in org.rules_for(obj.name) if rule.fails(merged)]
 
 
-def _finish(org: Org, outcomes: list[Outcome], all_or_none: bool) -> list[int]:
+def _finish(
+    org: Org, outcomes: list[Outcome], all_or_none: bool, *, faults: bool = True
+) -> list[int]:
     """Apply lock faults and all-or-none; return the indexes to write."""
     for i, out in enumerate(outcomes):
-        if out.success and org.faults.row_locked():
+        if faults and out.success and org.faults.row_locked():
             out.errors.append(
                 RecordError(
                     "UNABLE_TO_LOCK_ROW",
@@ -161,12 +168,37 @@ def _resolve_ids(
         out.id = norm
 
 
+def _limit_duplicates(outcomes: list[Outcome]) -> None:
+    seen: dict[str, int] = {}
+    for out in outcomes:
+        if out.errors or out.id is None:
+            continue
+        seen[out.id] = seen.get(out.id, 0) + 1
+        if seen[out.id] > MAX_DUPLICATE_UPDATES:
+            out.errors.append(
+                RecordError(
+                    "DUPLICATE_VALUE",
+                    f"Maximum number of duplicate updates in one batch ({MAX_DUPLICATE_UPDATES} "
+                    f"allowed). Attempt to update Id more than once in this API call: {out.id}",
+                )
+            )
+
+
 def update(
-    org: Org, user: User, obj: ObjectDef, items: Sequence[Pending], *, all_or_none: bool = False
+    org: Org,
+    user: User,
+    obj: ObjectDef,
+    items: Sequence[Pending],
+    *,
+    all_or_none: bool = False,
+    dry_run: bool = False,
 ) -> list[Outcome]:
-    """Update existing records; one Outcome per item, in order."""
+    """Update existing records; one Outcome per item, in order. ``dry_run`` checks everything
+    (no lock faults) and writes nothing: all-or-none across object types checks each type first.
+    """
     outcomes = [Outcome(None, list(p.errors)) for p in items]
     _resolve_ids(obj, items, outcomes, "update")
+    _limit_duplicates(outcomes)
     can_edit = user.can(obj.name, "edit")
     locked_cache: dict[tuple[str, ...], list[str]] = {}
     for item, out in zip(items, outcomes, strict=False):
@@ -185,6 +217,7 @@ def update(
     columns = extra + sorted(c for c in rule_columns if c and c not in extra)
     rule_verdicts: dict[tuple[Any, ...], list[RecordError]] = {}
     with org.store.locked() as conn:
+        references.check(org, conn, obj, items, outcomes)
         wanted = [o.id for o in outcomes if o.id and not o.errors]
         existing = org.store.fetch_by_ids(conn, obj, wanted, columns)
         for item, out in zip(items, outcomes, strict=False):
@@ -215,7 +248,9 @@ def update(
                     merged.update({k: decode(obj.fields[k]["type"], v) for k, v in touched})
                     verdict = rule_verdicts[(row, touched)] = _check_rules(org, obj, merged)
                 out.errors.extend(verdict)
-        to_write = _finish(org, outcomes, all_or_none)
+        to_write = _finish(org, outcomes, all_or_none, faults=not dry_run)
+        if dry_run:
+            return outcomes
         if to_write:
             now = now_iso()
             changes = []
@@ -239,7 +274,13 @@ def update(
 
 
 def create(
-    org: Org, user: User, obj: ObjectDef, items: Sequence[Pending], *, all_or_none: bool = False
+    org: Org,
+    user: User,
+    obj: ObjectDef,
+    items: Sequence[Pending],
+    *,
+    all_or_none: bool = False,
+    dry_run: bool = False,
 ) -> list[Outcome]:
     """Insert new records (the target never calls this; tests prove it)."""
     outcomes = [Outcome(None, list(p.errors)) for p in items]
@@ -277,6 +318,10 @@ def create(
             merged = {k: decode(obj.fields[k]["type"], v) for k, v in item.values.items()}
             out.errors.extend(_check_rules(org, obj, merged))
     with org.store.locked() as conn:
+        references.check(org, conn, obj, items, outcomes)
+        if dry_run:
+            _finish(org, outcomes, all_or_none, faults=False)
+            return outcomes
         valid = [i for i, o in enumerate(outcomes) if o.success]
         new_ids = iter(org.store.new_ids(obj.key_prefix, len(valid)))
         for i in valid:

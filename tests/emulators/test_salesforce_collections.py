@@ -91,6 +91,7 @@ def test_all_or_none_rolls_back(api: Any, ids: dict[str, str], sf: SalesforceEmu
     )
     body = results.json()
     assert body[0] == {
+        "id": grace,  # REST "Update Records Using sObject Collections": rolled back, id kept
         "success": False,
         "errors": [
             {
