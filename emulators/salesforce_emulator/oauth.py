@@ -190,7 +190,7 @@ def _client(org: Org, req: Request, form: dict[str, str], *, need_secret: bool) 
     return app
 
 
-def _check_password(user: User | None, password: str) -> bool:
+def check_password(user: User | None, password: str) -> bool:
     if user is None or not user.active:
         return False
     candidates = [user.password]
@@ -213,7 +213,7 @@ def token(org: Org, req: Request) -> Response:
     if grant == "password":
         app = _client(org, req, form, need_secret=True)
         user = org.user_by_name(form.get("username", ""))
-        if not _check_password(user, form.get("password", "")):
+        if not check_password(user, form.get("password", "")):
             raise OAuthError("invalid_grant", "authentication failure")
         assert user is not None
         return json_response(org.tokens.issue(user, app, tuple(app.scopes)))
@@ -361,7 +361,7 @@ def authorize(org: Org, req: Request) -> Response:
         )
     if req.method == "POST":
         user = org.user_by_name(params.get("username", ""))
-        if not _check_password(user, params.get("password", "")):
+        if not check_password(user, params.get("password", "")):
             return _consent_page(params, app, "Please check your username and password.")
     elif org.auto_approve:
         hint = params.get("login_hint")

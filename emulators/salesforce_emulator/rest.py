@@ -22,10 +22,10 @@ from .wire import ApiError, Request, Response, empty, json_response, not_found
 if TYPE_CHECKING:
     from .org import Org, User
 
-MIN_VERSION = 50
+MIN_VERSION = 31  # SOAP API End-of-Life Policy: versions 31.0 and later are supported
 MAX_VERSION = 67
 PAGE_SIZE = 2000
-_SEASONS = ("Winter", "Spring", "Summer")
+_SEASONS = ("Summer", "Winter", "Spring")  # 31.0 was Summer '14
 
 
 @dataclass
@@ -44,8 +44,9 @@ def versions(base: str = "") -> list[dict[str, str]]:
     """``GET /services/data/``: every supported version, oldest first."""
     out = []
     for v in range(MIN_VERSION, MAX_VERSION + 1):
-        season = _SEASONS[(v - MIN_VERSION) % 3]
-        year = 21 + (v - MIN_VERSION) // 3
+        step = v - 31
+        season = _SEASONS[step % 3]
+        year = 14 + (step + 2) // 3
         out.append(
             {"label": f"{season} '{year}", "url": f"/services/data/v{v}.0", "version": f"{v}.0"}
         )
@@ -59,6 +60,7 @@ def resources(ctx: Ctx) -> Response:
             "limits": f"{p}/limits",
             "sobjects": f"{p}/sobjects",
             "query": f"{p}/query",
+            "search": f"{p}/search",
             "queryAll": f"{p}/queryAll",
             "composite": f"{p}/composite",
             "jobs": f"{p}/jobs",

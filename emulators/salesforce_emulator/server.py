@@ -4,8 +4,9 @@ A ``ThreadingHTTPServer`` speaking HTTP/1.1 with keep-alive serves every request
 thread. Data API requests (``/services/data/vNN.0/…``) go through, in order: fault latency,
 dropped connection and 5xx faults, authentication (401 ``INVALID_SESSION_ID``), the daily API
 limit (403 ``REQUEST_LIMIT_EXCEEDED``), counting (``Sforce-Limit-Info``) and the resource.
-Request lines over 16,384 bytes get 414 and header blocks over 16,384 bytes get 431, like
-Salesforce's front end.
+A URI over 16,384 bytes gets 414 and a URI plus headers over 16,384 bytes together get 431,
+like Salesforce's front end. Every response under ``/services/data/`` carries
+``Sforce-Limit-Info``, errors included.
 """
 
 from __future__ import annotations
@@ -21,14 +22,14 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from . import inspection, oauth, rest, sobject_collections
+from . import inspection, oauth, rest, soap, sobject_collections, sosl
 from .limits import LimitExceeded
 from .org import Org
 from .rest import Ctx
 from .wire import ApiError, OAuthError, Request, Response, json_response, not_found, session_invalid
 
-MAX_REQUEST_LINE = 16_384
-MAX_HEADER_BYTES = 16_384
+MAX_URI_BYTES = 16_384
+MAX_URI_AND_HEADER_BYTES = 16_384
 MAX_BODY_BYTES = 160 * 1024 * 1024
 
 _DATA = re.compile(r"^/services/data/v(\d+)\.(\d+)(/.*)?$")
@@ -54,6 +55,7 @@ _route("GET", f"/sobjects/{_NAME}/([^/]+)", "sobject_get", rest.get_record)
 _route("PATCH", f"/sobjects/{_NAME}/([^/]+)", "sobject_update", rest.patch_record)
 _route("DELETE", f"/sobjects/{_NAME}/([^/]+)", "sobject_delete", rest.delete_record)
 _route("GET", "/query", "query", rest.query)
+_route("GET", "/search", "search", sosl.search)
 _route("GET", "/query/([^/]+)", "query", rest.query_more)
 _route("GET", "/queryAll", "query", lambda ctx: rest.query(ctx, include_deleted=True))
 _route("GET", "/queryAll/([^/]+)", "query", rest.query_more)
@@ -148,13 +150,26 @@ def dispatch(org: Org, req: Request) -> Response:
             return oauth.identity(org, req, match.group(1), match.group(2))
         if path.rstrip("/") == "/services/data":
             org.stats.request("versions", counted=False)
-            return json_response(rest.versions())
+            return json_response(rest.versions())  # not counted: no Sforce-Limit-Info
+        if path.startswith("/services/Soap/"):
+            org.stats.request("soap", counted=False)
+            return soap.handle(org, req)
         match = _DATA.match(path)
         if match:
-            return _data(org, req, match)
+            try:
+                return _with_limits(org, _data(org, req, match))
+            except ApiError as exc:
+                return _with_limits(org, exc.response())
         raise not_found()
     except (ApiError, OAuthError) as exc:
         return exc.response()
+
+
+def _with_limits(org: Org, response: Response) -> Response:
+    """Every data API response carries ``Sforce-Limit-Info`` (errors too)."""
+    if not response.drop:
+        response.headers.setdefault("Sforce-Limit-Info", org.api.header())
+    return response
 
 
 def _oauth(org: Org, req: Request) -> Response:
@@ -255,33 +270,24 @@ class RequestHandler(BaseHTTPRequestHandler):
             sys.stderr.write(f"{self.command} {urlsplit(self.path).path}\n")
 
     def parse_request(self) -> bool:
-        if len(self.raw_requestline) > MAX_REQUEST_LINE:
-            self.requestline = ""
-            self.request_version = "HTTP/1.1"
-            self.command = "GET"
-            self.close_connection = True
-            self._send(
-                Response(
-                    414,
-                    b"<html><body>414 Request-URI Too Long</body></html>",
-                    content_type="text/html",
-                )
-            )
-            return False
+        """Salesforce's front-end size rule (REST "Status Codes and Error Responses"): a URI
+        over 16,384 bytes gets 414; a URI and headers that together exceed 16,384 bytes get
+        431. A header is counted as ``Name: value`` plus CRLF."""
         if not super().parse_request():
             return False
-        size = sum(len(k) + len(v) + 4 for k, v in self.headers.items())
-        if size > MAX_HEADER_BYTES:
-            self.close_connection = True
-            self._send(
-                Response(
-                    431,
-                    b"<html><body>431 Request Header Fields Too Large</body></html>",
-                    content_type="text/html",
-                )
-            )
-            return False
-        return True
+        uri = len(self.path.encode("latin-1", "replace"))
+        headers = sum(len(k) + len(v) + 4 for k, v in self.headers.items())
+        if uri > MAX_URI_BYTES:
+            status, text = 414, "414 URI Too Long"
+        elif uri + headers > MAX_URI_AND_HEADER_BYTES:
+            status, text = 431, "431 Request Header Fields Too Large"
+        else:
+            return True
+        self.close_connection = True
+        self._send(
+            Response(status, f"<html><body>{text}</body></html>".encode(), content_type="text/html")
+        )
+        return False
 
     def _read_body(self) -> bytes | None:
         if self.headers.get("Transfer-Encoding", "").lower() == "chunked":

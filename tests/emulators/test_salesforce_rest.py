@@ -16,7 +16,7 @@ def test_versions_list_is_public_and_uncounted(sf: SalesforceEmulator) -> None:
     response = requests.get(sf.url + "/services/data/", timeout=10)
     assert response.status_code == 200
     versions = response.json()
-    assert versions[0] == {"label": "Winter '21", "url": "/services/data/v50.0", "version": "50.0"}
+    assert versions[0] == {"label": "Summer '14", "url": "/services/data/v31.0", "version": "31.0"}
     assert versions[-1]["version"] == "67.0"
     assert "Sforce-Limit-Info" not in response.headers
     assert sf.stats()["api_calls"] == 0
@@ -26,7 +26,8 @@ def test_any_supported_version(api: Api) -> None:
     for version in ("50.0", "58.0", "67.0"):
         url = f"{api.emulator.url}/services/data/v{version}/limits"
         assert api.session.get(url, timeout=10).status_code == 200
-    missing = api.session.get(f"{api.emulator.url}/services/data/v49.0/limits", timeout=10)
+    assert api.session.get(f"{api.emulator.url}/services/data/v31.0/limits").status_code == 200
+    missing = api.session.get(f"{api.emulator.url}/services/data/v30.0/limits", timeout=10)
     assert missing.status_code == 404
     assert missing.json() == [
         {"message": "The requested resource does not exist", "errorCode": "NOT_FOUND"}
