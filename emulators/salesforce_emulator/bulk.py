@@ -20,7 +20,7 @@ import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from . import ids, writes
+from . import bulk_csv, ids, writes
 from .metadata import TEXT_TYPES
 from .soql import SFCI_FOLD, sfci_fold
 from .store import now_iso
@@ -31,6 +31,15 @@ if TYPE_CHECKING:
     from .org import Org, User
 
 MAX_UPLOAD_BYTES = 150 * 1024 * 1024
+"""Upload data per job, measured after base64 encoding ("Prepare CSV Files": files are
+converted to base64 when received, which adds about 50 %; the limit is 150 MB after it)."""
+
+
+def base64_size(raw_bytes: int) -> int:
+    """Size of ``raw_bytes`` bytes once base64-encoded."""
+    return 4 * ((raw_bytes + 2) // 3)
+
+
 DELIMITERS = {
     "COMMA": ",",
     "TAB": "\t",
@@ -66,6 +75,7 @@ class Job:
     failures: list[list[str]] = field(default_factory=list)
     unprocessed: list[list[str]] = field(default_factory=list)
     processing_ms: int = 0
+    bad_rows: list[str] = field(default_factory=list)  # malformed CSV records (raw text)
     abort: threading.Event = field(default_factory=threading.Event)
 
     def info(self, *, full: bool) -> dict[str, Any]:
@@ -112,6 +122,11 @@ class BulkJobs:
         self._lock = threading.Lock()
         self.jobs: dict[str, Job] = {}
         self.delay = 0.1  # seconds spent in UploadComplete and InProgress, so polling sees them
+        # The job timeline (configurable so clients' polling and timeouts are exercised):
+        # extra seconds queued in UploadComplete, and records processed per second (0: as fast
+        # as the emulator goes).
+        self.queue_delay = 0.0
+        self.records_per_second = 0.0
         self.batches_used = 0
 
     def clear(self) -> None:
@@ -171,9 +186,14 @@ class BulkJobs:
                 "INVALIDJOBSTATE",
                 f"Job {job_id} is not in Open state; data can only be uploaded to an Open job",
             )
-        if len(req.body) > MAX_UPLOAD_BYTES:
+        total = sum(len(u) for u in job.uploads) + len(req.body)
+        if base64_size(total) > MAX_UPLOAD_BYTES:
             raise ApiError(
-                413, "EXCEEDED_QUOTA", "Upload size exceeds the maximum of 150 MB per job"
+                413,
+                "EXCEEDED_QUOTA",
+                "Upload size exceeds the maximum of 150 MB per job after base64 encoding "
+                f"({base64_size(total)} bytes); split the data into several jobs of at most "
+                "100 MB of CSV each",
             )
         if not req.body:
             raise ApiError(400, "INVALIDJOB", "Upload data is empty")
@@ -251,15 +271,19 @@ class BulkJobs:
 
     def _run(self, job: Job) -> None:
         started = time.monotonic()
-        time.sleep(self.delay)
-        if job.abort.is_set():
+        if job.abort.wait(self.delay + self.queue_delay):
             return
         job.state = "InProgress"
         job.modstamp = now_iso()
+        processing = time.monotonic()
         try:
             self._process(job)
         except Exception as exc:  # a bug must not leave the job InProgress forever
             self._fail(job, f"InternalServerError : {type(exc).__name__}")
+        if self.records_per_second > 0 and job.state == "InProgress":
+            # the last records' share of the paced timeline
+            due = processing + job.processed / self.records_per_second
+            job.abort.wait(max(0.0, due - time.monotonic()))
         job.processing_ms = int((time.monotonic() - started) * 1000)
         time.sleep(self.delay)
         if job.state == "InProgress":
@@ -281,13 +305,12 @@ class BulkJobs:
                 )
                 return None
             text = data.decode("utf-8-sig", errors="replace")
-            reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=False)
-            try:
-                this_header = next(reader)
-                body = [r for r in reader if r and any(cell != "" for cell in r)]
-            except (StopIteration, csv.Error) as exc:
-                self._fail(job, f"InvalidBatch : Failed to parse CSV : {exc}")
+            parsed = bulk_csv.split_records(text, delimiter, job.line_ending)
+            if isinstance(parsed, str):
+                self._fail(job, parsed)
                 return None
+            this_header, body = parsed.header, parsed.rows
+            job.bad_rows.extend(parsed.bad)
             if header and this_header != header:
                 self._fail(job, "InvalidBatch : All uploads of a job must have the same header")
                 return None
@@ -321,6 +344,10 @@ class BulkJobs:
             self._fail(job, "InvalidBatch : The 'delete' batch must contain only ids")
             job.unprocessed = rows
             return
+        for raw in job.bad_rows:  # each malformed record fails alone ("Valid CSV Record Rows")
+            job.failures.append(["", bulk_csv.ROW_ERROR, raw, *[""] * (len(header) - 1)])
+            job.failed += 1
+            job.processed += 1
         id_col = next((i for i, c in enumerate(columns) if c["name"] == "Id"), None)
         # (position, field name, converter) of every value column, worked out once per job.
         cells = [
@@ -329,11 +356,16 @@ class BulkJobs:
             if pos != id_col
         ]
         width = len(columns)
-        for start in range(0, len(rows), _CHUNK):
+        rate = self.records_per_second
+        step = max(1, min(_CHUNK, int(rate))) if rate > 0 else _CHUNK
+        began = time.monotonic()
+        for start in range(0, len(rows), step):
+            if rate > 0:  # pace: the first ``start`` records take start / rate seconds
+                job.abort.wait(max(0.0, began + start / rate - time.monotonic()))
             if job.abort.is_set():
                 job.unprocessed = rows[start:]
                 return
-            chunk = rows[start : start + _CHUNK]
+            chunk = rows[start : start + step]
             pending = []
             for row in chunk:
                 if len(row) < width:
