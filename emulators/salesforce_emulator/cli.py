@@ -99,6 +99,20 @@ def build_parser() -> argparse.ArgumentParser:
         help="time a Bulk job spends in UploadComplete and in InProgress",
     )
     serve.add_argument(
+        "--bulk-queue-ms",
+        type=int,
+        default=0,
+        help="extra time a Bulk ingest job waits in UploadComplete before processing starts "
+        "(real jobs queue for seconds to minutes)",
+    )
+    serve.add_argument(
+        "--bulk-records-per-second",
+        type=float,
+        default=0.0,
+        help="pace Bulk ingest processing at this many records per second; "
+        "numberRecordsProcessed grows as it goes (0: as fast as possible)",
+    )
+    serve.add_argument(
         "--verbose", action="store_true", help="log method and path of each request to stderr"
     )
     return parser
@@ -118,6 +132,10 @@ def serve(args: argparse.Namespace) -> int:
     org = Org(args.db, api_limit=args.api_limit, token_ttl=args.token_ttl, faults=faults)
     org.auto_approve = args.auto_approve
     org.bulk.delay = org.initial_bulk_delay = max(0, args.bulk_delay_ms) / 1000.0
+    org.bulk.queue_delay = org.initial_bulk_queue_delay = max(0, args.bulk_queue_ms) / 1000.0
+    org.bulk.records_per_second = org.initial_bulk_records_per_second = max(
+        0.0, args.bulk_records_per_second
+    )
     org.initial_auto_approve = args.auto_approve
     refs: list[str] = [] if args.no_default_seed else ["default"]
     refs += [s for s in args.seed if not (s == "default" and "default" in refs)]

@@ -9,7 +9,8 @@
   state (startup seeds re-applied), counters, faults and jobs cleared; tokens stay valid for
   users that still exist
 * ``GET|POST /__emulator/faults`` → see ``faults.py`` and the README; actions
-  ``expire_tokens``, ``api_remaining``, ``api_limit``, ``auto_approve``, ``bulk_delay_ms``
+  ``expire_tokens``, ``api_remaining``, ``api_limit``, ``auto_approve``, ``bulk_delay_ms``,
+  ``bulk_queue_ms``, ``bulk_records_per_second``
 * ``GET  /__emulator/health`` → ``{"status": "ok"}``
 """
 
@@ -27,7 +28,15 @@ if TYPE_CHECKING:
     from .org import Org
 
 _RECORDS = re.compile(r"^/__emulator/records/([A-Za-z0-9_]+)/?$")
-_ACTIONS = {"expire_tokens", "api_remaining", "api_limit", "auto_approve", "bulk_delay_ms"}
+_ACTIONS = {
+    "expire_tokens",
+    "api_remaining",
+    "api_limit",
+    "auto_approve",
+    "bulk_delay_ms",
+    "bulk_queue_ms",
+    "bulk_records_per_second",
+}
 
 
 def is_loopback(ip: str) -> bool:
@@ -119,12 +128,18 @@ def _faults(org: Org, body: Any) -> Response:
         org.auto_approve = bool(body["auto_approve"])
     if "bulk_delay_ms" in body:
         org.bulk.delay = max(0, int(body["bulk_delay_ms"])) / 1000.0
+    if "bulk_queue_ms" in body:
+        org.bulk.queue_delay = max(0, int(body["bulk_queue_ms"])) / 1000.0
+    if "bulk_records_per_second" in body:
+        org.bulk.records_per_second = max(0.0, float(body["bulk_records_per_second"]))
     return json_response(
         {
             "faults": settings,
             "api_usage": {"used": org.api.used, "max": org.api.maximum},
             "auto_approve": org.auto_approve,
             "bulk_delay_ms": int(org.bulk.delay * 1000),
+            "bulk_queue_ms": int(org.bulk.queue_delay * 1000),
+            "bulk_records_per_second": org.bulk.records_per_second,
             "expired_tokens": expired,
         }
     )

@@ -227,6 +227,8 @@ class Org:
         self._initial_faults = self.faults.snapshot()
         self.initial_auto_approve = False  # the CLI sets these two to its start values
         self.initial_bulk_delay = 0.1
+        self.initial_bulk_queue_delay = 0.0
+        self.initial_bulk_records_per_second = 0.0
         self._init_state()
         # Imported here to keep module dependencies one-way (oauth/bulk use Org).
         from .bulk import BulkJobs
@@ -300,6 +302,8 @@ class Org:
             self.faults.update({"clear": True, **self._initial_faults})
             self.auto_approve = self.initial_auto_approve
             self.bulk.delay = self.initial_bulk_delay
+            self.bulk.queue_delay = self.initial_bulk_queue_delay
+            self.bulk.records_per_second = self.initial_bulk_records_per_second
             self.api.reset()
             self.api.set_maximum(self.api_limit_override or DEFAULT_API_LIMIT)
             totals: dict[str, int] = {}

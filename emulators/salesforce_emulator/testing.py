@@ -104,6 +104,8 @@ class SalesforceEmulator:
         extra_args: Iterable[str] = (),
         db: str | os.PathLike[str] | None = None,
         start_timeout: float = 30.0,
+        bulk_queue_ms: int = 0,
+        bulk_records_per_second: float = 0.0,
     ) -> None:
         self.seeds = list(seeds)
         self.tls = tls
@@ -113,6 +115,8 @@ class SalesforceEmulator:
         self.extra_args = list(extra_args)
         self.db = db
         self.start_timeout = start_timeout
+        self.bulk_queue_ms = bulk_queue_ms
+        self.bulk_records_per_second = bulk_records_per_second
         self.url = ""
         self.ca_bundle: str | None = None
         self.process: subprocess.Popen[str] | None = None
@@ -151,6 +155,10 @@ class SalesforceEmulator:
             args += ["--api-limit", str(self.api_limit)]
         if self.token_ttl is not None:
             args += ["--token-ttl", str(self.token_ttl)]
+        if self.bulk_queue_ms:
+            args += ["--bulk-queue-ms", str(self.bulk_queue_ms)]
+        if self.bulk_records_per_second:
+            args += ["--bulk-records-per-second", str(self.bulk_records_per_second)]
         args += self.extra_args
         self.process = subprocess.Popen(
             args,
