@@ -357,7 +357,8 @@ class BulkJobs:
         ]
         width = len(columns)
         rate = self.records_per_second
-        step = max(1, min(_CHUNK, int(rate))) if rate > 0 else _CHUNK
+        # paced: a chunk every tenth of a second, so polling sees the count grow
+        step = max(1, min(_CHUNK, int(rate / 10))) if rate > 0 else _CHUNK
         began = time.monotonic()
         for start in range(0, len(rows), step):
             if rate > 0:  # pace: the first ``start`` records take start / rate seconds
