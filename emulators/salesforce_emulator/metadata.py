@@ -304,3 +304,25 @@ def make_object(odef: dict[str, Any]) -> ObjectDef:
     for fdef in fields:
         obj.add_field(fdef)
     return obj
+
+
+@functools.lru_cache(maxsize=1)
+def _standard_prototypes() -> tuple[ObjectDef, ...]:
+    return tuple(make_object(odef) for odef in standard_objects())
+
+
+def standard_object_defs() -> list[ObjectDef]:
+    """Fresh ObjectDefs of the standard objects (built once; each call copies the field dicts,
+    so an org that adds or replaces fields never changes another org's)."""
+    return [
+        ObjectDef(
+            name=proto.name,
+            label=proto.label,
+            label_plural=proto.label_plural,
+            key_prefix=proto.key_prefix,
+            custom=proto.custom,
+            fields={name: dict(fdesc) for name, fdesc in proto.fields.items()},
+            lower=dict(proto.lower),
+        )
+        for proto in _standard_prototypes()
+    ]

@@ -26,7 +26,7 @@ from typing import Any
 from . import ids
 from .faults import Faults
 from .limits import DEFAULT_API_LIMIT, ApiCounter
-from .metadata import ObjectDef, make_object, standard_objects
+from .metadata import ObjectDef, make_object, standard_object_defs
 from .seed_file import SeedFile, SeedFormatError
 from .seed_records import RecordEncoder, SeedError, batches
 from .store import Store, now_iso
@@ -247,8 +247,7 @@ class Org:
         self.users: dict[str, User] = {}
         self.apps: dict[str, ConnectedApp] = {}
         self.rules: dict[str, list[ValidationRule]] = {}
-        for odef in standard_objects():
-            obj = make_object(odef)
+        for obj in standard_object_defs():
             self.objects[obj.name.lower()] = obj
             self.store.ensure_table(obj)
 

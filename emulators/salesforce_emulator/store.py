@@ -126,8 +126,15 @@ class Store:
         """Create the object's table, add missing columns and lookup indexes."""
         with self.locked() as conn:
             table = q(obj.name)
-            conn.execute(f'CREATE TABLE IF NOT EXISTS {table} ("Id" TEXT PRIMARY KEY)')
             have = {row[1] for row in conn.execute(f"PRAGMA table_info({table})")}
+            if not have:  # a new table gets every column at once (one schema change, not 50)
+                columns = "".join(
+                    f", {q(name)} {column_type(fdesc['type'])}"
+                    for name, fdesc in obj.fields.items()
+                    if name != "Id"
+                )
+                conn.execute(f'CREATE TABLE {table} ("Id" TEXT PRIMARY KEY{columns})')
+                have = set(obj.fields) | {"Id"}
             indexes = {
                 row[0]: row[1] or ""
                 for row in conn.execute(
