@@ -31,15 +31,57 @@ from .exceptions import BulkJobError, SalesforceError
 from .salesforce import RecordError, SaveResult
 
 if TYPE_CHECKING:
+    from .job_journal import JobJournal
     from .salesforce import SalesforceClient
 
-__all__ = ["NULL_CELL", "bulk_update", "bulk_update_file", "csv_cell", "parse_bulk_error"]
+__all__ = [
+    "LINE_ENDING",
+    "NULL_CELL",
+    "bulk_update",
+    "bulk_update_file",
+    "csv_cell",
+    "csv_row",
+    "needs_collections",
+    "parse_bulk_error",
+]
 
 NULL_CELL = "#N/A"
 _FINAL_STATES = {"JobComplete", "Failed", "Aborted"}
 _FIRST_POLL_SECONDS = 0.25
 _MAX_POLL_SECONDS = 10.0
 _RECORDS_PER_FIRST_SECOND = 20_000
+
+
+#: Every upload ends its lines with LF and the job says so (``lineEnding: LF``); a CR or LF
+#: inside a value is data, always inside quotes.
+LINE_ENDING = "LF"
+_QUOTE_WHEN = frozenset(',"\r\n')
+
+
+def csv_row(cells: Sequence[str]) -> str:
+    """One RFC 4180 CSV line ending in LF.
+
+    A cell is quoted when it holds the delimiter, a quote, a CR or an LF (Python's ``csv``
+    module leaves a bare CR unquoted when the line terminator is LF, which cuts the value), or
+    starts or ends with whitespace; quotes inside are doubled.
+    """
+    out = []
+    for cell in cells:
+        if cell and (not _QUOTE_WHEN.isdisjoint(cell) or cell[0].isspace() or cell[-1].isspace()):
+            out.append('"' + cell.replace('"', '""') + '"')
+        else:
+            out.append(cell)
+    return ",".join(out) + "\n"
+
+
+def needs_collections(record: Mapping[str, Any]) -> bool:
+    """Whether a record holds a literal ``#N/A`` text value, which Bulk API 2.0 reads as
+    "set null": such a record is written with sObject Collections instead."""
+    return any(
+        isinstance(value, str) and value.strip() == NULL_CELL
+        for key, value in record.items()
+        if key not in {"Id", "id", "attributes"}
+    )
 
 
 def csv_cell(value: Any) -> str:
@@ -109,17 +151,12 @@ def _csv_chunks(
     records: Sequence[Mapping], columns: list[str], max_bytes: int
 ) -> Iterator[tuple[list[int], bytes]]:
     """Yield ``(input indices, CSV bytes)`` chunks, each at most ``max_bytes`` long."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(columns)
-    header = buffer.getvalue().encode("utf-8")
+    header = csv_row(columns).encode("utf-8")
     rows: list[bytes] = []
     indices: list[int] = []
     size = len(header)
     for index, record in enumerate(records):
         _record_id(record)
-        buffer.seek(0)
-        buffer.truncate()
         cells = []
         for column in columns:
             if column == "Id":
@@ -128,8 +165,7 @@ def _csv_chunks(
                 cells.append(csv_cell(record[column]))
             else:
                 cells.append("")  # absent: leave the field alone
-        writer.writerow(cells)
-        row = buffer.getvalue().encode("utf-8")
+        row = csv_row(cells).encode("utf-8")
         if len(header) + len(row) > max_bytes:
             raise ValueError(
                 f"record {index} alone needs {len(header) + len(row)} bytes of CSV, more than "
@@ -146,23 +182,42 @@ def _csv_chunks(
 
 
 def bulk_update(
-    client: SalesforceClient, sobject: str, records: Sequence[Mapping]
+    client: SalesforceClient,
+    sobject: str,
+    records: Sequence[Mapping],
+    *,
+    journal: JobJournal | None = None,
 ) -> list[SaveResult]:
-    """Run Bulk API 2.0 update job(s) for ``records``; ``result[i]`` is ``records[i]``'s."""
+    """Run Bulk API 2.0 update job(s) for ``records``; ``result[i]`` is ``records[i]``'s.
+
+    A record holding a literal ``#N/A`` text value is written with sObject Collections (Bulk
+    would clear the field instead).
+    """
     if not records:
         return []
-    started = time.monotonic()
-    calls_before = client.api_calls
-    columns = _columns(records)
+    direct = [i for i, record in enumerate(records) if needs_collections(record)]
     results: list[SaveResult | None] = [None] * len(records)
-    jobs = 0
-    for indices, payload in _csv_chunks(records, columns, client.bulk_max_upload_bytes):
-        jobs += 1
-        chunk_ids = [_record_id(records[i]) for i in indices]
+    if direct:
         for index, result in zip(
-            indices, _run_job(client, sobject, payload, chunk_ids), strict=True
+            direct, client.update_records(sobject, [records[i] for i in direct]), strict=True
         ):
             results[index] = result
+        if len(direct) == len(records):
+            return [r for r in results if r is not None]
+    taken = set(direct)
+    bulk_indices = [i for i in range(len(records)) if i not in taken]
+    bulk_records = [records[i] for i in bulk_indices]
+    started = time.monotonic()
+    calls_before = client.api_calls
+    columns = _columns(bulk_records)
+    jobs = 0
+    for indices, payload in _csv_chunks(bulk_records, columns, client.bulk_max_upload_bytes):
+        jobs += 1
+        chunk_ids = [_record_id(bulk_records[i]) for i in indices]
+        for index, result in zip(
+            indices, _run_job(client, sobject, payload, chunk_ids, journal), strict=True
+        ):
+            results[bulk_indices[index]] = result
     final = [r for r in results if r is not None]
     failed = sum(1 for r in final if not r.success)
     client.logger.info(
@@ -180,14 +235,26 @@ def bulk_update(
 
 
 def _run_job(
-    client: SalesforceClient, sobject: str, payload: bytes, ids: list[str]
+    client: SalesforceClient,
+    sobject: str,
+    payload: bytes,
+    ids: list[str],
+    journal: JobJournal | None,
 ) -> list[SaveResult]:
-    job_id = _complete_job(client, sobject, payload, len(ids))[0]
-    return _collect_results(client, job_id, ids)
+    job_id = _complete_job(client, sobject, payload, len(ids), journal)[0]
+    results = _collect_results(client, job_id, ids)
+    if journal is not None:
+        journal.job_collected(job_id)
+    return results
 
 
 def bulk_update_file(
-    client: SalesforceClient, sobject: str, upload: IO[bytes], count: int
+    client: SalesforceClient,
+    sobject: str,
+    upload: IO[bytes],
+    count: int,
+    *,
+    journal: JobJournal | None = None,
 ) -> dict[str, tuple[RecordError, ...]]:
     """Run one Bulk API 2.0 update job on a ready CSV file of ``count`` records.
 
@@ -200,7 +267,7 @@ def bulk_update_file(
     """
     started = time.monotonic()
     calls_before = client.api_calls
-    job_id, info = _complete_job(client, sobject, upload, count)
+    job_id, info = _complete_job(client, sobject, upload, count, journal)
     processed = _count(info, "numberRecordsProcessed")
     failed_count = _count(info, "numberRecordsFailed")
     failures: dict[str, tuple[RecordError, ...]] = {}
@@ -234,6 +301,8 @@ def bulk_update_file(
                 key = _id_key(row.get("Id"))
                 if key not in succeeded:
                     failures.setdefault(key, missing)
+    if journal is not None:
+        journal.job_collected(job_id)
     client.logger.info(
         "Updated %s via Bulk API 2.0: %d records in 1 job, %d succeeded, %d failed, "
         "%d API calls, %.1fs",
@@ -256,9 +325,17 @@ def _count(info: Mapping[str, Any], name: str) -> int | None:
 
 
 def _complete_job(
-    client: SalesforceClient, sobject: str, payload: bytes | IO[bytes], count: int
+    client: SalesforceClient,
+    sobject: str,
+    payload: bytes | IO[bytes],
+    count: int,
+    journal: JobJournal | None = None,
 ) -> tuple[str, dict]:
-    """Create an update job, upload ``payload``, close it and wait: ``(job id, job info)``."""
+    """Create an update job, upload ``payload``, close it and wait: ``(job id, job info)``.
+
+    The job goes into ``journal`` before anything is uploaded, so a run killed at any later
+    point leaves a trace the next run reconciles.
+    """
     job = client.request_json(
         "POST",
         "jobs/ingest",
@@ -267,11 +344,13 @@ def _complete_job(
             "operation": "update",
             "contentType": "CSV",
             "columnDelimiter": "COMMA",
-            "lineEnding": "LF",
+            "lineEnding": LINE_ENDING,
         },
     )
     job_id = str(job["id"])
     client.logger.debug("Bulk job %s created for %d %s records", job_id, count, sobject)
+    if journal is not None:
+        journal.job_created(client, job_id, sobject)
     try:
         client.request(
             "PUT",
@@ -283,6 +362,8 @@ def _complete_job(
     except BaseException:
         with contextlib.suppress(SalesforceError):
             client.request("PATCH", f"jobs/ingest/{job_id}", json={"state": "Aborted"})
+            if journal is not None:  # aborted before it was closed: nothing was written
+                journal.job_collected(job_id)
         raise
     info = _wait(client, job_id, count)
     state = info.get("state")

@@ -134,6 +134,8 @@ class StreamResults:
         self.api_calls = 0
         self.api_usage: tuple[int, int] | None = None
         self.write_calls: dict[str, int] = {"collections": 0, "bulk": 0}
+        #: Outcomes of an earlier run's unfinished writes, settled by this run (reconcile.py).
+        self.reconciled: dict[str, int] = {}
         self.status = "running"
         self.error = ""
         self.reason = ""
@@ -260,6 +262,7 @@ class StreamResults:
                 {"used": self.api_usage[0], "max": self.api_usage[1]} if self.api_usage else None
             ),
             "write_calls": dict(self.write_calls),
+            "reconciled": dict(self.reconciled),
             "results_dir": str(self.folder),
             "files": {category: f"{category}.csv" for category in CATEGORIES},
         }

@@ -21,7 +21,7 @@ import time
 from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 from urllib.parse import quote as url_quote
 from urllib.parse import urlsplit
 
@@ -42,6 +42,9 @@ from .exceptions import (
     redact,
 )
 
+if TYPE_CHECKING:
+    from .job_journal import JobJournal
+
 __all__ = ["COLLECTION_SIZE", "RecordError", "SalesforceClient", "SaveResult"]
 
 DEFAULT_API_VERSION = "67.0"
@@ -56,6 +59,15 @@ MAX_BACKOFF_SECONDS = 30.0
 _SOBJECT_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
 _RETRY_STATUSES = {429, 500, 502, 503, 504}
 _TRANSIENT_CODES = {"UNABLE_TO_LOCK_ROW", "SERVER_UNAVAILABLE", "REQUEST_RUNNING_TOO_LONG"}
+#: Per-record failures worth sending again (bounded by ``max_retries``, with backoff): row
+#: locks and busy servers, which Salesforce documents as transient, and Bulk rows the job
+#: never processed. An update sends the same values again, so a retry is harmless.
+RETRYABLE_RECORD_CODES = frozenset({*_TRANSIENT_CODES, "UNPROCESSED"})
+
+
+def is_retryable(errors: Sequence[RecordError]) -> bool:
+    """Whether a record's errors are all transient (so the record should be sent again)."""
+    return bool(errors) and all(e.status_code in RETRYABLE_RECORD_CODES for e in errors)
 
 
 _QUERY_STRING = re.compile(r"\?[^\s\"']*")
@@ -558,7 +570,8 @@ class SalesforceClient:
 
         Each record needs an ``Id``. A key absent from a record leaves that field alone; a
         ``None`` value clears it. Chunks of 200 go out in parallel (up to ``max_concurrency``),
-        with ``allOrNone=false``; records that fail with UNABLE_TO_LOCK_ROW are re-sent alone.
+        with ``allOrNone=false``; records that fail with a transient error (UNABLE_TO_LOCK_ROW …,
+        see :data:`RETRYABLE_RECORD_CODES`) are re-sent alone, up to ``max_retries`` times.
         """
         self._sobject(sobject)
         if not records:
@@ -615,9 +628,7 @@ class SalesforceClient:
                     errors=_record_errors(item.get("errors")),
                 )
                 results[index] = result
-                if not result.success and any(
-                    e.status_code == "UNABLE_TO_LOCK_ROW" for e in result.errors
-                ):
+                if not result.success and is_retryable(result.errors):
                     locked.append(index)
             if not locked or attempt >= self.max_retries:
                 break
@@ -627,17 +638,32 @@ class SalesforceClient:
             time.sleep(delay)
         return [r for r in results if r is not None]
 
-    def bulk_update(self, sobject: str, records: Sequence[Mapping]) -> list[SaveResult]:
+    def retry_pause(self, attempt: int) -> float:
+        """Sleep the backoff before retry number ``attempt + 1``; returns the seconds slept."""
+        delay = self._backoff(attempt, None)
+        time.sleep(delay)
+        return delay
+
+    def bulk_update(
+        self, sobject: str, records: Sequence[Mapping], *, journal: JobJournal | None = None
+    ) -> list[SaveResult]:
         """Update existing records with Bulk API 2.0; ``result[i]`` is ``records[i]``'s.
 
-        Absent key → empty CSV cell (field untouched); ``None`` → ``#N/A`` (field cleared).
+        Absent key → empty CSV cell (field untouched); ``None`` → ``#N/A`` (field cleared). A
+        record holding a literal ``#N/A`` text value goes through Collections instead.
+        ``journal`` records each job while it is unfinished (see :mod:`.job_journal`).
         """
         from .bulk2 import bulk_update
 
-        return bulk_update(self, self._sobject(sobject), records)
+        return bulk_update(self, self._sobject(sobject), records, journal=journal)
 
     def bulk_update_file(
-        self, sobject: str, upload: IO[bytes], count: int
+        self,
+        sobject: str,
+        upload: IO[bytes],
+        count: int,
+        *,
+        journal: JobJournal | None = None,
     ) -> dict[str, tuple[RecordError, ...]]:
         """One Bulk API 2.0 update job on a ready CSV file of ``count`` records (``Id`` first).
 
@@ -646,7 +672,7 @@ class SalesforceClient:
         """
         from .bulk2 import bulk_update_file
 
-        return bulk_update_file(self, self._sobject(sobject), upload, count)
+        return bulk_update_file(self, self._sobject(sobject), upload, count, journal=journal)
 
     # ----------------------------------------------------------------- housekeeping
 

@@ -32,6 +32,7 @@ from singer_sdk.sinks import BatchSink
 
 from .exceptions import SalesforceError
 from .integration import MELTANO_TEST_STREAM, resolve_integration
+from .job_journal import JobJournal, abort_running_jobs_on_signal
 from .matching import (
     PreparedRow,
     changed_fields,
@@ -42,12 +43,14 @@ from .matching import (
     prepare_row,
 )
 from .preflight import Plan, check_integration
+from .reconcile import reconcile_journal
 from .results import StreamResults
+from .salesforce import is_retryable
 from .soql import redact_literals
 from .spool import SpooledGroup, WriteSpool
 
 if t.TYPE_CHECKING:
-    from .salesforce import SaveResult
+    from .salesforce import RecordError, SaveResult
     from .target import TargetSalesforceUpdate
 
 #: Records per update_records call: a few Collections calls in parallel, so a run that stops
@@ -69,6 +72,7 @@ class _KeyGroup:
     records: list[dict] = field(default_factory=list)
     changes: dict[str, dict[str, t.Any]] = field(default_factory=dict)  # Id -> changed fields
     failures: dict[str, tuple[str, str]] = field(default_factory=dict)  # Id -> (code, message)
+    reported: bool = False
 
 
 class SalesforceUpdateSink(BatchSink):
@@ -85,6 +89,7 @@ class SalesforceUpdateSink(BatchSink):
         self._spool: WriteSpool | None = None
         self._worker: ThreadPoolExecutor | None = None
         self._in_flight: Future[None] | None = None
+        self._journal: JobJournal | None = None
         super().__init__(*args, **kwargs)
 
     # ------------------------------------------------------------------ SDK hooks
@@ -121,6 +126,8 @@ class SalesforceUpdateSink(BatchSink):
             self.results.finish("failed", error=str(exc))
             raise
         self._count_calls(before)
+        if not integration.dry_run:
+            self._settle_earlier_writes(integration.results_dir)
         if not integration.dry_run and integration.write_method != "collections":
             self._spool = WriteSpool([spec.name for spec in self.plan.fields.values()])
         target.register_sink(self)
@@ -139,6 +146,34 @@ class SalesforceUpdateSink(BatchSink):
             integration.write_method,
             "; DRY RUN (nothing is written)" if integration.dry_run else "",
         )
+
+    def _settle_earlier_writes(self, results_dir: str) -> None:
+        """Before this run writes: abort or wait for the Bulk jobs an earlier run of this
+        integration left unfinished, and report what they and its in-flight Collections
+        slices really did (``reconciled.csv``); see :mod:`.reconcile`. From here on, this
+        run's own writes are journaled, and SIGTERM/SIGINT abort its running jobs."""
+        assert self.plan is not None
+        assert self.results is not None
+        results = self.results
+        journal = JobJournal.for_integration(
+            results_dir, self.stream_name, self.plan.sobject, run_id=results.run_id
+        )
+        before = self.target_ref.api_calls
+        try:
+            counts = reconcile_journal(self.target_ref.client, journal, results.folder, self.logger)
+        except SalesforceError as exc:
+            self._count_calls(before)
+            message = (
+                "could not settle the unfinished writes of an earlier run (nothing was "
+                f"written; run again): {exc}"
+            )
+            results.finish("failed", error=message)
+            raise TargetRunError(message) from exc
+        self._count_calls(before)
+        for outcome, count in counts.items():
+            results.reconciled[outcome] = results.reconciled.get(outcome, 0) + count
+        self._journal = journal
+        abort_running_jobs_on_signal()
 
     def _setup_test_stream(self) -> None:
         """``meltano config test``: log in, preflight every configured integration, write nothing.
@@ -350,7 +385,13 @@ class SalesforceUpdateSink(BatchSink):
 
     def _write_spool(self) -> None:
         """Write what the spool holds — one Bulk job, or Collections calls below
-        ``bulk_threshold`` — and report its rows; the spool is empty afterwards."""
+        ``bulk_threshold`` — and report its rows; the spool is empty afterwards.
+
+        Records holding a literal ``#N/A`` go through Collections (Bulk would clear the field).
+        Records that fail with a transient error (row lock, …) are sent again — a follow-up
+        Bulk job for at least ``bulk_threshold`` of them, else Collections — up to
+        ``max_retries`` times with backoff; only those still failing end in failed.csv.
+        """
         spool = self._spool
         plan = self.plan
         results = self.results
@@ -362,6 +403,8 @@ class SalesforceUpdateSink(BatchSink):
         integration = plan.integration
         count = len(spool)
         use_bulk = integration.write_method == "bulk" or count >= integration.bulk_threshold
+        client = self.target_ref.client
+        journal = self._journal
         try:
             if not use_bulk:
                 groups = [_restore(spooled) for spooled in spool.read_groups()]
@@ -371,15 +414,24 @@ class SalesforceUpdateSink(BatchSink):
                     for group in groups:
                         self._report(group)
                 return
-            results.write_calls["bulk"] += 1
             try:
-                failures = self.target_ref.client.bulk_update_file(
-                    plan.sobject, spool.csv_file(), count
-                )
+                failures: dict[str, tuple[RecordError, ...]] = {}
+                if spool.csv_records:
+                    results.write_calls["bulk"] += 1
+                    failures = client.bulk_update_file(
+                        plan.sobject, spool.csv_file(), spool.csv_records, journal=journal
+                    )
+                if spool.direct:
+                    failures.update(self._send_direct(plan, spool.direct))
             except SalesforceError as exc:
                 code = exc.error_code or type(exc).__name__
                 self._report_spool(code, f"not confirmed, the run stopped: {exc}")
                 raise
+            stopped: SalesforceError | None = None
+            try:
+                self._retry_transient(plan, failures)
+            except SalesforceError as exc:
+                stopped = exc  # the rows still failing are reported as such, then the run stops
             for spooled in spool.read_groups():
                 group = _restore(spooled)
                 for record_id in group.changes:
@@ -392,10 +444,69 @@ class SalesforceUpdateSink(BatchSink):
                         " | ".join(e.message for e in errors) or "no message",
                     )
                 self._report(group)
+            if stopped is not None:
+                raise stopped
         finally:
             spool.clear()
             results.flush()
+            if journal is not None:
+                journal.forget_reported()
             results.maybe_log_progress()
+
+    def _send_direct(
+        self, plan: Plan, payloads: list[dict[str, t.Any]]
+    ) -> dict[str, tuple[RecordError, ...]]:
+        """Collections for records Bulk cannot carry; the errors of those that failed."""
+        assert self.results is not None
+        self.results.write_calls["collections"] += -(-len(payloads) // 200)
+        saved = self.target_ref.client.update_records(plan.sobject, payloads)
+        return {
+            str(payload["Id"])[:15]: result.errors
+            for payload, result in zip(payloads, saved, strict=True)
+            if not result.success
+        }
+
+    def _retry_transient(self, plan: Plan, failures: dict[str, tuple[RecordError, ...]]) -> None:
+        """Send the spooled records whose errors are all transient again, until none is left
+        or ``max_retries`` rounds were made; ``failures`` is updated in place."""
+        spool = self._spool
+        results = self.results
+        assert spool is not None
+        assert results is not None
+        client = self.target_ref.client
+        integration = plan.integration
+        for attempt in range(client.max_retries):
+            wanted = {key for key, errors in failures.items() if is_retryable(errors)}
+            if not wanted:
+                return
+            delay = client.retry_pause(attempt)
+            payloads = [
+                {"Id": record_id, **changes}
+                for spooled in spool.read_groups()
+                for record_id, changes in spooled.changes.items()
+                if record_id[:15] in wanted
+            ]
+            if len(payloads) >= integration.bulk_threshold:
+                results.write_calls["bulk"] += 1
+                saved = client.bulk_update(plan.sobject, payloads, journal=self._journal)
+            else:
+                results.write_calls["collections"] += -(-len(payloads) // 200)
+                saved = client.update_records(plan.sobject, payloads)
+            for payload, result in zip(payloads, saved, strict=True):
+                key = str(payload["Id"])[:15]
+                if result.success:
+                    failures.pop(key, None)
+                else:
+                    failures[key] = result.errors
+            self.logger.info(
+                "Retry %d/%d after %.1fs: sent %d record(s) that failed with a transient "
+                "error again; %d still fail that way",
+                attempt + 1,
+                client.max_retries,
+                delay,
+                len(payloads),
+                sum(1 for errors in failures.values() if is_retryable(errors)),
+            )
 
     def _report_spool(self, code: str, message: str) -> None:
         """Report every spooled row as failed with ``code``/``message`` (nothing confirmed)."""
@@ -451,41 +562,69 @@ class SalesforceUpdateSink(BatchSink):
     def _write(
         self, plan: Plan, groups: Sequence[_KeyGroup], *, use_bulk: bool | None = None
     ) -> None:
-        """Send every change; a fatal error marks the unconfirmed records failed and re-raises."""
+        """Send every change; a fatal error marks the unconfirmed records failed and re-raises.
+
+        Collections writes go in slices of about ``WRITE_SLICE`` records that never split a
+        key group; each slice is in the journal while it is in flight, and its rows are
+        reported and flushed as soon as it is answered, so a run killed mid-batch leaves a
+        results line (or a journal entry the next run reconciles) for every record it wrote.
+        """
         integration = plan.integration
-        payloads: list[dict[str, t.Any]] = []
-        owners: list[_KeyGroup] = []
-        for group in groups:
-            for record_id, changes in group.changes.items():
-                payloads.append({"Id": record_id, **changes})
-                owners.append(group)
-        if not payloads or integration.dry_run:
+        if integration.dry_run or not any(group.changes for group in groups):
             return
+        total = sum(len(group.changes) for group in groups)
         if use_bulk is None:
             use_bulk = integration.write_method == "bulk" or (
-                integration.write_method == "auto" and len(payloads) >= integration.bulk_threshold
+                integration.write_method == "auto" and total >= integration.bulk_threshold
             )
+        step = total if use_bulk else WRITE_SLICE
+        slices: list[list[_KeyGroup]] = [[]]
+        size = 0
+        for group in groups:
+            if size and size + len(group.changes) > step:
+                slices.append([])
+                size = 0
+            slices[-1].append(group)
+            size += len(group.changes)
         client = self.target_ref.client
         results = self.results
+        journal = self._journal
         assert results is not None
-        step = len(payloads) if use_bulk else WRITE_SLICE
-        slices = [(i, min(i + step, len(payloads))) for i in range(0, len(payloads), step)]
-        for start, end in slices:
-            chunk = payloads[start:end]
+        for number, slice_groups in enumerate(slices):
+            payloads: list[dict[str, t.Any]] = []
+            owners: list[_KeyGroup] = []
+            for group in slice_groups:
+                for record_id, changes in group.changes.items():
+                    payloads.append({"Id": record_id, **changes})
+                    owners.append(group)
+            if not payloads:
+                continue
+            entry = None
             try:
                 if use_bulk:
                     results.write_calls["bulk"] += 1
-                    saved = client.bulk_update(plan.sobject, chunk)
+                    saved = client.bulk_update(plan.sobject, payloads, journal=journal)
                 else:
-                    results.write_calls["collections"] += -(-len(chunk) // 200)
-                    saved = client.update_records(plan.sobject, chunk)
+                    if journal is not None:
+                        entry = journal.slice_started([p["Id"] for p in payloads])
+                    results.write_calls["collections"] += -(-len(payloads) // 200)
+                    saved = client.update_records(plan.sobject, payloads)
             except SalesforceError as exc:
                 code = exc.error_code or type(exc).__name__
                 message = f"not confirmed, the run stopped: {exc}"
-                for payload, owner in zip(payloads[start:], owners[start:], strict=True):
-                    owner.failures[payload["Id"]] = (code, message)
+                for later in slices[number:]:
+                    for owner in later:
+                        for record_id in owner.changes:
+                            owner.failures[record_id] = (code, message)
                 raise
-            self._apply_results(chunk, owners[start:end], saved)
+            self._apply_results(payloads, owners, saved)
+            for group in slice_groups:
+                self._report(group)
+            results.flush()
+            if journal is not None:
+                if entry is not None:
+                    journal.remove(entry)
+                journal.forget_reported()
             results.maybe_log_progress()
 
     def _apply_results(
@@ -502,9 +641,12 @@ class SalesforceUpdateSink(BatchSink):
             owner.failures[payload["Id"]] = (codes, messages)
 
     def _report(self, group: _KeyGroup, *, stopped: bool = False) -> None:
-        """Write one results line per row of ``group``."""
+        """Write one results line per row of ``group`` (once: a reported group is skipped)."""
         results = self.results
         assert results is not None
+        if group.reported:
+            return
+        group.reported = True
         policy = self.plan.integration.multiple_matches if self.plan else "update_all"
         ids = [str(r["Id"]) for r in group.records]
         outcome: str

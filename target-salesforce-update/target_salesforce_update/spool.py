@@ -6,7 +6,8 @@ batch's changes here and writes them all at once — one job per stream — when
 stays at one batch: the spool holds, on disk,
 
 - ``csv``: the Bulk API 2.0 upload itself (``Id`` + every mapped field; an empty cell leaves
-  the field alone), written as records arrive, so its exact size is known;
+  the field alone), written as records arrive, so its exact size is known — except records
+  holding a literal ``#N/A`` text value (Bulk's null marker), kept apart for Collections;
 - the key groups, pickled one after another: the rows of each key, its record Ids and the
   changes per record — what the results files need once Salesforce has answered (and the
   Collections payloads when the stream's total stays below ``bulk_threshold``).
@@ -18,15 +19,13 @@ applied after, the earlier one.
 
 from __future__ import annotations
 
-import csv
-import io
 import pickle
 import tempfile
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import IO, Any
 
-from .bulk2 import csv_cell
+from .bulk2 import csv_cell, csv_row, needs_collections
 
 __all__ = ["SpooledGroup", "WriteSpool"]
 
@@ -49,11 +48,17 @@ class WriteSpool:
         self._csv: IO[bytes] | None = None
         self._groups: IO[bytes] | None = None
         self._keys: set[int] = set()
-        self._buffer = io.StringIO()
-        self._writer = csv.writer(self._buffer, lineterminator="\n")
         self.records = 0
         self.groups = 0
         self.csv_bytes = 0
+        #: Records that cannot go through Bulk (a literal ``#N/A`` text value, which Bulk reads
+        #: as "set null"): kept here, in memory (they are rare), and sent with Collections.
+        self.direct: list[dict[str, Any]] = []
+
+    @property
+    def csv_records(self) -> int:
+        """Records in the Bulk upload (all but :attr:`direct`)."""
+        return self.records - len(self.direct)
 
     def __len__(self) -> int:
         return self.records
@@ -66,11 +71,7 @@ class WriteSpool:
         return self._csv, self._groups
 
     def _row(self, cells: Sequence[str]) -> bytes:
-        buffer = self._buffer
-        buffer.seek(0)
-        buffer.truncate()
-        self._writer.writerow(cells)
-        return buffer.getvalue().encode("utf-8")
+        return csv_row(cells).encode("utf-8")
 
     def holds_any(self, keys: Iterator[str] | Sequence[str]) -> bool:
         """Whether a change for one of these match keys is already waiting."""
@@ -88,10 +89,13 @@ class WriteSpool:
         csv_file, groups_file = self._open()
         columns = self.columns[1:]
         for record_id, fields in changes.items():
+            self.records += 1
+            if needs_collections(fields):
+                self.direct.append({"Id": record_id, **fields})
+                continue
             cells = [record_id]
             cells.extend(csv_cell(fields[c]) if c in fields else "" for c in columns)
             self.csv_bytes += csv_file.write(self._row(cells))
-            self.records += 1
         pickle.dump(
             (list(rows), list(record_ids), {k: dict(v) for k, v in changes.items()}),
             groups_file,
@@ -126,3 +130,4 @@ class WriteSpool:
         self._csv = self._groups = None
         self._keys = set()
         self.records = self.groups = self.csv_bytes = 0
+        self.direct = []
