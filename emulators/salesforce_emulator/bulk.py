@@ -295,8 +295,7 @@ class BulkJobs:
         rows: list[list[str]] = []
         delimiter = DELIMITERS[job.column_delimiter]
         for data in job.uploads:
-            crlf = data.count(b"\r\n")
-            lf = data.count(b"\n")
+            crlf, lf = _record_endings(data)
             if (job.line_ending == "LF" and crlf) or (job.line_ending == "CRLF" and lf != crlf):
                 self._fail(
                     job,
@@ -475,6 +474,21 @@ class BulkJobs:
             ):
                 outcomes[i] = out
         return [o if o is not None else writes.Outcome(None) for o in outcomes]
+
+
+def _record_endings(data: bytes) -> tuple[int, int]:
+    """``(CRLF, LF)`` line endings that end records: those outside quoted fields (RFC 4180).
+
+    A CR or LF inside quotes is part of the value, whatever the job's ``lineEnding``.
+    """
+    if b'"' not in data:
+        return data.count(b"\r\n"), data.count(b"\n")
+    crlf = lf = 0
+    for index, part in enumerate(data.split(b'"')):
+        if index % 2 == 0:  # outside quotes (a doubled quote is an empty quoted stretch)
+            crlf += part.count(b"\r\n")
+            lf += part.count(b"\n")
+    return crlf, lf
 
 
 def _bulk_errors(errors: list[RecordError]) -> str:
