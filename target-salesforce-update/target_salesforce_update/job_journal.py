@@ -136,7 +136,8 @@ def job_stopped(job_id: str) -> None:
         _RUNNING.pop(job_id, None)
 
 
-def _abort_running(signum: int) -> None:
+def _abort_running(signum: int) -> bool:
+    """Abort this process's unfinished Bulk jobs; whether there were any."""
     with _LOCK:
         running = list(_RUNNING.items())
         _RUNNING.clear()
@@ -148,17 +149,21 @@ def _abort_running(signum: int) -> None:
                 signum,
                 job_id,
             )
+    return bool(running)
 
 
 _INSTALLED = False
 
 
 def abort_running_jobs_on_signal() -> None:
-    """On SIGTERM/SIGINT, abort this process's unfinished Bulk jobs, then let the signal do
-    what it did before (the previous handler, or the default: end the process).
+    """On SIGTERM/SIGINT while a Bulk job of this process is unfinished: abort it and end the
+    process by the signal (no drain, no STATE, exit status 128 + signal). With no job
+    running, the signal does what it did before (the SDK's handler drains the sinks).
 
-    Installed once, from the main thread (the only one Python lets set handlers). The journal
-    entries stay, so the next run reconciles what the aborted jobs had already written.
+    The SDK's drain is not used while a job runs: it would run inside the interrupted write
+    and send the same records again in a second job. Installed once, from the main thread
+    (the only one Python lets set handlers). The journal entries stay, so the next run
+    reconciles what the aborted jobs had already written.
     """
     global _INSTALLED
     if _INSTALLED or threading.current_thread() is not threading.main_thread():
@@ -168,8 +173,7 @@ def abort_running_jobs_on_signal() -> None:
         previous = signal.getsignal(signum)
 
         def handler(number: int, frame: Any, previous: Callable | int | None = previous) -> None:
-            _abort_running(number)
-            if callable(previous):
+            if not _abort_running(number) and callable(previous):
                 previous(number, frame)
                 return
             signal.signal(number, signal.SIG_DFL)
