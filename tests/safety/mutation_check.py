@@ -26,7 +26,7 @@ PACKAGE = ROOT / "target-salesforce-update" / "target_salesforce_update"
 MUTATIONS: dict[str, tuple[str, str, str, list[str]]] = {
     "writes-skipped": (
         "sinks.py",
-        "        if not payloads or integration.dry_run:",
+        "        if integration.dry_run or not any(group.changes for group in groups):",
         "        if True:",
         ["test_safety_crash.py", "-k", "collections"],
     ),
@@ -100,6 +100,49 @@ MUTATIONS: dict[str, tuple[str, str, str, list[str]]] = {
         "        if status is None or status == STATUS_COMPLETED:\n"
         '            status, reason = STATUS_COMPLETED, ""\n',
         ["tests/target/test_target_row_trust.py", "-k", "withhold or fail_on"],
+    ),
+    # issue 11: the Bulk path and the write journal
+    "bulk-row-locks-not-retried": (
+        "sinks.py",
+        "            wanted = {key for key, errors in failures.items() if is_retryable(errors)}",
+        "            wanted: set[str] = set()",
+        ["test_safety_bulk_journal.py", "-k", "row_locks"],
+    ),
+    "literal-na-sent-through-bulk": (
+        "bulk2.py",
+        "    return any(\n        isinstance(value, str) and value.strip() == NULL_CELL",
+        "    return False and any(\n        isinstance(value, str) and value.strip() == NULL_CELL",
+        ["tests/target/test_target_bulk_trust.py", "-k", "literal_na"],
+    ),
+    "bare-cr-left-unquoted": (
+        "bulk2.py",
+        """_QUOTE_WHEN = frozenset(',"\\r\\n')""",
+        """_QUOTE_WHEN = frozenset(',"\\n')""",
+        ["tests/target/test_target_bulk_trust.py", "-k", "character_class"],
+    ),
+    "orphaned-bulk-job-left-running": (
+        "reconcile.py",
+        "    if state in _NOT_STARTED:",
+        "    if False:",
+        ["test_safety_bulk_journal.py", "-k", "orphaned"],
+    ),
+    "cut-bulk-poll-not-reconciled": (
+        "reconcile.py",
+        "    entries = journal.entries()\n    counts: Counter[str] = Counter()",
+        "    entries: dict = {}\n    counts: Counter[str] = Counter()",
+        ["tests/target/test_target_bulk_trust.py", "-k", "cut_bulk_poll"],
+    ),
+    "collections-slice-not-journaled": (
+        "sinks.py",
+        '                        entry = journal.slice_started([p["Id"] for p in payloads])',
+        "                        entry = None",
+        ["test_safety_bulk_journal.py", "-k", "collections_write"],
+    ),
+    "sigterm-leaves-bulk-job-running": (
+        "job_journal.py",
+        "            if not _abort_running(number) and callable(previous):",
+        "            if callable(previous):",
+        ["test_safety_bulk_journal.py", "-k", "sigterm"],
     ),
 }
 
