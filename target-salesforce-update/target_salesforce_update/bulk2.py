@@ -6,7 +6,12 @@ ever created: this module cannot insert, upsert or delete.
 Null semantics match the Collections path: a key absent from a record becomes an empty cell,
 which Bulk API 2.0 leaves untouched; ``None`` (or ``""``, which Salesforce stores as null
 anyway) becomes ``#N/A``, which clears the field. A literal string ``"#N/A"`` cannot be written
-through Bulk API 2.0 — it would clear the field.
+through Bulk API 2.0 — it would clear the field — so :func:`bulk_update` sends records holding
+one with sObject Collections (:func:`needs_collections`; the spool does the same).
+
+The CSV is RFC 4180 with LF line endings (:func:`csv_row`): a cell holding the delimiter, a
+quote, CR or LF is quoted. Every job is written to the caller's :class:`.job_journal.JobJournal`
+from its creation until its results are collected.
 
 Uploads are split so each job's CSV stays at or under ``client.bulk_max_upload_bytes``
 (100 MB by default, below Salesforce's 150 MB cap); one job per upload. Results come back in no
