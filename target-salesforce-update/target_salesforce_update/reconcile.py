@@ -10,6 +10,9 @@ The earlier run's :class:`.job_journal.JobJournal` entries are read, and for eac
 - Collections slice in flight when the run was killed: its records are listed as
   ``unknown`` (the request may or may not have landed; this run compares them again).
 
+An entry whose process is still alive on this machine (another run of the integration going on
+at the same time) is never aborted: this run waits for its job and leaves it to its owner.
+
 What really happened goes to ``reconciled.csv`` in this run's results folder, one line per
 record (``job_id, record_id, outcome, error_code, error_message, previous_run_id``, outcome
 ``written``, ``failed``, ``not_written`` or ``unknown``), and the counts to the summary's
@@ -21,6 +24,7 @@ from __future__ import annotations
 
 import csv
 import logging
+import os
 from collections import Counter
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -66,6 +70,12 @@ def reconcile_journal(
             writer.writerow(RECONCILED_COLUMNS)
         for key, entry in entries.items():
             previous = str(entry.get("run_id") or "")
+            if _another_live_process(entry):
+                # A run of this integration is still going (another process on this machine):
+                # never abort its job; wait for it, and leave the reporting to that run.
+                if entry.get("kind") == "bulk":
+                    _wait(client, str(entry.get("job_id")))
+                continue
             if entry.get("kind") == "bulk":
                 rows = _bulk_job(client, str(entry.get("job_id")), logger)
             else:
@@ -92,6 +102,19 @@ def reconcile_journal(
         path,
     )
     return counts
+
+
+def _another_live_process(entry: dict[str, Any]) -> bool:
+    pid = entry.get("pid")
+    if not isinstance(pid, int) or pid == os.getpid() or pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # it exists, owned by someone else
+        return True
+    return True
 
 
 def _bulk_job(

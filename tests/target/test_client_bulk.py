@@ -146,3 +146,23 @@ def test_bulk_survives_transient_faults(sf) -> None:
         )
     sf.faults(clear=True)
     assert all(r.success for r in results)
+
+
+def test_bulk_update_sends_a_literal_na_through_collections(sf) -> None:
+    """``#N/A`` is Bulk's null marker: a record holding it as text is written by Collections
+    (results still in input order), the others by the Bulk job."""
+    contacts = seed_contacts(sf, 4, "bulkna")
+    values = ["#N/A", "plain", None, "#N/A"]
+    records = [
+        {"Id": c["Id"], "WalkMe_Segment__c": v} for c, v in zip(contacts, values, strict=True)
+    ]
+    before = sf.stats()["requests_by_kind"]
+    with make_client(sf) as client:
+        results = client.bulk_update("Contact", records)
+    after = sf.stats()["requests_by_kind"]
+    assert [r.success for r in results] == [True] * 4
+    assert [r.id for r in results] == [c["Id"] for c in contacts]
+    stored = {r["Id"]: r.get("WalkMe_Segment__c") for r in sf.records("Contact")}
+    assert [stored[c["Id"]] for c in contacts] == ["#N/A", "plain", None, "#N/A"]
+    assert after.get("collections_update", 0) - before.get("collections_update", 0) == 1
+    assert after.get("bulk_ingest", 0) > before.get("bulk_ingest", 0)

@@ -159,3 +159,22 @@ def test_a_cut_bulk_poll_is_reconciled_by_the_next_run(sf, base_config):
     assert summary["counts"]["unchanged"] == 30  # the values were already there
     # Reconciled once: nothing is left in the journal for a third run to settle.
     assert list((Path(base_config()["results_dir"]) / ".journal").glob("*.json")) == []
+
+
+def test_bulk_retries_are_bounded_and_rows_still_locked_are_reported(sf, base_config):
+    """Every row locked every time: max_retries follow-up rounds (by Collections, as few rows
+    are left), then each row is in failed.csv with its last error — never reported updated."""
+    d = unique_domain()
+    emails = seed_contacts(sf, d, 10)
+    sf.faults(lock_rate=1.0)
+    run = run_target(
+        base_config(write_method="bulk", max_retries=2),
+        lines_for([{"email": e, "segment": "Never"} for e in emails]),
+    )
+    sf.faults(clear=True)
+    summary = run.summary()
+    assert summary["write_calls"] == {"bulk": 1, "collections": 2}
+    assert summary["counts"]["failed"] == 10 and summary["counts"]["updated"] == 0
+    assert {row["error_code"] for row in run.rows("failed")} == {"UNABLE_TO_LOCK_ROW"}
+    assert {row["key"] for row in run.rows("failed")} == set(emails)
+    assert all(r.get("WalkMe_Segment__c") is None for r in contacts(sf, d).values())
