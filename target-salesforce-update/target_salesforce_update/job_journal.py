@@ -75,6 +75,8 @@ class JobJournal:
         if not entries:
             with contextlib.suppress(FileNotFoundError):
                 self.path.unlink()
+            with contextlib.suppress(OSError):  # not empty: another integration's journal
+                self.path.parent.rmdir()
             return
         self.path.parent.mkdir(parents=True, exist_ok=True)
         temporary = self.path.with_suffix(f".{os.getpid()}.tmp")
