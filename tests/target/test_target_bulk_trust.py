@@ -8,7 +8,13 @@ import time
 from pathlib import Path
 
 import pytest
-from target_harness import record_message, run_target, schema_message, unique_domain
+from target_harness import (
+    record_message,
+    run_target,
+    schema_message,
+    state_message,
+    unique_domain,
+)
 
 
 def seed_contacts(sf, domain: str, count: int) -> list[str]:
@@ -164,16 +170,16 @@ def test_a_cut_bulk_poll_is_reconciled_by_the_next_run(sf, base_config):
     assert not (Path(base_config()["results_dir"]) / ".journal").exists()
 
 
-def test_bulk_retries_are_bounded_and_rows_still_locked_are_reported(sf, base_config):
+def test_bulk_retries_are_bounded_and_rows_still_locked_are_retried_next_run(sf, base_config):
     """Every row locked every time: max_retries follow-up rounds (by Collections, as few rows
-    are left), then each row is in failed.csv with its last error — never reported updated."""
+    are left), then each row is in failed.csv with its last error — never reported updated —
+    the status is not ``completed``, the bookmark is withheld, and the next run writes them."""
     d = unique_domain()
     emails = seed_contacts(sf, d, 10)
+    rows = [{"email": e, "segment": "Later"} for e in emails]
+    lines = [*lines_for(rows), state_message({"rows": 10})]
     sf.faults(lock_rate=1.0)
-    run = run_target(
-        base_config(write_method="bulk", max_retries=2),
-        lines_for([{"email": e, "segment": "Never"} for e in emails]),
-    )
+    run = run_target(base_config(write_method="bulk", max_retries=2), lines)
     sf.faults(clear=True)
     summary = run.summary()
     assert summary["write_calls"] == {"bulk": 1, "collections": 2}
@@ -181,3 +187,12 @@ def test_bulk_retries_are_bounded_and_rows_still_locked_are_reported(sf, base_co
     assert {row["error_code"] for row in run.rows("failed")} == {"UNABLE_TO_LOCK_ROW"}
     assert {row["key"] for row in run.rows("failed")} == set(emails)
     assert all(r.get("WalkMe_Segment__c") is None for r in contacts(sf, d).values())
+    assert summary["status"] == "completed_with_failures"
+    assert summary["bookmark_withheld"] is True
+    assert not any('"rows": 10' in line for line in run.stdout), run.stdout
+
+    again = run_target(base_config(write_method="bulk", max_retries=2), lines)
+    assert again.error is None, again.error
+    assert again.summary()["status"] == "completed"
+    assert any('"rows": 10' in line for line in again.stdout), again.stdout
+    assert {r.get("WalkMe_Segment__c") for r in contacts(sf, d).values()} == {"Later"}
