@@ -35,6 +35,7 @@ from urllib.parse import urlsplit
 import requests
 
 from .exceptions import AuthenticationError, ConfigurationError, SalesforceError, redact
+from .settings import AUTH_FLOWS, default
 
 __all__ = [
     "AUTH_FLOWS",
@@ -48,9 +49,8 @@ __all__ = [
     "tls_error",
 ]
 
-PRODUCTION_LOGIN_URL = "https://login.salesforce.com"
+PRODUCTION_LOGIN_URL: str = default("login_url")
 SANDBOX_LOGIN_URL = "https://test.salesforce.com"
-AUTH_FLOWS = ("refresh_token", "jwt_bearer", "client_credentials", "password", "access_token")
 JWT_GRANT_TYPE = "urn:ietf:params:oauth:grant-type:jwt-bearer"
 JWT_LIFETIME_SECONDS = 180
 

@@ -12,39 +12,40 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from .settings import (
+    DEFAULT_FAIL_ON,
+    FAIL_ON_CHOICES,
+    MULTIPLE_MATCH_POLICIES,
+    NULL_POLICIES,
+    STREAM_KEYS,
+    WRITE_METHODS,
+    default,
+)
+
+__all__ = [
+    "DEFAULT_FAIL_ON",
+    "FAIL_ON_CHOICES",
+    "INTEGRATION_KEYS",
+    "MELTANO_TEST_STREAM",
+    "MULTIPLE_MATCH_POLICIES",
+    "NULL_POLICIES",
+    "WRITE_METHODS",
+    "Integration",
+    "IntegrationConfigError",
+    "environment_label",
+    "has_integration",
+    "resolve_integration",
+]
+
 #: The stream `meltano config test` sends; it never reaches Salesforce.
 MELTANO_TEST_STREAM = "meltano_test_stream"
 
-MULTIPLE_MATCH_POLICIES = ("update_all", "skip", "fail")
-NULL_POLICIES = ("skip", "clear")
-WRITE_METHODS = ("auto", "collections", "bulk")
+#: Settings a ``streams.<name>`` entry may override (the ``stream`` scope of :mod:`.settings`).
+INTEGRATION_KEYS = STREAM_KEYS
 
-#: ``fail_on`` values, from most lenient to strictest: which outcome of a stream makes the
-#: target exit non-zero (so Meltano and the scheduler mark the job failed). Each includes the
-#: ones before it: ``run_failure`` (the run stopped), ``failed_rows`` (also: Salesforce refused
-#: or did not confirm a row), ``rejected_rows`` (also: a row was rejected before writing).
-FAIL_ON_CHOICES = ("run_failure", "failed_rows", "rejected_rows")
-DEFAULT_FAIL_ON = "failed_rows"
-
-#: Settings a ``streams.<name>`` entry may override.
-INTEGRATION_KEYS = (
-    "sobject",
-    "match_property",
-    "match_field",
-    "field_mapping",
-    "multiple_matches",
-    "null_values",
-    "write_method",
-    "bulk_threshold",
-    "query_batch_size",
-    "dry_run",
-    "fail_on",
-    "fail_on_rejections",
-)
-
-DEFAULT_MATCH_FIELD = "Email"
-DEFAULT_BULK_THRESHOLD = 2000
-DEFAULT_QUERY_BATCH_SIZE = 500
+DEFAULT_MATCH_FIELD: str = default("match_field")
+DEFAULT_BULK_THRESHOLD: int = default("bulk_threshold")
+DEFAULT_QUERY_BATCH_SIZE: int = default("query_batch_size")
 MAX_QUERY_BATCH_SIZE = 2000
 
 
@@ -61,14 +62,14 @@ class Integration:
     match_property: str
     field_mapping: dict[str, str]
     match_field: str = DEFAULT_MATCH_FIELD
-    multiple_matches: str = "update_all"
-    null_values: str = "skip"
-    write_method: str = "auto"
+    multiple_matches: str = default("multiple_matches")
+    null_values: str = default("null_values")
+    write_method: str = default("write_method")
     bulk_threshold: int = DEFAULT_BULK_THRESHOLD
     query_batch_size: int = DEFAULT_QUERY_BATCH_SIZE
-    dry_run: bool = False
+    dry_run: bool = default("dry_run")
     fail_on: str = DEFAULT_FAIL_ON
-    results_dir: str = "output/salesforce-results"
+    results_dir: str = default("results_dir")
     environment: str = field(default="")
 
 
@@ -142,13 +143,13 @@ def resolve_integration(config: Mapping[str, Any], stream: str) -> Integration:
             "Salesforce field"
         )
     policies = (
-        ("multiple_matches", MULTIPLE_MATCH_POLICIES, "update_all"),
-        ("null_values", NULL_POLICIES, "skip"),
-        ("write_method", WRITE_METHODS, "auto"),
+        ("multiple_matches", MULTIPLE_MATCH_POLICIES),
+        ("null_values", NULL_POLICIES),
+        ("write_method", WRITE_METHODS),
     )
     chosen: dict[str, str] = {}
-    for key, allowed, default in policies:
-        value = str(merged.get(key) or default)
+    for key, allowed in policies:
+        value = str(merged.get(key) or default(key))
         if value not in allowed:
             problems.append(f"'{where}{key}' is '{value}'; use one of {', '.join(allowed)}")
         chosen[key] = value
@@ -171,9 +172,9 @@ def resolve_integration(config: Mapping[str, Any], stream: str) -> Integration:
         write_method=chosen["write_method"],
         bulk_threshold=bulk_threshold,
         query_batch_size=query_batch_size,
-        dry_run=bool(merged.get("dry_run") or False),
+        dry_run=bool(merged.get("dry_run") or default("dry_run")),
         fail_on=fail_on,
-        results_dir=str(config.get("results_dir") or "output/salesforce-results"),
+        results_dir=str(config.get("results_dir") or default("results_dir")),
         environment=environment_label(config),
     )
 
@@ -189,16 +190,16 @@ def _fail_on(merged: Mapping[str, Any], where: str, problems: list[str]) -> str:
     return str(value)
 
 
-def _positive_int(merged: Mapping[str, Any], key: str, default: int, problems: list[str]) -> int:
+def _positive_int(merged: Mapping[str, Any], key: str, fallback: int, problems: list[str]) -> int:
     value = merged.get(key)
     if value is None:
-        return default
+        return fallback
     try:
         number = int(value)
     except (TypeError, ValueError):
         problems.append(f"'{key}' must be a whole number")
-        return default
+        return fallback
     if number < 1:
         problems.append(f"'{key}' must be at least 1")
-        return default
+        return fallback
     return number

@@ -41,13 +41,14 @@ from .exceptions import (
     TransientError,
     redact,
 )
+from .settings import default
 
 if TYPE_CHECKING:
     from .job_journal import JobJournal
 
 __all__ = ["COLLECTION_SIZE", "RecordError", "SalesforceClient", "SaveResult"]
 
-DEFAULT_API_VERSION = "67.0"
+DEFAULT_API_VERSION: str = default("api_version")
 COLLECTION_SIZE = 200
 MAX_CONCURRENCY = 25
 #: Salesforce answers 414/431 when the request line plus headers exceed 16,384 bytes.
@@ -119,10 +120,11 @@ def _normalise_version(value: Any) -> str:
     return text if "." in text else f"{text}.0"
 
 
-def _positive(config: Mapping[str, Any], key: str, default: float, *, integer: bool) -> Any:
+def _positive(config: Mapping[str, Any], key: str, *, integer: bool) -> Any:
+    """Setting ``key`` (its :mod:`.settings` default when unset) as a positive number."""
     value = config.get(key)
     if value is None:
-        return default
+        value = default(key)
     try:
         number = int(value) if integer else float(value)
     except (TypeError, ValueError):
@@ -196,34 +198,30 @@ class SalesforceClient:
     call happens until the first request. ``from_config`` also logs in, so bad credentials fail
     immediately.
 
-    Tuning settings read from the config: ``api_version`` (default 67.0), ``request_timeout``
-    (seconds per request, default 120), ``max_retries`` (default 5), ``max_concurrency`` (parallel
-    Collections calls, 1-25, default 4), ``max_daily_api_usage_percent`` (default 95),
-    ``retry_backoff_base`` (seconds, first backoff step, default 0.5) and ``bulk_poll_timeout``
-    (seconds to wait for a Bulk job, default 3600). ``bulk_max_upload_bytes`` (100 MB) is an
-    attribute only.
+    Tuning settings read from the config (defaults and meaning in :mod:`.settings`):
+    ``api_version``, ``request_timeout``, ``max_retries``, ``max_concurrency`` (1-25),
+    ``max_daily_api_usage_percent``, ``retry_backoff_base`` and ``bulk_poll_timeout``.
+    ``bulk_max_upload_bytes`` (100 MB) is an attribute only.
     """
 
     def __init__(self, config: Mapping[str, Any], *, logger: logging.Logger | None = None) -> None:
         self.logger = logger or logging.getLogger("target_salesforce_update.salesforce")
         self._auth = Authenticator(config)
         self.api_version: str = _normalise_version(config.get("api_version"))
-        self.request_timeout: float = _positive(config, "request_timeout", 120.0, integer=False)
-        self.max_retries: int = _positive(config, "max_retries", 5, integer=True)
-        self.max_concurrency: int = _positive(config, "max_concurrency", 4, integer=True)
+        self.request_timeout: float = _positive(config, "request_timeout", integer=False)
+        self.max_retries: int = _positive(config, "max_retries", integer=True)
+        self.max_concurrency: int = _positive(config, "max_concurrency", integer=True)
         if self.max_concurrency > MAX_CONCURRENCY:
             raise ConfigurationError(
                 f"max_concurrency {self.max_concurrency} is above {MAX_CONCURRENCY}, the number "
                 "of long-running requests Salesforce allows per org at once: lower it"
             )
         self.max_daily_api_usage_percent: float = _positive(
-            config, "max_daily_api_usage_percent", 95.0, integer=False
+            config, "max_daily_api_usage_percent", integer=False
         )
-        self.retry_backoff_base: float = _positive(config, "retry_backoff_base", 0.5, integer=False)
+        self.retry_backoff_base: float = _positive(config, "retry_backoff_base", integer=False)
         self.bulk_max_upload_bytes: int = 100 * 1024 * 1024
-        self.bulk_poll_timeout: float = _positive(
-            config, "bulk_poll_timeout", 3600.0, integer=False
-        )
+        self.bulk_poll_timeout: float = _positive(config, "bulk_poll_timeout", integer=False)
         self.api_calls: int = 0
         self.api_usage: tuple[int, int] | None = None
         self._lock = threading.Lock()

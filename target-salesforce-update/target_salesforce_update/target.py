@@ -1,8 +1,9 @@
 """TargetSalesforceUpdate: update existing Salesforce records matched by a key; never insert.
 
-The settings below are the documentation: ``target-salesforce-update --about`` prints them and
-the README lists them. Connection settings are read by :mod:`.salesforce` / :mod:`.auth`; the
-integration settings (object, key pair, mapping, policies) by :mod:`.integration`.
+The settings are declared once, in :mod:`.settings`: ``target-salesforce-update --about`` prints
+them and the README lists them. Connection settings are read by :mod:`.salesforce` /
+:mod:`.auth`; the integration settings (object, key pair, mapping, policies) by
+:mod:`.integration`.
 """
 
 from __future__ import annotations
@@ -11,286 +12,28 @@ import logging
 import threading
 from typing import Any
 
-from singer_sdk import typing as th
 from singer_sdk.target_base import Target
 
 from .bookmarks import withhold_bookmarks
 from .exceptions import NotFoundError
-from .integration import DEFAULT_FAIL_ON, FAIL_ON_CHOICES, Integration, environment_label
+from .integration import Integration, environment_label
 from .message_reader import SingerMessageReader
 from .results import StreamResults
 from .salesforce import SalesforceClient
+from .settings import config_schema, default
 from .sinks import SalesforceUpdateSink, TargetRunError
 
-_MAPPING = th.ObjectType(additional_properties=th.StringType)
 
-_STREAM_OVERRIDE = th.ObjectType(
-    th.Property("sobject", th.StringType),
-    th.Property("match_property", th.StringType),
-    th.Property("match_field", th.StringType),
-    th.Property("field_mapping", _MAPPING),
-    th.Property("multiple_matches", th.StringType, allowed_values=["update_all", "skip", "fail"]),
-    th.Property("null_values", th.StringType, allowed_values=["skip", "clear"]),
-    th.Property("write_method", th.StringType, allowed_values=["auto", "collections", "bulk"]),
-    th.Property("bulk_threshold", th.IntegerType),
-    th.Property("query_batch_size", th.IntegerType),
-    th.Property("dry_run", th.BooleanType),
-    th.Property("fail_on", th.StringType, allowed_values=list(FAIL_ON_CHOICES)),
-    th.Property("fail_on_rejections", th.BooleanType),
-    additional_properties=False,
-)
-
-CONNECTION_SETTINGS = th.PropertiesList(
-    th.Property(
-        "auth_flow",
-        th.StringType,
-        allowed_values=[
-            "refresh_token",
-            "jwt_bearer",
-            "client_credentials",
-            "password",
-            "access_token",
-        ],
-        description=(
-            "OAuth flow: `refresh_token` (client id + secret + stored refresh token), "
-            "`jwt_bearer` (client id + username + private key), `client_credentials` (client id "
-            "+ secret, My Domain login_url only), `access_token` (a given token + instance_url), "
-            "or `password` (emulator and tests only). Inferred from the settings when omitted."
-        ),
-    ),
-    th.Property(
-        "login_url",
-        th.StringType,
-        default="https://login.salesforce.com",
-        description=(
-            "Where to log in: `https://login.salesforce.com` (production), "
-            "`https://test.salesforce.com` (sandbox) or your My Domain URL. `https` only, "
-            "except loopback hosts."
-        ),
-    ),
-    th.Property("client_id", th.StringType, description="Connected app consumer key."),
-    th.Property(
-        "client_secret", th.StringType, secret=True, description="Connected app consumer secret."
-    ),
-    th.Property(
-        "refresh_token",
-        th.StringType,
-        secret=True,
-        description="Stored OAuth refresh token (refresh_token flow).",
-    ),
-    th.Property(
-        "username", th.StringType, description="Salesforce username (jwt_bearer, password flows)."
-    ),
-    th.Property(
-        "password",
-        th.StringType,
-        secret=True,
-        description="Password (+ security token) for the `password` flow: emulator/tests only.",
-    ),
-    th.Property(
-        "private_key",
-        th.StringType,
-        secret=True,
-        description="PEM private key text for the jwt_bearer flow.",
-    ),
-    th.Property(
-        "private_key_path",
-        th.StringType,
-        description="Path to the PEM private key file for the jwt_bearer flow.",
-    ),
-    th.Property(
-        "access_token",
-        th.StringType,
-        secret=True,
-        description="A ready access token (access_token flow; cannot be renewed).",
-    ),
-    th.Property(
-        "instance_url",
-        th.StringType,
-        description="Instance URL for the access_token flow, e.g. https://acme.my.salesforce.com.",
-    ),
-    th.Property(
-        "api_version", th.StringType, default="67.0", description="Salesforce REST API version."
-    ),
-    th.Property(
-        "request_timeout",
-        th.NumberType,
-        default=120,
-        description="Seconds to wait for one HTTP response.",
-    ),
-    th.Property(
-        "max_retries",
-        th.IntegerType,
-        default=5,
-        description="Retries for 5xx answers, timeouts and UNABLE_TO_LOCK_ROW, with backoff.",
-    ),
-    th.Property(
-        "max_concurrency",
-        th.IntegerType,
-        default=4,
-        description=(
-            "Parallel match queries and parallel Collections calls (Salesforce allows 25 "
-            "long-running requests per org)."
-        ),
-    ),
-    th.Property(
-        "max_daily_api_usage_percent",
-        th.NumberType,
-        default=95,
-        description=(
-            "Stop the run before the org's daily API usage (from `Sforce-Limit-Info`) reaches "
-            "this percentage of its limit."
-        ),
-    ),
-)
-
-INTEGRATION_SETTINGS = th.PropertiesList(
-    th.Property(
-        "sobject",
-        th.StringType,
-        description="API name of the object to update: Contact, Lead or any custom `X__c`.",
-    ),
-    th.Property(
-        "match_property",
-        th.StringType,
-        description="Source property holding the key (the report's unique identifier).",
-    ),
-    th.Property(
-        "match_field",
-        th.StringType,
-        default="Email",
-        description="Salesforce field compared with the key (case-insensitive for text).",
-    ),
-    th.Property(
-        "field_mapping",
-        _MAPPING,
-        description="Source property → Salesforce field API name, for every field to update.",
-    ),
-    th.Property(
-        "streams",
-        th.ObjectType(additional_properties=_STREAM_OVERRIDE),
-        description=(
-            "Per-stream overrides keyed by stream name; each may set any integration setting "
-            "(sobject, match_property, match_field, field_mapping and the policies)."
-        ),
-    ),
-    th.Property(
-        "multiple_matches",
-        th.StringType,
-        default="update_all",
-        allowed_values=["update_all", "skip", "fail"],
-        description=(
-            "When one key matches several records: update them all, skip the row (reported "
-            "in ambiguous.csv), or fail the run before writing that batch."
-        ),
-    ),
-    th.Property(
-        "null_values",
-        th.StringType,
-        default="skip",
-        allowed_values=["skip", "clear"],
-        description=(
-            "Empty or null source values: `skip` leaves the Salesforce field as it is, `clear` "
-            "writes null (a checkbox becomes false)."
-        ),
-    ),
-    th.Property(
-        "write_method",
-        th.StringType,
-        default="auto",
-        allowed_values=["auto", "collections", "bulk"],
-        description=(
-            "`auto`: the stream's changed records wait in a spool on disk and are written "
-            "together (before any STATE, at 90 MB and at the end of the stream) — one Bulk API "
-            "2.0 job when at least bulk_threshold wait, else sObject Collections. `bulk`: the "
-            "same, always Bulk. `collections`: each batch is written as soon as it is processed."
-        ),
-    ),
-    th.Property(
-        "bulk_threshold",
-        th.IntegerType,
-        default=2000,
-        description=(
-            "Changed records waiting to be written (normally the stream's total) from which "
-            "`auto` uses Bulk API 2.0."
-        ),
-    ),
-    th.Property(
-        "query_batch_size",
-        th.IntegerType,
-        default=500,
-        description=(
-            "Most keys in one SOQL `IN` query (queries are also filled up to Salesforce's "
-            "16,384-byte limit on the request line plus headers)."
-        ),
-    ),
-    th.Property(
-        "dry_run",
-        th.BooleanType,
-        default=False,
-        description="Match and compare, write the results files, but update nothing.",
-    ),
-    th.Property(
-        "results_dir",
-        th.StringType,
-        default="output/salesforce-results",
-        description="Folder for the results CSVs and summary.json (one subfolder per run).",
-    ),
-    th.Property(
-        "fail_on",
-        th.StringType,
-        allowed_values=list(FAIL_ON_CHOICES),
-        description=(
-            "Which outcome makes the target exit non-zero (the job fails for the scheduler): "
-            "`run_failure` (the run stopped), `failed_rows` (also: Salesforce refused or did "
-            "not confirm a row) or `rejected_rows` (also: a row was rejected before writing). "
-            f"Default: `{DEFAULT_FAIL_ON}`. Whatever it says, a stream with rejected or failed "
-            "rows keeps its bookmark, so the next run re-reads the export."
-        ),
-    ),
-    th.Property(
-        "fail_on_rejections",
-        th.BooleanType,
-        default=False,
-        description=(
-            "Deprecated: `true` is `fail_on: rejected_rows`; `false` leaves `fail_on` to decide."
-        ),
-    ),
-    th.Property(
-        "environment",
-        th.StringType,
-        description="Environment label for the summary; default: $MELTANO_ENVIRONMENT.",
-    ),
-    th.Property(
-        "progress_interval",
-        th.NumberType,
-        default=30,
-        description="Seconds between progress lines in the log on long runs.",
-    ),
-    th.Property(
-        "validate_records",
-        th.BooleanType,
-        default=False,
-        description=(
-            "Validate every record against its JSON schema. Off by default: the target coerces "
-            "each value to its Salesforce field type and rejects rows that do not fit."
-        ),
-    ),
-)
-
-
-def _setting(config: Any, key: str, default: float) -> float:
+def _setting(config: Any, key: str) -> Any:
     value = config.get(key)
-    return default if value is None else value
+    return default(key) if value is None else value
 
 
 class TargetSalesforceUpdate(Target):
     """Singer target that updates existing Salesforce records; it never creates one."""
 
     name = "target-salesforce-update"
-    config_jsonschema = th.PropertiesList(
-        *CONNECTION_SETTINGS.wrapped.values(), *INTEGRATION_SETTINGS.wrapped.values()
-    ).to_dict()
+    config_jsonschema = config_schema()
     default_sink_class = SalesforceUpdateSink
     message_reader_class = SingerMessageReader
 
@@ -348,7 +91,7 @@ class TargetSalesforceUpdate(Target):
                 dry_run=integration.dry_run,
                 fail_on=integration.fail_on,
                 logger=self.logger,
-                progress_interval=float(_setting(self.config, "progress_interval", 30)),
+                progress_interval=float(_setting(self.config, "progress_interval")),
             )
             self._all_results.append(self._results[stream])
         return self._results[stream]
