@@ -266,3 +266,49 @@ def test_make_runs_targets_call_the_run_history_command() -> None:
     listing = make_n("runs", "RUNS_ARGS=--integration nps --environment prod")
     assert listing.endswith("walkme-salesforce runs --integration nps --environment prod")
     assert make_n("run-log", "RUN=abc").endswith("walkme-salesforce run-log abc")
+
+
+def test_target_settings_agree_in_meltano_yml_about_and_the_settings_table() -> None:
+    """One table declares the target's settings (target_salesforce_update/settings.py):
+    meltano.yml and `--about` agree with it on names, kinds, defaults, options, secrecy and
+    descriptions (meltano.yml may show the table's shorter `summary`)."""
+    from target_salesforce_update.settings import SETTINGS
+    from target_salesforce_update.target import TargetSalesforceUpdate
+
+    loader = next(
+        p for p in project_file()["plugins"]["loaders"] if p["name"] == "target-salesforce-update"
+    )
+    declared = {setting["name"]: setting for setting in loader["settings"]}
+    executable = Path(sys.executable).parent / "target-salesforce-update"
+    about = json.loads(
+        subprocess.run(
+            [str(executable), "--about", "--format=json"],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=True,
+        ).stdout
+    )["settings"]["properties"]
+    builtins: dict = {"properties": {}}
+    TargetSalesforceUpdate.append_builtin_config(builtins)
+    # --about reports the table and singer-sdk's own settings, nothing else
+    assert set(about) == set(SETTINGS) | set(builtins["properties"])
+    missing = sorted(set(SETTINGS) - set(declared))
+    assert missing == [], f"meltano.yml does not declare {missing}"
+    for name, setting in SETTINGS.items():
+        entry, prop = declared[name], about[name]
+        assert entry["kind"] == setting.kind == _meltano_kind_of(prop), name
+        assert entry.get("value") == setting.schema_default == prop.get("default"), name
+        options = [option["value"] for option in entry.get("options", [])]
+        assert options == list(setting.choices) == list(prop.get("enum", [])), name
+        assert bool(entry.get("sensitive")) == setting.secret == bool(prop.get("secret")), name
+        assert entry["description"] == setting.meltano_description, name
+        assert prop["description"] == setting.description, name
+
+
+def _meltano_kind_of(prop: dict) -> str:
+    if prop.get("enum"):
+        return "options"
+    types = prop["type"] if isinstance(prop["type"], list) else [prop["type"]]
+    (json_type,) = [t for t in types if t != "null"]
+    return {"number": "decimal"}.get(json_type, json_type)
