@@ -23,13 +23,15 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import BinaryIO
 
+from tap_walkme_insights.errors import TapWalkMeInsightsError
+
 LOGGER = logging.getLogger(__name__)
 
 _FIELD_SIZE_LIMIT = 16 * 1024 * 1024
 _MAX_LOGGED_PROBLEMS = 20
 
 
-class CsvFormatError(ValueError):
+class CsvFormatError(TapWalkMeInsightsError, ValueError):
     """The export cannot be read as CSV; the message names the row, line and the fix."""
 
 

@@ -27,6 +27,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from tap_walkme_insights.errors import TapWalkMeInsightsError
+
 DUPLICATE_POLICIES = ("last", "first", "fail")
 _EXAMPLES = 5
 _MASK64 = (1 << 64) - 1
@@ -35,7 +37,7 @@ _FIRST_PENDING = 0
 at 1, so 0 is free to mean "not met yet")."""
 
 
-class DuplicateKeyError(ValueError):
+class DuplicateKeyError(TapWalkMeInsightsError, ValueError):
     """Raised under ``duplicate_keys: fail`` when a key repeats."""
 
 

@@ -25,6 +25,8 @@ from urllib.parse import urlsplit, urlunsplit
 
 import requests
 
+from tap_walkme_insights.errors import TapWalkMeInsightsError
+
 LOGGER = logging.getLogger(__name__)
 MAX_RETRY_AFTER = 300.0
 MAX_BACKOFF = 60.0
@@ -95,7 +97,7 @@ def redact_url(url: str) -> str:
     return f"{redacted}?…" if parts.query else redacted
 
 
-class HttpError(RuntimeError):
+class HttpError(TapWalkMeInsightsError, RuntimeError):
     """An HTTP request failed for good (after retries); the message is secret-free."""
 
     def __init__(self, message: str, status: int | None = None) -> None:

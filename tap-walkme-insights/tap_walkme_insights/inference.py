@@ -30,6 +30,8 @@ from collections.abc import Callable, Iterable, Sequence
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from tap_walkme_insights.errors import TapWalkMeInsightsError
+
 COLUMN_TYPES = ("integer", "number", "boolean", "date-time", "date", "string")
 """Accepted type names, most specific first (the inference order)."""
 
@@ -47,7 +49,7 @@ _TRUE = {"true", "yes", "y", "t", "1"}
 _FALSE = {"false", "no", "n", "f", "0"}
 
 
-class ValueMismatch(ValueError):
+class ValueMismatch(TapWalkMeInsightsError, ValueError):
     """A cell does not fit the type of its column (the message holds no cell value)."""
 
 

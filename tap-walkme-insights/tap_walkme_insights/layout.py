@@ -10,11 +10,12 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from tap_walkme_insights.errors import TapWalkMeInsightsError
 from tap_walkme_insights.inference import infer_types, json_schema_for
 from tap_walkme_insights.naming import property_names
 
 
-class LayoutError(ValueError):
+class LayoutError(TapWalkMeInsightsError, ValueError):
     """The export's header does not fit the configuration (e.g. the key column is missing)."""
 
 

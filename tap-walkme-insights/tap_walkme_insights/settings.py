@@ -16,6 +16,7 @@ from typing import Any
 
 from tap_walkme_insights.csv_reader import CsvOptions
 from tap_walkme_insights.dedupe import DUPLICATE_POLICIES
+from tap_walkme_insights.errors import TapWalkMeInsightsError
 from tap_walkme_insights.inference import COLUMN_TYPES
 
 STREAM_NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_\-]*$")
@@ -37,7 +38,7 @@ INHERITED_OPTIONS = (
 )
 
 
-class SettingsError(ValueError):
+class SettingsError(TapWalkMeInsightsError, ValueError):
     """The configuration is inconsistent; the message says which setting and how to fix it."""
 
 

@@ -35,6 +35,7 @@ from pathlib import Path
 from typing import IO, Any, BinaryIO
 from urllib.parse import urlsplit
 
+from tap_walkme_insights.errors import TapWalkMeInsightsError
 from tap_walkme_insights.http import (
     HttpAuthError,
     HttpClient,
@@ -49,7 +50,7 @@ EXPORT_SUFFIXES = (".csv", ".csv.gz")
 _GLOB_CHARS = set("*?[")
 
 
-class SourceError(RuntimeError):
+class SourceError(TapWalkMeInsightsError, RuntimeError):
     """The source cannot be read; the message names it (without secrets) and the fix."""
 
 

@@ -30,6 +30,7 @@ from singer_sdk.singerlib.catalog import Metadata, MetadataMapping, StreamMetada
 
 from tap_walkme_insights.csv_reader import ReportCsv
 from tap_walkme_insights.dedupe import KeyIndex
+from tap_walkme_insights.errors import TapWalkMeInsightsError
 from tap_walkme_insights.inference import column_type_of
 from tap_walkme_insights.layout import ReportLayout, find_column
 from tap_walkme_insights.naming import property_names
@@ -45,7 +46,7 @@ if TYPE_CHECKING:
 _MAX_REPORTED_MISMATCHES = 10
 
 
-class TypeMismatchError(ValueError):
+class TypeMismatchError(TapWalkMeInsightsError, ValueError):
     """Cells that do not fit their column's type (named by row and column, not by value)."""
 
 

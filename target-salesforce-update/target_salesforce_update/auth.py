@@ -34,7 +34,13 @@ from urllib.parse import urlsplit
 
 import requests
 
-from .exceptions import AuthenticationError, ConfigurationError, SalesforceError, redact
+from .exceptions import (
+    AuthenticationError,
+    ConfigurationError,
+    SalesforceError,
+    TlsVerificationError,
+    redact,
+)
 from .settings import AUTH_FLOWS, default
 
 __all__ = [
@@ -320,9 +326,9 @@ class Authenticator:
         )
 
 
-def tls_error(url: str) -> ConfigurationError:
+def tls_error(url: str) -> TlsVerificationError:
     """The error for a certificate that does not verify (never retried: it will not heal)."""
-    return ConfigurationError(
+    return TlsVerificationError(
         f"the TLS certificate of {urlsplit(url).netloc} could not be verified: fix the URL, "
         "or point REQUESTS_CA_BUNDLE at the CA bundle that signs it (verification is never "
         "switched off)"

@@ -19,6 +19,8 @@ from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
+from .exceptions import TargetSalesforceUpdateError
+
 #: Salesforce field types whose values are plain text.
 TEXT_TYPES = frozenset(
     {
@@ -52,7 +54,7 @@ ID_TYPES = frozenset({"id", "reference"})
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
-class CoercionError(ValueError):
+class CoercionError(TargetSalesforceUpdateError, ValueError):
     """A source value cannot be written to a Salesforce field; the message says why."""
 
 

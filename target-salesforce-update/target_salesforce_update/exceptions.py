@@ -1,9 +1,11 @@
-"""Errors raised by the Salesforce client layer.
+"""The target's errors: one root, :class:`TargetSalesforceUpdateError`, for every error it raises.
 
-Every error carries the HTTP status and the Salesforce ``errorCode`` when there was one, and a
-message that names both the problem and the fix. Messages are passed through :func:`redact` when
-the error is built, so a token, secret, key or signed URL that slipped into a server's error text
-never reaches a log line or a traceback.
+The client layer's errors descend from :class:`SalesforceError`; configuration errors
+(:class:`ConfigurationError`, ``integration.IntegrationConfigError``) are also ``ValueError``.
+Every client error carries the HTTP status and the Salesforce ``errorCode`` when there was one,
+and a message that names both the problem and the fix. Messages are passed through
+:func:`redact` when the error is built, so a token, secret, key or signed URL that slipped into
+a server's error text never reaches a log line or a traceback.
 """
 
 from __future__ import annotations
@@ -22,9 +24,16 @@ __all__ = [
     "RequestLimitExceededError",
     "SalesforceError",
     "SessionExpiredError",
+    "TargetSalesforceUpdateError",
+    "TlsVerificationError",
     "TransientError",
     "redact",
 ]
+
+
+class TargetSalesforceUpdateError(Exception):
+    """The root of every error target-salesforce-update raises (``except`` it to catch all)."""
+
 
 REDACTED = "[REDACTED]"
 
@@ -62,7 +71,7 @@ def redact(text: str, secrets: Iterable[str | None] = ()) -> str:
     return text
 
 
-class SalesforceError(Exception):
+class SalesforceError(TargetSalesforceUpdateError):
     """Base class: something Salesforce (or our use of it) refused.
 
     Attributes:
@@ -81,6 +90,10 @@ class SalesforceError(Exception):
 
     def __str__(self) -> str:
         return self.message
+
+    def run_stopped_message(self) -> str:
+        """How the run's summary reports this error when it stops a stream."""
+        return f"Salesforce stopped the run: {self.message}"
 
 
 class AuthenticationError(SalesforceError):
@@ -119,5 +132,12 @@ class BulkJobError(SalesforceError):
     """A Bulk API 2.0 job failed or was aborted as a whole, or did not finish in time."""
 
 
-class ConfigurationError(SalesforceError):
+class ConfigurationError(SalesforceError, ValueError):
     """The connection settings are unusable (missing values, http:// to a remote host, ...)."""
+
+
+class TlsVerificationError(ConfigurationError):
+    """A server's TLS certificate did not verify (never retried: it will not heal by itself)."""
+
+    def run_stopped_message(self) -> str:
+        return f"The run stopped: the TLS connection to Salesforce failed — {self.message}"

@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from .exceptions import TargetSalesforceUpdateError
 from .settings import (
     DEFAULT_FAIL_ON,
     FAIL_ON_CHOICES,
@@ -49,7 +50,7 @@ DEFAULT_QUERY_BATCH_SIZE: int = default("query_batch_size")
 MAX_QUERY_BATCH_SIZE = 2000
 
 
-class IntegrationConfigError(ValueError):
+class IntegrationConfigError(TargetSalesforceUpdateError, ValueError):
     """The integration settings for a stream are missing or inconsistent."""
 
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .coercion import DECIMAL_TYPES, ID_TYPES, SUPPORTED_TYPES, TEXT_TYPES, FieldSpec
+from .exceptions import TargetSalesforceUpdateError
 from .integration import Integration
 
 #: Field types a match field may have.
@@ -23,7 +24,7 @@ _NUMBER_TYPES = DECIMAL_TYPES | {"int", "long"}
 COMPOUND_TYPES = frozenset({"address", "location"})
 
 
-class PreflightError(Exception):
+class PreflightError(TargetSalesforceUpdateError):
     """The integration cannot run against this org; ``problems`` lists each reason and fix."""
 
     def __init__(self, stream: str, sobject: str, problems: list[str]) -> None:

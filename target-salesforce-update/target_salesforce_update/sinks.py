@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 
 from singer_sdk.sinks import BatchSink
 
-from .exceptions import SalesforceError
+from .exceptions import SalesforceError, TargetSalesforceUpdateError
 from .integration import MELTANO_TEST_STREAM, resolve_integration
 from .job_journal import JobJournal, abort_running_jobs_on_signal
 from .matching import (
@@ -58,7 +58,7 @@ if t.TYPE_CHECKING:
 WRITE_SLICE = 800
 
 
-class TargetRunError(Exception):
+class TargetRunError(TargetSalesforceUpdateError):
     """The run must stop: the message says why; results and summary are already written."""
 
 
@@ -234,7 +234,7 @@ class SalesforceUpdateSink(BatchSink):
             self._process(records)
         except SalesforceError as exc:
             self._count_calls(before)
-            self._fail(f"Salesforce stopped the run: {exc}")
+            self._fail(exc.run_stopped_message())
         except TargetRunError as exc:
             self._count_calls(before)
             self._fail(str(exc))
@@ -265,7 +265,7 @@ class SalesforceUpdateSink(BatchSink):
             self._write_spool()
         except SalesforceError as exc:
             self._count_calls(before)
-            self._fail(f"Salesforce stopped the run: {exc}")
+            self._fail(exc.run_stopped_message())
         except Exception as exc:
             self._count_calls(before)
             self._abandon_spool(f"{type(exc).__name__}: {exc}")

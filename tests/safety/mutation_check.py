@@ -42,7 +42,7 @@ MUTATIONS: dict[str, tuple[str, str, str, list[str]]] = {
         "            self._process(records)\n"
         "        except SalesforceError as exc:\n"
         "            self._count_calls(before)\n"
-        '            self._fail(f"Salesforce stopped the run: {exc}")',
+        "            self._fail(exc.run_stopped_message())",
         "            self._process(records)\n"
         "        except SalesforceError as exc:\n"
         "            self._count_calls(before)\n"
