@@ -5,7 +5,7 @@ scope and whether the value is a secret. From it come the top-level config schem
 (:func:`config_schema`, what ``--about`` prints), the schema of a ``streams.<name>`` override
 (:func:`stream_override_schema`), the keys an override may set (:data:`STREAM_KEYS`) and every
 default the code falls back to (:func:`default`). ``tests/e2e/test_project_config.py`` checks
-meltano.yml and ``--about`` against it; ``tests/target/test_settings.py`` the README.
+meltano.yml and ``--about`` against it; ``tests/target/test_target_settings.py`` the README.
 
 This module imports nothing from the package, so every other module may import it.
 """
