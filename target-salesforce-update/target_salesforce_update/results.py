@@ -26,6 +26,8 @@ import uuid
 from pathlib import Path
 from typing import IO, Any
 
+from .settings import default
+
 #: The outcome files, in summary order.
 CATEGORIES = ("updated", "unchanged", "unmatched", "ambiguous", "failed")
 #: Counted outcomes (``rejected`` rows are written to failed.csv).
@@ -112,7 +114,7 @@ class StreamResults:
         dry_run: bool = False,
         fail_on: str = "failed_rows",
         logger: logging.Logger | None = None,
-        progress_interval: float = 30.0,
+        progress_interval: float = default("progress_interval"),
     ) -> None:
         self.stream = stream
         self.sobject = sobject

@@ -46,6 +46,7 @@ from .preflight import Plan, check_integration
 from .reconcile import reconcile_journal
 from .results import StreamResults
 from .salesforce import is_retryable
+from .settings import default
 from .soql import redact_literals
 from .spool import SpooledGroup, WriteSpool
 
@@ -97,7 +98,7 @@ class SalesforceUpdateSink(BatchSink):
     @property
     def validate_schema(self) -> bool:  # type: ignore[override]
         """JSON-schema validation of records; off unless ``validate_records`` is true."""
-        return bool(self.config.get("validate_records", False))
+        return bool(self.config.get("validate_records", default("validate_records")))
 
     def _parse_timestamps_in_record(self, record: dict, schema: dict, treatment: t.Any) -> None:
         """Leave values as sent: :mod:`.coercion` parses dates per field type and rejects the
