@@ -9,6 +9,8 @@
     remove       delete an integration, its job and its schedule
     list         list the integrations
     preview      dry-run an integration: first N changes before → after, unmatched/ambiguous
+    run          run an integration now (meltano run), print its outcome, send the alert
+    alert-test   send a test alert to the configured alert URLs
     runs         run history of every integration (status, counts, start, duration)
     run-log      one run: its summary, results files and full log
 
@@ -33,7 +35,7 @@ from target_salesforce_update.salesforce import SalesforceClient
 
 from . import connect as connect_module
 from . import describe as describe_module
-from . import integration_commands
+from . import integration_commands, run_commands
 from . import preview as preview_module
 from . import runs as runs_module
 from .errors import SetupError
@@ -173,6 +175,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--tap-config", metavar="FILE", help="JSON tap config instead of Meltano's")
     _connection_flags(p)
 
+    p = commands.add_parser("run", help="run an integration now and report its outcome")
+    run_commands.add_run_arguments(p)
+    p = commands.add_parser("alert-test", help="send a test alert to the alert URLs")
+    run_commands.add_alert_test_arguments(p)
     p = commands.add_parser("runs", help="run history of every integration")
     runs_module.add_list_arguments(p)
     p = commands.add_parser("run-log", help="one run: summary, results files and full log")
@@ -203,6 +209,10 @@ def run(args: argparse.Namespace) -> int:
         return runs_module.cmd_list(args)
     if command == "run-log":
         return runs_module.cmd_show(args)
+    if command == "run":
+        return run_commands.cmd_run(args)
+    if command == "alert-test":
+        return run_commands.cmd_alert_test(args)
     project = Project.locate(args.project_root, args.environment)
     if command == "connect":
         options = connect_module.ConnectOptions(

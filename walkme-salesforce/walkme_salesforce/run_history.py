@@ -26,10 +26,45 @@ from typing import Any
 import sqlalchemy
 
 COUNT_KEYS = ("updated", "unchanged", "unmatched", "ambiguous", "failed", "rejected")
-SUMMARY_KEYS = ("stream", "object", *COUNT_KEYS, "api_calls", "status", "results")
+SUMMARY_KEYS = ("stream", "object", *COUNT_KEYS, "api_calls", "status", "dry_run", "results")
 _SUMMARY_RE = re.compile(r"Summary: (.*)$")
 _PAIR_RE = re.compile(r"(\w+)=(\S+)")
 _STATUS = {"SUCCESS": "completed", "FAIL": "failed", "RUNNING": "running"}
+#: The one status that says every mapped value landed. Every other name the target writes
+#: (``completed_with_rejections``, ``completed_with_failures``, ``failed``, or a name added
+#: later) is read from its summary as it is and counts as "not completed".
+COMPLETED = "completed"
+FAILED = "failed"
+
+
+def status_rank(status: str) -> int:
+    """0 completed, 2 failed (or a stale/unknown failure), 1 anything else the target names."""
+    if status == COMPLETED:
+        return 0
+    if status.startswith(FAILED):
+        return 2
+    return 1
+
+
+def combined_status(meltano_status: str, stream_statuses: list[str]) -> str:
+    """One status for a run from Meltano's job state and the target's per-stream statuses.
+
+    The worst stream status wins (failed > any other not-completed name > completed), so
+    Meltano SUCCESS with a stream ``completed_with_rejections`` shows
+    ``completed_with_rejections``. A failed Meltano job is never shown as ``completed``: when
+    every stream summary says completed but the job failed (the tap crashed after the target's
+    summary, or the target exited non-zero afterwards), the run is ``failed``. A run still
+    going is ``running``; one without any summary keeps Meltano's status.
+    """
+    if meltano_status == "running":
+        return meltano_status
+    statuses = [status for status in stream_statuses if status and status != "running"]
+    if not statuses:
+        return meltano_status
+    worst = max(statuses, key=status_rank)
+    if status_rank(worst) == 0 and meltano_status != COMPLETED:
+        return meltano_status
+    return worst
 
 
 def parse_summary_line(line: str) -> dict[str, str] | None:
@@ -102,6 +137,11 @@ class StreamResult:
     status: str
     results_dir: str | None
     api_calls: int | None = None
+    #: The target ran with ``dry_run``: nothing was written, the counts say what would change.
+    dry_run: bool = False
+    #: This run left the stream's bookmark where it was (a dry run, rejected or failed rows):
+    #: the next run re-reads the newest export (the target's re-read rule).
+    bookmark_withheld: bool = False
 
 
 @dataclass
@@ -120,6 +160,14 @@ class Run:
     log_path: Path
     trigger: str | None = None
     streams: list[StreamResult] = field(default_factory=list)
+    #: Meltano's own job state for the run (completed / failed / running / failed (stale));
+    #: ``status`` combines it with the target's statuses (:func:`combined_status`).
+    meltano_status: str = ""
+
+    @property
+    def dry_run(self) -> bool:
+        """True when every stream the run reported was a dry run (nothing written)."""
+        return bool(self.streams) and all(stream.dry_run for stream in self.streams)
 
     @property
     def duration_seconds(self) -> float | None:
@@ -138,6 +186,8 @@ class Run:
             "tap": self.tap,
             "target": self.target,
             "status": self.status,
+            "meltano_status": self.meltano_status,
+            "dry_run": self.dry_run,
             "started_at": self.started_at.isoformat(),
             "ended_at": self.ended_at.isoformat() if self.ended_at else None,
             "duration_seconds": self.duration_seconds,
@@ -161,14 +211,22 @@ def stream_results(log_path: Path) -> list[StreamResult]:
             except (TypeError, ValueError):
                 counts[key] = 0
         api_calls = line.get("api_calls", summary.get("api_calls"))
+        status = str(line.get("status") or summary.get("status", ""))
+        if status == COMPLETED and counts["failed"]:
+            status = "completed_with_failures"  # an older target's "completed" would lie
+        elif status == COMPLETED and counts["rejected"]:
+            status = "completed_with_rejections"
+        dry_run = summary.get("dry_run", line.get("dry_run", False))
         results.append(
             StreamResult(
                 report=str(summary.get("stream") or line.get("stream")),
                 sobject=str(summary.get("object") or line.get("object", "")),
                 counts=counts,
-                status=str(line.get("status") or summary.get("status", "")),
+                status=status,
                 results_dir=line.get("results"),
                 api_calls=int(api_calls) if str(api_calls or "").isdigit() else None,
+                dry_run=dry_run is True or str(dry_run).lower() == "true",
+                bookmark_withheld=summary.get("bookmark_withheld") is True,
             )
         )
     return results
@@ -207,6 +265,8 @@ def _status(job: Any) -> str:
 def _to_run(job: Any, logs: Any) -> Run:
     environment, tap, target = split_state_id(job.job_name)
     log_path = Path(logs.get_job_log_path(job))
+    streams = stream_results(log_path)
+    meltano_status = _status(job)
     return Run(
         run_id=str(job.run_id),
         state_id=job.job_name,
@@ -214,12 +274,13 @@ def _to_run(job: Any, logs: Any) -> Run:
         integration=integration_name(tap),
         tap=tap,
         target=target,
-        status=_status(job),
+        status=combined_status(meltano_status, [stream.status for stream in streams]),
         started_at=_utc(job.started_at),
         ended_at=_utc(job.ended_at),
         log_path=log_path,
         trigger=job.trigger,
-        streams=stream_results(log_path),
+        streams=streams,
+        meltano_status=meltano_status,
     )
 
 
@@ -276,5 +337,19 @@ def find_run(run_id: str, *, project_root: Path | None = None) -> Run:
             msg = f"Run id prefix {run_id!r} matches {len(jobs)} runs; give more characters."
             raise LookupError(msg)
         return _to_run(jobs[0], logs)
+    finally:
+        session.close()
+
+
+def runs_with_id(run_id: str, *, project_root: Path | None = None) -> list[Run]:
+    """Every block of one ``meltano run --run-id RUN_ID`` (one per tap/target pair of a job)."""
+    session, logs = _session_and_logs(project_root)
+    if session is None:
+        return []
+    try:
+        from meltano.core.job import Job
+
+        jobs = session.query(Job).filter(Job.run_id == run_id).order_by(Job.started_at).all()
+        return [_to_run(job, logs) for job in jobs]
     finally:
         session.close()
