@@ -84,6 +84,17 @@ def _integration_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--tap-config", metavar="FILE", help="JSON config for the tap instead of asking Meltano"
     )
+    parser.add_argument(
+        "--multiple-matches",
+        choices=("skip", "update_all", "fail"),
+        help="a key matching several records: skip it (what `add` writes by default), "
+        "update_all, or fail the run",
+    )
+    parser.add_argument(
+        "--null-values",
+        choices=("skip", "clear"),
+        help="an empty report value leaves the field alone (skip, default) or clears it",
+    )
     _connection_flags(parser)
 
 
@@ -256,6 +267,8 @@ def run(args: argparse.Namespace) -> int:
             replace_mappings=getattr(args, "replace_mappings", False),
             columns=args.columns,
             report_name=args.report_name,
+            multiple_matches=args.multiple_matches,
+            null_values=args.null_values,
         )
         return integration_commands.save_integration(
             project,

@@ -18,6 +18,7 @@ from target_salesforce_update.salesforce import SalesforceClient
 
 from . import report_columns
 from .errors import SetupError
+from .integration_state import clear_saved_state, describe_cleared
 from .integrations import (
     TAP,
     Integration,
@@ -35,6 +36,7 @@ from .mapping import choose_mappings, choose_match_field, interactive, parse_map
 from .meltano_cli import plugin_config
 from .project import Project
 from .report_columns import ReportColumns
+from .report_source import resolve_source, shown_source, store_source
 
 
 @dataclass
@@ -51,6 +53,19 @@ class IntegrationOptions:
     replace_mappings: bool = False
     columns: str | None = None
     report_name: str | None = None
+    multiple_matches: str | None = None
+    null_values: str | None = None
+
+
+#: What `add` writes when not told otherwise: updating every record a key matches silently is
+#: unsafe (the target's own default is update_all), so a new integration skips such keys.
+ADD_DEFAULTS = {"multiple_matches": "skip", "null_values": "skip"}
+
+
+def _policies(options: IntegrationOptions, *, create: bool) -> dict[str, str]:
+    given = {"multiple_matches": options.multiple_matches, "null_values": options.null_values}
+    chosen = {key: value for key, value in given.items() if value}
+    return {**ADD_DEFAULTS, **chosen} if create else chosen
 
 
 def _prompt(question: str) -> str:
@@ -109,6 +124,20 @@ def _print_columns(columns: ReportColumns, key: str) -> None:
         print(f"  {prop} ← {columns.headers.get(prop, prop)} : {columns.type_of(prop)}{mark}")
 
 
+def _definition(project: Project, item: Integration) -> tuple[Any, ...]:
+    """What decides which values a run writes (a change → the export is re-read)."""
+    return (
+        resolve_source(item.source, project.dotenv_path),
+        item.key_column,
+        item.stream,
+        item.sobject,
+        item.match_property,
+        item.match_field,
+        dict(item.field_mapping),
+        dict(item.target_extra),
+    )
+
+
 def save_integration(
     project: Project,
     options: IntegrationOptions,
@@ -133,7 +162,12 @@ def save_integration(
     key = options.key or (existing.key_column if existing else None)
     key = _need(key, "--key", "Report column holding the unique identifier (e.g. End User ID)")
     columns = read_columns(
-        project, options, stream=stream, source=source, key=key, tap_config=tap_config
+        project,
+        options,
+        stream=stream,
+        source=resolve_source(source, project.dotenv_path),
+        key=key,
+        tap_config=tap_config,
     )
     key_property = columns.resolve(key)
     sobject = options.sobject or (existing.sobject if existing else None)
@@ -185,8 +219,16 @@ def save_integration(
         match_property=key_property,
         match_field=match_field,
         field_mapping=mapping,
+        target_extra={
+            **(existing.target_extra if existing else {}),
+            **_policies(options, create=create),
+        },
     )
     warnings = validate(integration, described, columns, None)
+    changed = existing is None or _definition(project, existing) != _definition(
+        project, integration
+    )
+    integration.source = store_source(name, integration.source, project.dotenv_path)
     write_integration(document, integration, create=create)
     document.save()
     verb = "Added" if create else "Updated"
@@ -198,6 +240,12 @@ def save_integration(
         print(f"  warning: {warning}")
     print(f"  plugins: {tap_name(name)}, {target_name(name)}")
     print(f"  job: {job_name(name)}; schedule: {schedule_name(name)} at 0 9 * * * (UTC)")
+    for key_name, value in integration.target_extra.items():
+        print(f"  {key_name}: {value}")
+    if integration.source != source:
+        print(f"  source: signed link kept in .env as {integration.source}")
+    if changed:
+        print(describe_cleared(name, clear_saved_state(project.root, name)))
     print(
         f"Next: preview it with `walkme-salesforce preview {name}`, run it now "
         f"with `meltano run {job_name(name)}`."
@@ -219,6 +267,7 @@ def remove(project: Project, name: str, *, assume_yes: bool) -> int:
     removed = remove_integration(document, name)
     document.save()
     print(f"Removed integration {name!r}: " + "; ".join(removed) + ".")
+    print(describe_cleared(name, clear_saved_state(project.root, name)))
     return 0
 
 
@@ -236,7 +285,7 @@ def list_all(project: Project) -> int:
             print(f"{name}: {exc}")
             continue
         print(
-            f"{name}: report {item.stream!r} ({item.source}) → {item.sobject}; key "
+            f"{name}: report {item.stream!r} ({shown_source(item.source)}) → {item.sobject}; key "
             f"{item.match_property} ↔ {item.match_field}; {len(item.field_mapping)} mapped "
             f"field(s); job {job_name(name)}"
         )

@@ -28,6 +28,8 @@ from .meltano_yml import MeltanoYml, attach_trailer, detach_trailer
 TAP = "tap-walkme-insights"
 TARGET = "target-salesforce-update"
 DAILY_AT_NINE_UTC = "0 9 * * *"
+#: Loader settings `add`/`edit` set with flags (`--multiple-matches`, `--null-values`).
+TARGET_POLICIES = ("multiple_matches", "null_values")
 _NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
 
 
@@ -149,6 +151,7 @@ def read_integration(project: MeltanoYml, name: str) -> Integration:
         field_mapping={
             str(k): str(v) for k, v in (target_config.get("field_mapping") or {}).items()
         },
+        target_extra={key: target_config[key] for key in TARGET_POLICIES if key in target_config},
     )
 
 

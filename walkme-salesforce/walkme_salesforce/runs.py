@@ -7,11 +7,15 @@ integration log.
     make run-log RUN=RUN_ID                # = walkme-salesforce run-log RUN_ID
 
 `list` prints, newest first: run id, integration, report, Salesforce object, environment,
-start (UTC), duration, status (completed/failed/running) and the target's counts. `show` prints
-the same for one run, the results files (updated.csv, failed.csv, …, summary.json) and the full
-log that `meltano logs show RUN_ID` shows. Everything is read from Meltano's runs table, its
-log files and the target's summary — see :mod:`.run_history`. Run it from the project root
-(or set MELTANO_PROJECT_ROOT) with the same MELTANO_DATABASE_URI the runs used.
+start (UTC), duration, status and the target's counts. The status is the target's own for the
+stream (`completed`, `completed_with_rejections`, `completed_with_failures`, `failed`, as its
+summary names it) combined with Meltano's job state (see
+:func:`.run_history.combined_status`); a dry run is marked `(dry run)` — nothing was written.
+`show` prints the same for one run, the results files (updated.csv, failed.csv, …,
+summary.json) and the full log that `meltano logs show RUN_ID` shows. Everything is read from
+Meltano's runs table, its log files and the target's summary — see :mod:`.run_history`. Run it
+from the project root (or set MELTANO_PROJECT_ROOT) with the same MELTANO_DATABASE_URI the runs
+used.
 """
 
 from __future__ import annotations
@@ -21,7 +25,7 @@ import json
 import sys
 from pathlib import Path
 
-from .run_history import COUNT_KEYS, Run, find_run, list_runs
+from .run_history import COUNT_KEYS, Run, StreamResult, combined_status, find_run, list_runs
 
 _COLUMNS = ("RUN ID", "INTEGRATION", "REPORT", "OBJECT", "ENV", "STARTED (UTC)", "DURATION")
 
@@ -35,19 +39,28 @@ def _duration(run: Run) -> str:
     return f"{seconds / 60:.1f}m"
 
 
+def _status_cell(run: Run, stream: StreamResult | None = None) -> str:
+    """The stream's status (the run's when there is no stream), marking dry runs."""
+    status = run.status
+    if stream is not None and len(run.streams) > 1:
+        status = combined_status(run.meltano_status, [stream.status])
+    dry = stream.dry_run if stream is not None else run.dry_run
+    return f"{status} (dry run)" if dry else status
+
+
 def _rows(run: Run) -> list[list[str]]:
     """One table row per stream the run reported (one for a run that reported none)."""
     common = [run.run_id, run.integration]
     tail = [run.environment, run.started_at.strftime("%Y-%m-%d %H:%M:%S"), _duration(run)]
     if not run.streams:
-        return [[*common, "-", "-", *tail, run.status, *["-"] * len(COUNT_KEYS)]]
+        return [[*common, "-", "-", *tail, _status_cell(run), *["-"] * len(COUNT_KEYS)]]
     return [
         [
             *common,
             stream.report,
             stream.sobject or "-",
             *tail,
-            run.status,
+            _status_cell(run, stream),
             *[str(stream.counts.get(key, 0)) for key in COUNT_KEYS],
         ]
         for stream in run.streams
@@ -98,7 +111,8 @@ def cmd_show(args: argparse.Namespace) -> int:
     print(f"Integration:  {run.integration}  ({run.tap} → {run.target})")
     print(f"Environment:  {run.environment}   (state id {run.state_id})")
     print(f"Started:      {run.started_at:%Y-%m-%d %H:%M:%S} UTC   duration {_duration(run)}")
-    print(f"Status:       {run.status}")
+    dry = "   (dry run: nothing was written)" if run.dry_run else ""
+    print(f"Status:       {run.status}{dry}   (Meltano: {run.meltano_status})")
     for stream in run.streams:
         counts = " ".join(f"{key}={stream.counts.get(key, 0)}" for key in COUNT_KEYS)
         print(f"Report:       {stream.report} → {stream.sobject}: {counts}")
