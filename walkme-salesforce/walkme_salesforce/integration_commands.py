@@ -224,13 +224,10 @@ def save_integration(
             **_policies(options, create=create),
         },
     )
-    warnings = validate(integration, described, columns, None)
-    changed = existing is None or _definition(project, existing) != _definition(
-        project, integration
+    notes: list[str] = []
+    warnings = store_integration(
+        project, integration, described, columns, create=create, notes=notes
     )
-    integration.source = store_source(name, integration.source, project.dotenv_path)
-    write_integration(document, integration, create=create)
-    document.save()
     verb = "Added" if create else "Updated"
     print(f"{verb} integration {name!r}: report {stream!r} → {sobject}")
     print(f"  key pair: {key_property} ↔ {match_field}")
@@ -242,15 +239,50 @@ def save_integration(
     print(f"  job: {job_name(name)}; schedule: {schedule_name(name)} at 0 9 * * * (UTC)")
     for key_name, value in integration.target_extra.items():
         print(f"  {key_name}: {value}")
-    if integration.source != source:
-        print(f"  source: signed link kept in .env as {integration.source}")
-    if changed:
-        print(describe_cleared(name, clear_saved_state(project.root, name)))
+    for note in notes:
+        print(f"  {note}")
     print(
         f"Next: preview it with `walkme-salesforce preview {name}`, run it now "
         f"with `meltano run {job_name(name)}`."
     )
     return 0
+
+
+def store_integration(
+    project: Project,
+    integration: Integration,
+    described: Mapping[str, Any],
+    columns: ReportColumns,
+    *,
+    create: bool,
+    notes: list[str] | None = None,
+) -> list[str]:
+    """Validate with the target's preflight, then write to meltano.yml; return the warnings.
+
+    The one way an integration is saved: `add`/`edit` and the web console's wizard call it.
+    A signed report link is kept in `.env` (:mod:`.report_source`). When what the run writes
+    changed (always for a new integration), the integration's saved Meltano state is cleared so
+    the next run re-reads the newest export (:mod:`.integration_state`). What was done is
+    appended to `notes` (lines for people).
+    """
+    notes = notes if notes is not None else []
+    warnings = validate(integration, described, columns, None)
+    document = project.load()
+    existing = None if create else read_integration(document, integration.name)
+    changed = existing is None or _definition(project, existing) != _definition(
+        project, integration
+    )
+    stored = store_source(integration.name, integration.source, project.dotenv_path)
+    if stored != integration.source:
+        integration.source = stored
+        notes.append(f"source: a signed link, kept in .env and referenced as {stored}")
+    write_integration(document, integration, create=create)
+    document.save()
+    if changed:
+        notes.append(
+            describe_cleared(integration.name, clear_saved_state(project.root, integration.name))
+        )
+    return warnings
 
 
 def remove(project: Project, name: str, *, assume_yes: bool) -> int:
@@ -267,7 +299,7 @@ def remove(project: Project, name: str, *, assume_yes: bool) -> int:
     removed = remove_integration(document, name)
     document.save()
     print(f"Removed integration {name!r}: " + "; ".join(removed) + ".")
-    print(describe_cleared(name, clear_saved_state(project.root, name)))
+    print("  " + describe_cleared(name, clear_saved_state(project.root, name)))
     return 0
 
 

@@ -68,9 +68,9 @@ def clear_saved_state(project_root: Path, name: str) -> list[str]:
 def describe_cleared(name: str, cleared: list[str]) -> str:
     """The line `add`/`edit`/`remove` print about the re-read rule."""
     if not cleared:
-        return f"  state: no saved bookmark for {name!r}; the next run reads the newest export."
+        return f"state: no saved bookmark for {name!r}; the next run reads the newest export."
     environments = ", ".join(sorted({state_id.split(":", 1)[0] for state_id in cleared}))
     return (
-        f"  state: saved bookmark cleared in {environments} ({len(cleared)} state id(s)); the "
+        f"state: saved bookmark cleared in {environments} ({len(cleared)} state id(s)); the "
         "next run re-reads the newest export (only values that differ are written)."
     )

@@ -19,7 +19,7 @@ import os
 import subprocess
 import sys
 import tempfile
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -154,6 +154,35 @@ def _show(value: Any) -> str:
     return "(empty)" if value is None or value == "" else json.dumps(value, ensure_ascii=False)
 
 
+def dry_run_changes(
+    project_root: Path,
+    tap_config: Mapping[str, Any],
+    target_config: Mapping[str, Any],
+    *,
+    limit: int,
+    keep: Callable[[Path], None] | None = None,
+) -> tuple[dict[str, Any], list[dict[str, Any]], dict[str, dict[str, Any]]]:
+    """Dry-run an integration: (summary.json, first `limit` changes, current values by id).
+
+    `keep(folder)` is called with the dry run's results folder before it is deleted (the web
+    console reads the unmatched/ambiguous/rejected rows' reasons from it).
+    """
+    sobject = str(target_config.get("sobject") or "")
+    with tempfile.TemporaryDirectory(prefix="salesforce-preview-") as tmp:
+        summary = run_dry(project_root, tap_config, target_config, Path(tmp))
+        changes = first_changes(Path(summary["_folder"]), limit)
+        if keep is not None:
+            keep(Path(summary["_folder"]))
+        before: dict[str, dict[str, Any]] = {}
+        if changes:
+            try:
+                with SalesforceClient(target_config) as client:
+                    before = current_values(client, str(summary.get("object") or sobject), changes)
+            except SalesforceError as exc:
+                raise SetupError(f"Could not read the current values: {exc}") from None
+    return summary, changes, before
+
+
 def preview(
     project_root: Path,
     name: str,
@@ -163,17 +192,7 @@ def preview(
     limit: int,
 ) -> int:
     """Dry-run the integration and print its first changes and its counts."""
-    sobject = str(target_config.get("sobject") or "")
-    with tempfile.TemporaryDirectory(prefix="salesforce-preview-") as tmp:
-        summary = run_dry(project_root, tap_config, target_config, Path(tmp))
-        changes = first_changes(Path(summary["_folder"]), limit)
-        before: dict[str, dict[str, Any]] = {}
-        if changes:
-            try:
-                with SalesforceClient(target_config) as client:
-                    before = current_values(client, str(summary.get("object") or sobject), changes)
-            except SalesforceError as exc:
-                raise SetupError(f"Could not read the current values: {exc}") from None
+    summary, changes, before = dry_run_changes(project_root, tap_config, target_config, limit=limit)
     counts = summary.get("counts") or {}
     print(
         f"Preview of {name!r} ({tap_name(name)} → {target_name(name)}): report "
