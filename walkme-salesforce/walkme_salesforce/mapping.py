@@ -11,6 +11,13 @@ What WalkMe's wizard offers, on the command line:
 Scripts give everything with flags; people are prompted for what is missing (only when stdin is
 a terminal). Whatever the route, the result is checked by the target's own preflight
 (`preflight.check_integration`) — the same validation a run does — before anything is saved.
+
+Types are not enough: a text column may hold values longer than a field allows, or words a
+restricted picklist does not have. So a sample of the report's values (the first records the
+tap reads, see `report_columns`) is put through the target's own coercion
+(`coercion.coerce`, what a run does to every value) for every mapped field: a mapping whose
+sample does not fit is refused with the column, the field, the problem and the fix, and the
+choice lists offer only fields the sample fits. A value is never quoted when it is long.
 """
 
 from __future__ import annotations
@@ -19,7 +26,7 @@ import sys
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from target_salesforce_update.coercion import SUPPORTED_TYPES, FieldSpec
+from target_salesforce_update.coercion import SUPPORTED_TYPES, CoercionError, FieldSpec, coerce
 from target_salesforce_update.integration import IntegrationConfigError, resolve_integration
 from target_salesforce_update.preflight import (
     MATCHABLE_TYPES,
@@ -55,6 +62,49 @@ def fits(prop_schema: Mapping[str, Any] | None, field: Mapping[str, Any]) -> boo
     return type_problem(prop_schema, FieldSpec.from_describe(field)) is None
 
 
+#: Sample values up to this length may appear in a problem message; longer ones never do.
+_QUOTABLE_LENGTH = 40
+
+
+def sample_problem(values: list[Any] | None, field: Mapping[str, Any]) -> str | None:
+    """Why the first sample value that does not fit the field fails, or None when all fit.
+
+    The message names the sample row (1 = the export's first record) and the problem as the
+    target's coercion states it; a value longer than 40 characters is described by its length
+    only, never quoted.
+    """
+    if not values:
+        return None
+    spec = FieldSpec.from_describe(field)
+    for number, value in enumerate(values, 1):
+        try:
+            coerce(value, spec)
+        except CoercionError as error:
+            text = str(error)
+            if len(str(value)) > _QUOTABLE_LENGTH:
+                shown = repr(value)
+                shown = shown if len(shown) <= 60 else shown[:57] + "..."
+                text = text.replace(shown, f"a {len(str(value))}-character value")
+                text = text.replace(repr(value), f"a {len(str(value))}-character value")
+            return f"sample row {number}: {text}"
+    return None
+
+
+def _fix_for(problem: str, field: Mapping[str, Any]) -> str:
+    kind = str(field.get("type") or "")
+    if "longer than" in problem:
+        return (
+            "map the column to a longer text field (e.g. a Long Text Area), raise the field's "
+            "length in Salesforce, or shorten the values in the WalkMe report"
+        )
+    if "picklist" in problem:
+        return (
+            f"add the value to {field.get('name')}'s picklist in Salesforce, or map the column "
+            "to a text field"
+        )
+    return f"map the column to a field whose type fits its values (this one is {kind})"
+
+
 def match_candidates(columns: ReportColumns, key: str, described: Mapping[str, Any]) -> list[str]:
     """Fields that can match the key column, unique / id-lookup fields first."""
     prop = columns.properties.get(key)
@@ -74,10 +124,14 @@ def target_candidates(
     """Fields a column may be mapped to: updateable, type fits, not the key, not used yet."""
     schema = columns.properties.get(prop)
     taken_lower = {t.lower() for t in taken}
+    sample = columns.samples.get(prop)
     return sorted(
         str(f["name"])
         for f in described.get("fields") or ()
-        if can_target(f) and fits(schema, f) and str(f["name"]).lower() not in taken_lower
+        if can_target(f)
+        and fits(schema, f)
+        and str(f["name"]).lower() not in taken_lower
+        and sample_problem(sample, f) is None
     )
 
 
@@ -184,4 +238,48 @@ def validate(
             f"The integration would fail the target's preflight on {exc.sobject}:\n  - "
             + "\n  - ".join(exc.problems)
         ) from None
-    return list(plan.warnings)
+    check_samples(integration, described, columns)
+    warnings = list(plan.warnings)
+    if columns.sample_error and integration.field_mapping:
+        warnings.append(
+            f"the report's values could not be sampled ({columns.sample_error}); they were "
+            "not checked against the fields — run `walkme-salesforce preview` before the "
+            "first run"
+        )
+    return warnings
+
+
+def check_samples(
+    integration: Integration, described: Mapping[str, Any] | None, columns: ReportColumns
+) -> None:
+    """Refuse mappings whose sampled values do not fit their field (one line per mapping)."""
+    if not described or not columns.samples:
+        return
+    fields = {str(f.get("name", "")).lower(): f for f in described.get("fields") or ()}
+    sobject = described.get("name") or integration.sobject
+    problems = []
+    for prop, target in integration.field_mapping.items():
+        field = fields.get(target.lower())
+        if field is None:
+            continue
+        problem = sample_problem(columns.samples.get(prop), field)
+        if problem is None:
+            continue
+        header = columns.headers.get(prop, prop)
+        taken = {integration.match_field, *integration.field_mapping.values()} - {target}
+        fitting = target_candidates(columns, prop, described, taken)
+        offer = (
+            f" Fields this column's sample fits: {', '.join(fitting[:10])}."
+            if fitting
+            else " No updateable field of this object fits its sample."
+        )
+        problems.append(
+            f"column {header!r} ({prop}) → {sobject}.{field.get('name')}: {problem}. Fix: "
+            f"{_fix_for(problem, field)}.{offer}"
+        )
+    if problems:
+        raise SetupError(
+            "The report's values do not fit these mappings (checked on a sample of "
+            f"{max(len(v) for v in columns.samples.values())} row(s); nothing was saved):\n  - "
+            + "\n  - ".join(problems)
+        )

@@ -183,6 +183,40 @@ def dry_run_changes(
     return summary, changes, before
 
 
+#: At most this many rejected rows are listed (all are counted; a real run lists every one in
+#: its failed.csv).
+MAX_REJECTED_SHOWN = 200
+
+
+def _cell(value: str | None) -> str:
+    """A results-CSV cell as written (the target prefixes formula-like cells with ')."""
+    value = value or ""
+    return value[1:] if value.startswith("'") else value
+
+
+def rejected_rows(folder: Path, limit: int = MAX_REJECTED_SHOWN) -> list[dict[str, str]]:
+    """The first `limit` rejected rows of a results folder: row, key, reason."""
+    path = folder / "failed.csv"
+    found: list[dict[str, str]] = []
+    if not path.exists():
+        return found
+    with path.open(newline="", encoding="utf-8") as handle:
+        for line in csv.DictReader(handle):
+            if line.get("outcome") != "rejected":
+                continue
+            if len(found) >= limit:
+                break
+            code, message = _cell(line.get("error_code")), _cell(line.get("error_message"))
+            found.append(
+                {
+                    "row": line.get("row") or "?",
+                    "key": _cell(line.get("key")),
+                    "reason": f"{code}: {message}" if code and message else code or message,
+                }
+            )
+    return found
+
+
 def preview(
     project_root: Path,
     name: str,
@@ -192,7 +226,14 @@ def preview(
     limit: int,
 ) -> int:
     """Dry-run the integration and print its first changes and its counts."""
-    summary, changes, before = dry_run_changes(project_root, tap_config, target_config, limit=limit)
+    rejected: list[dict[str, str]] = []
+
+    def keep(folder: Path) -> None:
+        rejected.extend(rejected_rows(folder))
+
+    summary, changes, before = dry_run_changes(
+        project_root, tap_config, target_config, limit=limit, keep=keep
+    )
     counts = summary.get("counts") or {}
     print(
         f"Preview of {name!r} ({tap_name(name)} → {target_name(name)}): report "
@@ -221,7 +262,21 @@ def preview(
             f=counts.get("failed", 0),
         )
     )
+    rejected_count = int(counts.get("rejected", 0) or 0)
+    if rejected:
+        print(f"Rejected rows ({rejected_count}), their values would not be written:")
+        for row in rejected:
+            print(f"  row {row['row']} key {row['key']}: {row['reason']}")
+        if rejected_count > len(rejected):
+            print(f"  … and {rejected_count - len(rejected)} more.")
     if summary.get("_exit_code"):
         print(f"The dry run reported a failure:\n{summary.get('_log_tail', '')}")
+        return 1
+    total = int(summary.get("rows") or 0) or sum(int(value or 0) for value in counts.values())
+    if rejected_count and rejected_count == total:
+        print(
+            f"Every row ({total}) was rejected: nothing would be written. Fix the mapping "
+            "(`walkme-salesforce edit`) or the report's values, then preview again."
+        )
         return 1
     return 0

@@ -12,6 +12,12 @@ plugin venv. The temporary config holds secrets, so it is created 0600 and delet
 
 When the export cannot be read from this machine, `--columns name:type,…` gives the columns by
 hand (property names; types string, integer, number, boolean, date-time).
+
+Discovery also takes a sample of the report's values — the first `SAMPLE_ROWS` records the tap
+emits when it reads the export with the same config (no state: the newest export) — so that
+`add`/`edit` can check them against each Salesforce field's type, length and picklist before
+saving (:func:`.mapping.sample_problem`), and only offer fields they fit. The sample stays in
+memory; it is never printed or written.
 """
 
 from __future__ import annotations
@@ -21,6 +27,7 @@ import os
 import shutil
 import subprocess
 import tempfile
+import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,6 +36,8 @@ from typing import Any
 from .errors import SetupError
 
 TAP_EXECUTABLE = "tap-walkme-insights"
+#: Records read for the value check of `add`/`edit`.
+SAMPLE_ROWS = 200
 COLUMN_TYPES = ("string", "integer", "number", "boolean", "date-time")
 
 
@@ -40,6 +49,10 @@ class ReportColumns:
     schema: dict[str, Any]
     headers: dict[str, str] = field(default_factory=dict)
     key_property: str | None = None
+    #: Property → the values of the first records of the export (empty: not sampled).
+    samples: dict[str, list[Any]] = field(default_factory=dict)
+    #: Why no sample could be read ("" when sampled or not asked for).
+    sample_error: str = ""
 
     @property
     def properties(self) -> dict[str, Any]:
@@ -114,12 +127,15 @@ def discover(
     source: str,
     key_column: str,
     timeout: float = 300,
+    sample_rows: int = SAMPLE_ROWS,
 ) -> ReportColumns:
-    """Run the tap's discovery on one report and return its schema and headers."""
+    """Run the tap's discovery on one report and return its schema, headers and a sample."""
     config = {k: v for k, v in base_config.items() if k not in {"reports", "report_name", "source"}}
     config.update({"report_name": stream, "source": source, "key_column": key_column})
     executable = find_tap(project_root)
     fd, path = tempfile.mkstemp(prefix="tap-config-", suffix=".json")
+    samples: dict[str, list[Any]] = {}
+    sample_error = ""
     try:
         os.fchmod(fd, 0o600)
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
@@ -138,6 +154,10 @@ def discover(
                 f"Reading the report's columns took over {int(timeout)} s; check the source, "
                 "or give the columns with --columns."
             ) from None
+        if result.returncode == 0 and sample_rows > 0:
+            samples, sample_error = sample_records(
+                executable, path, project_root, limit=sample_rows, timeout=timeout
+            )
     finally:
         Path(path).unlink(missing_ok=True)
     if result.returncode != 0:
@@ -149,7 +169,64 @@ def discover(
         catalog = json.loads(result.stdout)
     except ValueError:
         raise SetupError("The tap's discovery printed no catalog JSON.") from None
-    return parse_catalog(catalog, stream)
+    columns = parse_catalog(catalog, stream)
+    columns.samples = samples
+    columns.sample_error = sample_error
+    return columns
+
+
+def sample_records(
+    executable: str, config_path: str, project_root: Path, *, limit: int, timeout: float
+) -> tuple[dict[str, list[Any]], str]:
+    """Run the tap (no state) and keep the values of its first `limit` records, by property.
+
+    Returns (samples, error): the tap is stopped once enough records arrived; an error (the
+    tap failed, or timed out) leaves the samples collected so far and says why.
+    """
+    samples: dict[str, list[Any]] = {}
+    seen = 0
+    process = subprocess.Popen(
+        [executable, "--config", config_path],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        stdin=subprocess.DEVNULL,
+        cwd=project_root,
+        text=True,
+        encoding="utf-8",
+        errors="replace",
+    )
+    timer = threading.Timer(timeout, process.kill)
+    timer.start()
+    try:
+        assert process.stdout is not None
+        for line in process.stdout:
+            if '"RECORD"' not in line:
+                continue
+            try:
+                message = json.loads(line)
+            except ValueError:
+                continue
+            if message.get("type") != "RECORD":
+                continue
+            for prop, value in (message.get("record") or {}).items():
+                samples.setdefault(prop, []).append(value)
+            seen += 1
+            if seen >= limit:
+                break
+    finally:
+        stopped_early = seen >= limit
+        if process.poll() is None:
+            process.terminate()
+        try:
+            _, stderr = process.communicate(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            _, stderr = process.communicate()
+        timer.cancel()
+    del stderr  # may quote report values: not shown
+    if not stopped_early and process.returncode not in (0, None):
+        return samples, f"the tap exited with code {process.returncode} reading the export"
+    return samples, ""
 
 
 def _last_error(stderr: str) -> str:
