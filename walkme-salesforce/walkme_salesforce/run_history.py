@@ -81,6 +81,44 @@ def parse_summary_line(line: str) -> dict[str, str] | None:
     return summary if "stream" in summary else None
 
 
+#: What the tap and the target log about reading the export (the re-read rule, see
+#: :mod:`.integration_state`): the tap read an export, or skipped one it had synced; the target
+#: withheld the bookmark so the next run re-reads it.
+_EXPORT_READ_RE = re.compile(r"Report '([^']+)' from (.+?): (\d+) rows, (\d+) records")
+_EXPORT_SKIPPED_RE = re.compile(
+    r"\] \S+ +(.+?) (was already synced|is unchanged since the last sync)"
+)
+_WITHHELD_RE = re.compile(r"Bookmark withheld for stream (\S+?)[ :(]")
+
+
+def export_notes(path: Path) -> list[str]:
+    """One line per report of a run: whether the tap read the export (a re-read after a state
+    clear or a withheld bookmark reads it again) or skipped it, and withheld bookmarks."""
+    notes: list[str] = []
+    if not path.is_file():
+        return notes
+    with path.open(encoding="utf-8", errors="replace") as log:
+        for line in log:
+            if "Report '" in line and " rows, " in line:
+                found = _EXPORT_READ_RE.search(line)
+                if found:
+                    notes.append(
+                        f"read the export of report {found.group(1)} ({found.group(3)} rows, "
+                        f"{found.group(4)} records)"
+                    )
+            elif "already synced" in line or "unchanged since the last sync" in line:
+                found = _EXPORT_SKIPPED_RE.search(line)
+                what = found.group(1) if found else "the export"
+                notes.append(f"skipped {what}: already synced (no new export)")
+            elif "Bookmark withheld for stream" in line:
+                found = _WITHHELD_RE.search(line)
+                stream = found.group(1) if found else "?"
+                notes.append(
+                    f"bookmark of {stream} withheld: the next run re-reads the newest export"
+                )
+    return notes
+
+
 def summaries_in_log(path: Path) -> list[dict[str, str]]:
     """Every ``Summary:`` line of a run log, in order (streamed; logs can be large)."""
     found: list[dict[str, str]] = []
@@ -163,6 +201,8 @@ class Run:
     #: Meltano's own job state for the run (completed / failed / running / failed (stale));
     #: ``status`` combines it with the target's statuses (:func:`combined_status`).
     meltano_status: str = ""
+    #: Whether the run read or skipped each export, from its log (:func:`export_notes`).
+    export: list[str] = field(default_factory=list)
 
     @property
     def dry_run(self) -> bool:
@@ -193,6 +233,7 @@ class Run:
             "duration_seconds": self.duration_seconds,
             "trigger": self.trigger,
             "log": str(self.log_path),
+            "export": list(self.export),
             "streams": [vars(stream) for stream in self.streams],
         }
 
@@ -281,6 +322,7 @@ def _to_run(job: Any, logs: Any) -> Run:
         trigger=job.trigger,
         streams=streams,
         meltano_status=meltano_status,
+        export=export_notes(log_path),
     )
 
 

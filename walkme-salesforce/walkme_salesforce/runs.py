@@ -25,6 +25,7 @@ import json
 import sys
 from pathlib import Path
 
+from .redact import redact_text
 from .run_history import COUNT_KEYS, Run, StreamResult, combined_status, find_run, list_runs
 
 _COLUMNS = ("RUN ID", "INTEGRATION", "REPORT", "OBJECT", "ENV", "STARTED (UTC)", "DURATION")
@@ -115,7 +116,10 @@ def cmd_show(args: argparse.Namespace) -> int:
     print(f"Status:       {run.status}{dry}   (Meltano: {run.meltano_status})")
     for stream in run.streams:
         counts = " ".join(f"{key}={stream.counts.get(key, 0)}" for key in COUNT_KEYS)
-        print(f"Report:       {stream.report} → {stream.sobject}: {counts}")
+        print(
+            f"Report:       {stream.report} → {stream.sobject} "
+            f"[{_status_cell(run, stream)}]: {counts}"
+        )
         if stream.results_dir:
             print(f"Results:      {stream.results_dir}")
             folder = Path(stream.results_dir)
@@ -123,6 +127,8 @@ def cmd_show(args: argparse.Namespace) -> int:
                 print(f"              {path}")
     if not run.streams:
         print("Report:       (the target reported no summary — see the log)")
+    for note in run.export:
+        print(f"Export:       {redact_text(note)}")
     print(f"Log file:     {run.log_path}")
     print("-" * 72)
     if run.log_path.is_file():
