@@ -185,3 +185,23 @@ def test_alert_test_command_and_invalid_rule(
     bad = project.cli("alert-test", extra={"WALKME_SALESFORCE_ALERT_ON": "sometimes"})
     assert bad.returncode == 2
     assert "issues, failure, never" in bad.stderr
+
+
+def test_dry_runs_are_marked_in_the_run_history_and_never_alert(
+    project: RunProject, receiver: tuple[str, list[dict[str, Any]]]
+) -> None:
+    url, received = receiver
+    _write_env(project, WALKME_SALESFORCE_ALERT_URLS=url)
+    project.salesforce.faults(seed=1, lock_rate=1.0)  # would be failures if anything were sent
+    dry = {"TARGET_SALESFORCE_UPDATE_DRY_RUN": "true"}
+    result = project.cli("run", "onboarding", "-e", "demo", extra=dry)
+    assert "(dry run: nothing written)" in result.stdout, result.stdout + result.stderr
+    assert received == []
+    assert project.salesforce.stats().get("records_updated", 0) == 0
+    listed = json.loads(project.cli("runs", "--json").stdout)["runs"]
+    assert listed[0]["dry_run"] is True
+    assert listed[0]["streams"][0]["dry_run"] is True
+    table = project.cli("runs").stdout
+    assert "(dry run)" in table.splitlines()[1]
+    shown = project.cli("run-log", listed[0]["run_id"]).stdout
+    assert "(dry run: nothing was written)" in shown

@@ -55,6 +55,6 @@ def shown_source(source: str) -> str:
     if variable is not None:
         return f"${{{variable}}} (kept in .env)"
     if is_signed_url(source):
-        return redact_text(source) + " (a signed link in meltano.yml: re-save it with `edit "
-        "--report` to move it to .env)"
+        hint = " (a signed link in meltano.yml: re-save it with `edit --report` to move it to .env)"
+        return redact_text(source) + hint
     return source
