@@ -156,7 +156,7 @@ def _columns(samples: dict[str, list[object]]) -> ReportColumns:
 
 
 def test_choice_lists_offer_only_fields_the_sample_fits() -> None:
-    columns = _columns({"level": ["High", "low", None], "note": ["a long note " * 3]})
+    columns = _columns({"level": ["High", "low", None], "note": ["a long note" + "!" * 25]})
     assert target_candidates(columns, "level", DESCRIBED, {"Email"}) == [
         "Level__c",
         "Notes__c",
@@ -165,7 +165,7 @@ def test_choice_lists_offer_only_fields_the_sample_fits() -> None:
     assert target_candidates(columns, "note", DESCRIBED, {"Email"}) == ["Notes__c"]
     problem = sample_problem(columns.samples["note"], DESCRIBED["fields"][1])
     assert problem is not None and problem.startswith("sample row 1: value is 36 characters")
-    assert "a long note" not in problem
+    assert "a long note" not in problem and "!" * 10 not in problem
 
 
 def test_a_misfit_mapping_names_column_field_problem_and_fix() -> None:
