@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: venv plugins test demo runs run-log lint bench bench-quick clean
+.PHONY: venv plugins test demo run runs run-log lint bench bench-quick clean
 
 $(STAMP): requirements-dev.txt emulators/pyproject.toml tap-walkme-insights/pyproject.toml target-salesforce-update/pyproject.toml walkme-salesforce/pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 10) else "Python 3.10+ is required (found " + sys.version.split()[0] + ")")'
@@ -28,7 +28,12 @@ test: venv plugins  ## the whole test suite
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 demo: venv plugins  ## emulators + a generated demo world + the sample integrations through `meltano run`
-	PATH="$(abspath $(BIN)):$$PATH" bash scripts/demo.sh
+	umask 077 && PATH="$(abspath $(BIN)):$$PATH" bash scripts/demo.sh
+
+# umask 077 (also inside walkme-salesforce run): Meltano's .meltano/run/*.config.json hold secrets.
+run: venv plugins  ## run one integration now: make run INTEGRATION=onboarding ENV=prod [RUN_ARGS=--full-refresh]
+	@test -n "$(INTEGRATION)" -a -n "$(ENV)" || { echo "usage: make run INTEGRATION=<name> ENV=<environment>"; exit 2; }
+	umask 077 && $(BIN)/walkme-salesforce run $(INTEGRATION) -e $(ENV) $(RUN_ARGS)
 
 runs: venv  ## run history of every integration (RUNS_ARGS="--integration nps --environment prod")
 	$(BIN)/walkme-salesforce runs $(RUNS_ARGS)
