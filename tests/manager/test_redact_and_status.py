@@ -3,6 +3,7 @@ and the sample-value check behind `add`/`edit` (no subprocesses)."""
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import pytest
@@ -187,3 +188,14 @@ def test_a_misfit_mapping_names_column_field_problem_and_fix() -> None:
     assert "Fix: map the column to a longer text field" in text
     assert "Fields this column's sample fits: Notes__c." in text
     assert "é" * 20 not in text
+
+
+def test_apprise_logs_never_carry_the_alert_urls_secrets(caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG)
+    secret = "xoxb-SECRET-0123456789"
+    # a webhook whose path is its token (as Slack's is), on a closed local port; a bad URL
+    urls = [f"json://user:{secret}@127.0.0.1:9/hook/{secret}", f"notaurl://{secret}/x"]
+    assert not alerts.send_alert("title", "body", urls=urls)
+    assert caplog.records, "apprise and the manager said why"
+    assert all(secret not in record.getMessage() for record in caplog.records)
+    assert "1 of 2 alert URL(s)" in caplog.text

@@ -28,9 +28,10 @@ from __future__ import annotations
 import logging
 import os
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from dotenv import dotenv_values
 
@@ -74,6 +75,49 @@ def alert_rule(project_root: Path | None = None) -> str:
     return rule
 
 
+class _MaskUrlSecrets(logging.Filter):
+    """Masks the parts of the alert URLs (tokens, passwords, path keys) in apprise's log records.
+
+    apprise logs an unparseable URL in full and, at debug level, the endpoint it posts to
+    (a Slack webhook's path is its token); those records must not carry the credentials.
+    """
+
+    def __init__(self, urls: Sequence[str]) -> None:
+        super().__init__()
+        parts: set[str] = set()
+        for url in urls:
+            parts.add(url)
+            for piece in re.split(r"[/:@?&=#,\s]+", url):
+                if len(piece) >= 6:
+                    parts.add(piece)
+        self.parts = sorted(parts, key=len, reverse=True)
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        masked = message
+        for part in self.parts:
+            masked = masked.replace(part, "<redacted>")
+        if masked != message:
+            record.msg, record.args = masked, ()
+        return True
+
+
+@contextmanager
+def _quiet_apprise(urls: Sequence[str]) -> Iterator[None]:
+    """apprise's logger at WARNING or above, with the URLs' secrets masked, while it sends."""
+    apprise_logger = logging.getLogger("apprise")
+    mask = _MaskUrlSecrets(urls)
+    level = apprise_logger.level
+    apprise_logger.addFilter(mask)
+    if level < logging.WARNING:
+        apprise_logger.setLevel(logging.WARNING)
+    try:
+        yield
+    finally:
+        apprise_logger.removeFilter(mask)
+        apprise_logger.setLevel(level)
+
+
 def send_alert(
     title: str,
     body: str,
@@ -93,7 +137,11 @@ def send_alert(
     if not targets:
         logger.warning("No alert sent: %s is not set.", ALERT_URLS_ENV)
         return False
-    notifier = apprise.Apprise()
+    with _quiet_apprise(targets):
+        return _send(apprise.Apprise(), title, body, targets)
+
+
+def _send(notifier: Any, title: str, body: str, targets: list[str]) -> bool:
     invalid = sum(0 if notifier.add(url) else 1 for url in targets)
     if invalid:
         logger.warning(
