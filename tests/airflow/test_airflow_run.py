@@ -1,0 +1,140 @@
+"""One integration's DAG executed by Airflow (`airflow dags test`) against the emulators.
+
+The task runs the real `meltano --environment demo run <job>` from the project's `.venv`; the
+checks are the org's records (Salesforce emulator), Meltano's run history (the project's
+`walkme-salesforce runs`), Airflow's own task state, and the alert the failure callback sent.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import stat
+from pathlib import Path
+
+import pytest
+from conftest import Airflow
+from e2e_project import Project
+from test_sync import STATE_ID, assert_synced, last_rows
+
+pytestmark = pytest.mark.slow
+
+NPS_DAG = "walkme_demo__walkme-nps-to-salesforce-daily"
+
+
+def run_dag(airflow: Airflow, project: Project, dag_id: str, **extra: str):
+    """`airflow dags test DAG` with the test project's emulator settings in the environment."""
+    env = {k: v for k, v in project.env.items() if not k.startswith(("AIRFLOW", "WALKME_"))}
+    return airflow.run("dags", "test", dag_id, env={**env, **extra})
+
+
+def task_states(airflow: Airflow, dag_id: str) -> list[str]:
+    runs = airflow.run("dags", "list-runs", dag_id, "-o", "json")
+    assert runs.returncode == 0, runs.stderr[-2000:]
+    (run,) = json.loads(runs.stdout)
+    states = airflow.run("tasks", "states-for-dag-run", dag_id, run["run_id"], "-o", "json")
+    assert states.returncode == 0, states.stderr[-2000:]
+    return [(t["task_id"], t["state"]) for t in json.loads(states.stdout)]
+
+
+def import_pools(airflow: Airflow, tmp_path: Path) -> dict[str, int]:
+    """The per-org pools, as the deployment page creates them."""
+    made = airflow.python(
+        "import sys; sys.path.insert(0, 'orchestration'); "
+        "from walkme_dags.pools import main; sys.exit(main(['demo']))",
+        env={"WALKME_AIRFLOW_POOL_SLOTS_DEMO": "2"},
+    )
+    assert made.returncode == 0, made.stderr[-2000:]
+    pools_file = tmp_path / "pools.json"
+    pools_file.write_text(made.stdout, encoding="utf-8")
+    imported = airflow.run("pools", "import", str(pools_file))
+    assert imported.returncode == 0, imported.stderr[-2000:]
+    listed = airflow.run("pools", "list", "-o", "json")
+    return {p["pool"]: int(p["slots"]) for p in json.loads(listed.stdout)}
+
+
+def test_dags_test_syncs_nps_and_records_the_run(
+    airflow: Airflow, project: Project, tmp_path: Path
+) -> None:
+    assert import_pools(airflow, tmp_path)["salesforce_org_demo"] == 2
+    before = project.salesforce.records("Lead")
+
+    done = run_dag(airflow, project, NPS_DAG)
+
+    assert done.returncode == 0, (done.stdout + done.stderr)[-5000:]
+    assert task_states(airflow, NPS_DAG) == [("meltano_run", "success")]
+    assert_synced(project, "nps", before)  # the org holds the report's values, nothing created
+    assert project.state(STATE_ID["nps"])["singer_state"]["bookmarks"]["nps"]["export"]
+
+    listed = project.runs_cli("runs", "--json")
+    assert listed.returncode == 0, listed.stderr
+    (run,) = json.loads(listed.stdout)["runs"]
+    assert (run["integration"], run["environment"], run["status"]) == ("nps", "demo", "completed")
+    (stream,) = run["streams"]
+    assert stream["counts"]["updated"] == project.salesforce.stats()["records_updated"] > 0
+
+
+def reject_every_row(reports_dir: Path) -> int:
+    """Rewrite the served NPS report so no row's score is a number (each row is rejected)."""
+    path = reports_dir / "nps.csv"
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        reader = csv.DictReader(handle)
+        fields = reader.fieldnames
+        rows = list(reader)
+    assert fields and rows
+    for row in rows:
+        row["Answer"] = "ten out of ten"
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=fields)
+        writer.writeheader()
+        writer.writerows(rows)
+    return len(last_rows(path))  # the records the tap sends: one per key, last row wins
+
+
+def alert_recorder(tmp_path: Path) -> tuple[Path, Path]:
+    """A stand-in for the manager's Python: records the alert the callback hands to it.
+
+    The callback calls ``walkme_salesforce.alerts.send_alert`` in the Meltano project's Python
+    (``WALKME_ALERT_PYTHON``) with the alert as JSON on stdin; this script takes its place so
+    the test sees exactly what was handed over.
+    """
+    sent = tmp_path / "alert.json"
+    script = tmp_path / "alert-python"
+    script.write_text(f"#!/bin/sh\ncat > {sent}\n", encoding="utf-8")
+    script.chmod(script.stat().st_mode | stat.S_IXUSR)
+    return script, sent
+
+
+def test_all_rows_rejected_fails_the_task_and_alerts(
+    airflow: Airflow, project: Project, tmp_path: Path
+) -> None:
+    rejected = reject_every_row(tmp_path / "reports")  # the WalkMe emulator serves this folder
+    script, sent = alert_recorder(tmp_path)
+
+    done = run_dag(
+        airflow,
+        project,
+        NPS_DAG,
+        # fail_on_rejections is today's setting; the target's fail_on: rejected_rows replaces it.
+        TARGET_SALESFORCE_UPDATE__NPS_FAIL_ON_REJECTIONS="true",
+        WALKME_AIRFLOW_RETRIES="0",  # the retry schedule is checked in test_airflow_dags
+        WALKME_ALERT_PYTHON=str(script),
+    )
+
+    output = done.stdout + done.stderr
+    assert done.returncode != 0 and "DagRun failed" in output, output[-5000:]
+    assert task_states(airflow, NPS_DAG) == [("meltano_run", "failed")]
+    assert "fail_on_rejections is true" in " ".join(project.latest_log().split())
+    assert project.salesforce.stats()["records_updated"] == 0
+
+    listed = json.loads(project.runs_cli("runs", "--json").stdout)["runs"]
+    assert [(r["integration"], r["status"]) for r in listed] == [("nps", "failed")]
+    (stream,) = listed[0]["streams"]
+    assert stream["counts"]["rejected"] == rejected > 0
+    assert stream["counts"]["updated"] == stream["counts"]["unchanged"] == 0
+    assert project.state(STATE_ID["nps"]) == {}  # the export is read again next time
+
+    alert = json.loads(sent.read_text(encoding="utf-8"))
+    assert alert["title"] == "WalkMe → Salesforce: integration nps failed in demo"
+    assert f"DAG {NPS_DAG}, task meltano_run, try 1" in alert["body"]
+    assert "walkme-salesforce runs --integration nps --environment demo" in alert["body"]
