@@ -10,6 +10,6 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # orchestration/
 
-from walkme_dags.factory import register  # noqa: E402
+from walkme_dags.factory import register
 
 register(globals())

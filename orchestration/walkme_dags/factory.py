@@ -73,9 +73,8 @@ class FactorySettings:
     def from_environ(cls, environ: Mapping[str, str] | None = None) -> FactorySettings:
         """Settings from the ``WALKME_*`` variables (see the module docstring)."""
         environ = os.environ if environ is None else environ
-        environments = tuple(
-            e.strip() for e in environ.get("WALKME_AIRFLOW_ENVIRONMENTS", "").split(",") if e.strip()
-        )
+        listed = environ.get("WALKME_AIRFLOW_ENVIRONMENTS", "").split(",")
+        environments = tuple(e.strip() for e in listed if e.strip())
         if not environments:
             msg = (
                 "WALKME_AIRFLOW_ENVIRONMENTS is not set: give the Meltano environments Airflow "

@@ -9,18 +9,16 @@ against the emulators. Assertions are on the emulator's records, Meltano's run h
 from __future__ import annotations
 
 import json
-import shutil
 import sys
 import textwrap
 from pathlib import Path
 
-import pytest
 import yaml
 from conftest import ROOT, Airflow
 from e2e_project import Project
 
 sys.path.insert(0, str(ROOT / "orchestration"))
-from walkme_dags.project import read_integrations  # noqa: E402
+from walkme_dags.project import read_integrations
 
 ONBOARDING_DAG = "walkme_demo__walkme-onboarding-to-salesforce-daily"
 NPS_DAG = "walkme_demo__walkme-nps-to-salesforce-daily"
@@ -68,9 +66,9 @@ def test_dagbag_loads_one_dag_per_integration(airflow: Airflow, tmp_path: Path) 
     dag = bag["dags"][ONBOARDING_DAG]
     assert dag["schedule"] == "0 9 * * *" and dag["timezone"] == "UTC"
     assert dag["catchup"] is False and dag["max_active_runs"] == 1
-    assert dag["command"].endswith(
-        "--environment demo run walkme-onboarding-to-salesforce"
-    ), dag["command"]
+    assert dag["command"].endswith("--environment demo run walkme-onboarding-to-salesforce"), dag[
+        "command"
+    ]
     assert dag["env"]["MELTANO_ENVIRONMENT"] == "demo"
     assert dag["pool"] == "salesforce_org_demo"
     assert (dag["retries"], dag["retry_delay_s"], dag["backoff"]) == (2, 300.0, True)
