@@ -25,6 +25,10 @@ Configuration, read when Airflow parses the DAG file (all optional except the en
 - ``WALKME_AIRFLOW_RETRIES`` (default 2), ``WALKME_AIRFLOW_RETRY_DELAY_MINUTES`` (default 5,
   doubling per try up to ``WALKME_AIRFLOW_MAX_RETRY_DELAY_MINUTES``, default 60),
   ``WALKME_AIRFLOW_TIMEOUT_HOURS`` (default 6);
+- ``WALKME_AIRFLOW_SECRET_VARIABLES``: comma-separated environment variable names (e.g.
+  ``TARGET_SALESFORCE_UPDATE_REFRESH_TOKEN,TAP_WALKME_INSIGHTS_CLIENT_SECRET``) whose values the
+  task takes at run time from the Airflow Variable ``<env>__<NAME>`` (so from Airflow's secrets
+  backend when one is configured) instead of the worker's environment;
 - the pool slots, see :mod:`walkme_dags.pools`.
 """
 
@@ -68,6 +72,7 @@ class FactorySettings:
     retry_delay: timedelta = timedelta(minutes=5)
     max_retry_delay: timedelta = timedelta(minutes=60)
     execution_timeout: timedelta = timedelta(hours=6)
+    secret_variables: tuple[str, ...] = ()
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str] | None = None) -> FactorySettings:
@@ -100,7 +105,22 @@ class FactorySettings:
             retry_delay=timedelta(minutes=number("WALKME_AIRFLOW_RETRY_DELAY_MINUTES", 5)),
             max_retry_delay=timedelta(minutes=number("WALKME_AIRFLOW_MAX_RETRY_DELAY_MINUTES", 60)),
             execution_timeout=timedelta(hours=number("WALKME_AIRFLOW_TIMEOUT_HOURS", 6)),
+            secret_variables=_names(environ.get("WALKME_AIRFLOW_SECRET_VARIABLES", "")),
         )
+
+
+def _names(listed: str) -> tuple[str, ...]:
+    names = tuple(name.strip() for name in listed.split(",") if name.strip())
+    bad = [name for name in names if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name)]
+    if bad:
+        msg = f"WALKME_AIRFLOW_SECRET_VARIABLES lists invalid variable names: {', '.join(bad)}."
+        raise ValueError(msg)
+    return names
+
+
+def secret_variable_key(environment: str, name: str) -> str:
+    """The Airflow Variable holding ``name`` for one environment: ``<env>__<NAME>``."""
+    return f"{environment}__{name}"
 
 
 def dag_id(environment: str, integration: Integration) -> str:
@@ -151,6 +171,13 @@ def build_dag(settings: FactorySettings, environment: str, integration: Integrat
             bash_command=meltano_command(settings, environment, integration.job),
             env={
                 **integration.env,
+                # Rendered when the task runs, never at parse time; Airflow masks the values
+                # in logs and the rendered-template view (names with TOKEN, SECRET, PASSWORD…,
+                # or listed in AIRFLOW__CORE__SENSITIVE_VAR_CONN_NAMES).
+                **{
+                    name: "{{ var.value['" + secret_variable_key(environment, name) + "'] }}"
+                    for name in settings.secret_variables
+                },
                 "MELTANO_ENVIRONMENT": environment,
                 "MELTANO_PROJECT_ROOT": str(settings.project_root),
             },

@@ -81,6 +81,15 @@ def test_dagbag_loads_one_dag_per_integration(airflow: Airflow, tmp_path: Path) 
     assert prod["pool"] == "salesforce_org_prod"
     assert "--environment prod run walkme-nps-to-salesforce" in prod["command"]
 
+    # Secrets named in WALKME_AIRFLOW_SECRET_VARIABLES come from Airflow Variables at run time.
+    secret = dagbag(
+        airflow,
+        env={"WALKME_AIRFLOW_SECRET_VARIABLES": "TARGET_SALESFORCE_UPDATE_REFRESH_TOKEN"},
+    )["dags"][ONBOARDING_DAG]["env"]
+    assert secret["TARGET_SALESFORCE_UPDATE_REFRESH_TOKEN"] == (
+        "{{ var.value['demo__TARGET_SALESFORCE_UPDATE_REFRESH_TOKEN'] }}"
+    )
+
     # No environment given: an import error saying what to set (never default_environment).
     unset = dagbag(airflow, env={"WALKME_AIRFLOW_ENVIRONMENTS": ""})
     assert unset["dags"] == {}

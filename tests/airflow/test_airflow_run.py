@@ -58,10 +58,22 @@ def test_dags_test_syncs_nps_and_records_the_run(
 ) -> None:
     assert import_pools(airflow, tmp_path)["salesforce_org_demo"] == 2
     before = project.salesforce.records("Lead")
+    # The Salesforce password comes from an Airflow Variable, not the worker's environment.
+    password = project.env.pop("TARGET_SALESFORCE_UPDATE_PASSWORD")
+    stored = airflow.run("variables", "set", "demo__TARGET_SALESFORCE_UPDATE_PASSWORD", password)
+    assert stored.returncode == 0, stored.stderr[-2000:]
 
-    done = run_dag(airflow, project, NPS_DAG)
+    done = run_dag(
+        airflow,
+        project,
+        NPS_DAG,
+        WALKME_AIRFLOW_SECRET_VARIABLES="TARGET_SALESFORCE_UPDATE_PASSWORD",
+        AIRFLOW__LOGGING__LOGGING_LEVEL="INFO",  # the whole task log, to check it for the secret
+    )
 
     assert done.returncode == 0, (done.stdout + done.stderr)[-5000:]
+    assert "Summary: stream=nps" in done.stdout + done.stderr  # the task log has Meltano's output
+    assert password not in done.stdout + done.stderr
     assert task_states(airflow, NPS_DAG) == [("meltano_run", "success")]
     assert_synced(project, "nps", before)  # the org holds the report's values, nothing created
     assert project.state(STATE_ID["nps"])["singer_state"]["bookmarks"]["nps"]["export"]
