@@ -1,7 +1,8 @@
 """The integration tasks' failure callback: the manager's alert hook.
 
-The alert hook is ``walkme_salesforce.alerts.send_alert(title, body, *, urls=None) -> bool``
-(apprise; URLs from ``WALKME_SALESFORCE_ALERT_URLS``). Airflow and Meltano live in separate
+The alert hook is ``walkme_salesforce.alerts.send_alert(title, body, *, urls=None,
+project_root=None) -> bool`` (apprise; URLs from ``WALKME_SALESFORCE_ALERT_URLS`` in the
+environment or the project's ``.env``). Airflow and Meltano live in separate
 virtualenvs (their pins clash), so the hook is called
 
 1. directly, when ``walkme_salesforce`` is importable in Airflow's environment; else
@@ -26,9 +27,11 @@ log = logging.getLogger(__name__)
 
 _CALL_HOOK = (
     "import json, sys\n"
+    "from pathlib import Path\n"
     "from walkme_salesforce.alerts import send_alert\n"
     "alert = json.load(sys.stdin)\n"
-    "sys.exit(0 if send_alert(alert['title'], alert['body']) else 1)\n"
+    "root = Path(alert['project_root']) if alert.get('project_root') else None\n"
+    "sys.exit(0 if send_alert(alert['title'], alert['body'], project_root=root) else 1)\n"
 )
 
 
@@ -67,8 +70,14 @@ def alert_text(context: dict[str, Any]) -> tuple[str, str]:
     return title, "\n".join(lines)
 
 
-def send_alert_for(context: dict[str, Any], meltano_bin: str = "meltano") -> bool:
-    """Send the alert for a failed task; True when the hook reported it sent."""
+def send_alert_for(
+    context: dict[str, Any], meltano_bin: str = "meltano", project_root: Path | None = None
+) -> bool:
+    """Send the alert for a failed task; True when the hook reported it sent.
+
+    ``project_root`` lets the hook read ``WALKME_SALESFORCE_ALERT_URLS`` from the project's
+    ``.env`` when the worker's environment does not set it.
+    """
     title, body = alert_text(context)
     try:
         from walkme_salesforce.alerts import send_alert
@@ -76,7 +85,7 @@ def send_alert_for(context: dict[str, Any], meltano_bin: str = "meltano") -> boo
         send_alert = None
     if send_alert is not None:
         try:
-            return bool(send_alert(title, body))
+            return bool(send_alert(title, body, project_root=project_root))
         except Exception:  # an alert that fails must not hide the task's own failure
             log.exception("walkme_salesforce.alerts.send_alert raised")
             return False
@@ -91,7 +100,13 @@ def send_alert_for(context: dict[str, Any], meltano_bin: str = "meltano") -> boo
     try:
         done = subprocess.run(
             [python, "-c", _CALL_HOOK],
-            input=json.dumps({"title": title, "body": body}),
+            input=json.dumps(
+                {
+                    "title": title,
+                    "body": body,
+                    "project_root": str(project_root) if project_root else None,
+                }
+            ),
             text=True,
             capture_output=True,
             timeout=120,
@@ -111,10 +126,10 @@ def send_alert_for(context: dict[str, Any], meltano_bin: str = "meltano") -> boo
     return True
 
 
-def failure_callback(meltano_bin: str = "meltano"):
-    """An ``on_failure_callback`` bound to the ``meltano`` executable the tasks use."""
+def failure_callback(meltano_bin: str = "meltano", project_root: Path | None = None):
+    """An ``on_failure_callback`` bound to the tasks' ``meltano`` executable and project."""
 
     def on_failure(context: dict[str, Any]) -> None:
-        send_alert_for(context, meltano_bin)
+        send_alert_for(context, meltano_bin, project_root)
 
     return on_failure

@@ -188,7 +188,7 @@ def build_dag(settings: FactorySettings, environment: str, integration: Integrat
             retry_exponential_backoff=True,
             max_retry_delay=settings.max_retry_delay,
             execution_timeout=settings.execution_timeout,
-            on_failure_callback=failure_callback(settings.meltano_bin),
+            on_failure_callback=failure_callback(settings.meltano_bin, settings.project_root),
         )
     return dag
 

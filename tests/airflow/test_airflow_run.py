@@ -2,14 +2,16 @@
 
 The task runs the real `meltano --environment demo run <job>` from the project's `.venv`; the
 checks are the org's records (Salesforce emulator), Meltano's run history (the project's
-`walkme-salesforce runs`), Airflow's own task state, and the alert the failure callback sent.
+`walkme-salesforce runs`), Airflow's own task state, and the alert the failure callback sent
+through the manager's alert hook (apprise, to a local ``json://`` webhook).
 """
 
 from __future__ import annotations
 
 import csv
 import json
-import stat
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -103,35 +105,54 @@ def reject_every_row(reports_dir: Path) -> int:
     return len(last_rows(path))  # the records the tap sends: one per key, last row wins
 
 
-def alert_recorder(tmp_path: Path) -> tuple[Path, Path]:
-    """A stand-in for the manager's Python: records the alert the callback hands to it.
+class AlertReceiver:
+    """A local webhook the manager's alert hook posts to (apprise ``json://`` URL)."""
 
-    The callback calls ``walkme_salesforce.alerts.send_alert`` in the Meltano project's Python
-    (``WALKME_ALERT_PYTHON``) with the alert as JSON on stdin; this script takes its place so
-    the test sees exactly what was handed over.
-    """
-    sent = tmp_path / "alert.json"
-    script = tmp_path / "alert-python"
-    script.write_text(f"#!/bin/sh\ncat > {sent}\n", encoding="utf-8")
-    script.chmod(script.stat().st_mode | stat.S_IXUSR)
-    return script, sent
+    def __init__(self) -> None:
+        self.received: list[dict] = []
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                length = int(self.headers.get("Content-Length", 0))
+                receiver.received.append(json.loads(self.rfile.read(length)))
+                self.send_response(200)
+                self.end_headers()
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"json://127.0.0.1:{self.server.server_address[1]}/walkme-alerts"
+
+    def __enter__(self) -> AlertReceiver:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.shutdown()
+        self.server.server_close()
 
 
 def test_all_rows_rejected_fails_the_task_and_alerts(
     airflow: Airflow, project: Project, tmp_path: Path
 ) -> None:
     rejected = reject_every_row(tmp_path / "reports")  # the WalkMe emulator serves this folder
-    script, sent = alert_recorder(tmp_path)
 
-    done = run_dag(
-        airflow,
-        project,
-        NPS_DAG,
-        # fail_on_rejections is today's setting; the target's fail_on: rejected_rows replaces it.
-        TARGET_SALESFORCE_UPDATE__NPS_FAIL_ON_REJECTIONS="true",
-        WALKME_AIRFLOW_RETRIES="0",  # the retry schedule is checked in test_airflow_dags
-        WALKME_ALERT_PYTHON=str(script),
-    )
+    with AlertReceiver() as alerts:
+        done = run_dag(
+            airflow,
+            project,
+            NPS_DAG,
+            # fail_on_rejections is today's setting; the target's fail_on replaces it.
+            TARGET_SALESFORCE_UPDATE__NPS_FAIL_ON_REJECTIONS="true",
+            WALKME_AIRFLOW_RETRIES="0",  # the retry schedule is checked in test_airflow_dags
+            WALKME_SALESFORCE_ALERT_URLS=alerts.url,
+        )
 
     output = done.stdout + done.stderr
     assert done.returncode != 0 and "DagRun failed" in output, output[-5000:]
@@ -146,7 +167,8 @@ def test_all_rows_rejected_fails_the_task_and_alerts(
     assert stream["counts"]["updated"] == stream["counts"]["unchanged"] == 0
     assert project.state(STATE_ID["nps"]) == {}  # the export is read again next time
 
-    alert = json.loads(sent.read_text(encoding="utf-8"))
+    # the failure callback ran the manager's alert hook (apprise), which posted one alert
+    (alert,) = alerts.received
     assert alert["title"] == "WalkMe → Salesforce: integration nps failed in demo"
-    assert f"DAG {NPS_DAG}, task meltano_run, try 1" in alert["body"]
-    assert "walkme-salesforce runs --integration nps --environment demo" in alert["body"]
+    assert f"DAG {NPS_DAG}, task meltano_run, try 1" in alert["message"]
+    assert "walkme-salesforce runs --integration nps --environment demo" in alert["message"]
