@@ -1,10 +1,13 @@
 """One Airflow pool per Salesforce org, so the 09:00 burst cannot flood one org.
 
 Each Meltano environment is connected to one Salesforce org (``walkme-salesforce connect -e
-ENV``), so the pool is named after the environment: ``salesforce_org_<env>``. Every integration
-task of that environment runs in it; the pool's slots are how many integrations may run against
-the org at once. Slots come from ``WALKME_AIRFLOW_POOL_SLOTS_<ENV>`` (e.g.
-``WALKME_AIRFLOW_POOL_SLOTS_PROD=3``), else ``WALKME_AIRFLOW_POOL_SLOTS``, else 4.
+ENV``), so the pool is named after the environment: ``salesforce_org_<env>``. When several
+environments write to the same org, give them one org name with ``WALKME_AIRFLOW_ORG_<ENV>``
+(e.g. ``WALKME_AIRFLOW_ORG_PROD_EU=acme`` and ``WALKME_AIRFLOW_ORG_PROD_US=acme`` share
+``salesforce_org_acme``). Every integration task of the org runs in its pool; the pool's slots
+are how many integrations may run against the org at once. Slots come from
+``WALKME_AIRFLOW_POOL_SLOTS_<ORG>`` (e.g. ``WALKME_AIRFLOW_POOL_SLOTS_PROD=3``), else
+``WALKME_AIRFLOW_POOL_SLOTS``, else 4.
 
 Airflow does not create pools from DAG files (a task in a missing pool never starts), so create
 them once per deployment, and again after adding an environment::
@@ -27,19 +30,27 @@ DEFAULT_SLOTS = 4
 POOL_PREFIX = "salesforce_org_"
 
 
-def pool_name(environment: str) -> str:
+def _env_key(name: str) -> str:
+    return re.sub(r"[^A-Za-z0-9]+", "_", name).strip("_").upper()
+
+
+def org_name(environment: str, environ: Mapping[str, str] | None = None) -> str:
+    """The org an environment writes to: ``WALKME_AIRFLOW_ORG_<ENV>``, else the environment."""
+    environ = os.environ if environ is None else environ
+    return environ.get(f"WALKME_AIRFLOW_ORG_{_env_key(environment)}") or environment
+
+
+def pool_name(environment: str, environ: Mapping[str, str] | None = None) -> str:
     """The pool of the Salesforce org an environment is connected to."""
-    return POOL_PREFIX + re.sub(r"[^A-Za-z0-9_]+", "_", environment).strip("_").lower()
-
-
-def _env_key(environment: str) -> str:
-    return re.sub(r"[^A-Za-z0-9]+", "_", environment).strip("_").upper()
+    org = org_name(environment, environ)
+    return POOL_PREFIX + re.sub(r"[^A-Za-z0-9_]+", "_", org).strip("_").lower()
 
 
 def pool_slots(environment: str, environ: Mapping[str, str] | None = None) -> int:
-    """Slots for an environment's pool (see the module docstring for the variables)."""
+    """Slots for an environment's org pool (see the module docstring for the variables)."""
     environ = os.environ if environ is None else environ
-    for key in (f"WALKME_AIRFLOW_POOL_SLOTS_{_env_key(environment)}", "WALKME_AIRFLOW_POOL_SLOTS"):
+    org = _env_key(org_name(environment, environ))
+    for key in (f"WALKME_AIRFLOW_POOL_SLOTS_{org}", "WALKME_AIRFLOW_POOL_SLOTS"):
         raw = environ.get(key)
         if raw is None or raw == "":
             continue
@@ -53,11 +64,12 @@ def pool_slots(environment: str, environ: Mapping[str, str] | None = None) -> in
 def pools_document(
     environments: Sequence[str], environ: Mapping[str, str] | None = None
 ) -> dict[str, dict[str, object]]:
-    """The pools of these environments in ``airflow pools import`` format."""
+    """The pools of these environments' orgs in ``airflow pools import`` format."""
     return {
-        pool_name(env): {
+        pool_name(env, environ): {
             "slots": pool_slots(env, environ),
-            "description": f"WalkMe → Salesforce integrations running against the {env} org",
+            "description": "WalkMe → Salesforce integrations running against the "
+            f"{org_name(env, environ)} org",
             "include_deferred": False,
         }
         for env in environments
