@@ -14,7 +14,7 @@ import textwrap
 from pathlib import Path
 
 import yaml
-from conftest import ROOT, Airflow
+from airflow_harness import ROOT, Airflow
 from e2e_project import Project
 
 sys.path.insert(0, str(ROOT / "orchestration"))

@@ -15,7 +15,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
-from conftest import Airflow
+from airflow_harness import Airflow
 from e2e_project import Project
 from test_sync import STATE_ID, assert_synced, last_rows
 

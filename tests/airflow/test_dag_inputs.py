@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import ROOT
+from airflow_harness import ROOT
 
 sys.path.insert(0, str(ROOT / "orchestration"))
 from walkme_dags.pools import pool_name, pool_slots, pools_document

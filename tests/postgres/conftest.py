@@ -1,29 +1,18 @@
-"""A real PostgreSQL server for the tests: Debian's ``postgresql`` binaries, a temporary data
-directory and a free loopback port, started once per session.
-
-PostgreSQL refuses to run as root, so when the tests run as root (CI containers) the server runs
-as the ``postgres`` system user the Debian package creates (``runuser -u postgres``), in a data
-directory owned by it. ``.ci/run`` installs the package; without the binaries the tests skip
-and say so. The e2e suite's ``project`` fixture (emulators, this project in ``demo``) is reused.
-"""
+"""Fixtures of the PostgreSQL tests (helpers: postgres_server.py)."""
 
 from __future__ import annotations
 
-import glob
 import importlib.util
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-
-TESTS = Path(__file__).resolve().parents[1]
+from postgres_server import PASSWORD, TESTS, USER, PostgresServer, free_port, pg_bin_dir
 
 sys.path.insert(0, str(TESTS / "e2e"))
 _spec = importlib.util.spec_from_file_location("e2e_fixtures_pg", TESTS / "e2e" / "conftest.py")
@@ -33,45 +22,6 @@ _spec.loader.exec_module(_e2e)
 meltano_installed = _e2e.meltano_installed
 world = _e2e.world
 project = _e2e.project
-
-USER = "meltano"
-PASSWORD = "test-only-pg-password"  # a throwaway server on 127.0.0.1 that lives for one session
-
-
-def pg_bin_dir() -> Path | None:
-    """The folder holding initdb and pg_ctl (Debian keeps them out of PATH)."""
-    found = shutil.which("pg_ctl")
-    if found and shutil.which("initdb"):
-        return Path(os.path.realpath(found)).parent
-    versions = sorted(glob.glob("/usr/lib/postgresql/*/bin/pg_ctl"), reverse=True)
-    return Path(versions[0]).parent if versions else None
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-@dataclass
-class PostgresServer:
-    """A running server and the database Meltano uses on it."""
-
-    port: int
-    database: str
-
-    @property
-    def uri(self) -> str:
-        """Meltano's ``MELTANO_DATABASE_URI`` for it (psycopg 3 driver)."""
-        return f"postgresql+psycopg://{USER}:{PASSWORD}@127.0.0.1:{self.port}/{self.database}"
-
-    def query(self, sql: str, *params: object) -> list[tuple]:
-        import psycopg
-
-        with psycopg.connect(
-            host="127.0.0.1", port=self.port, user=USER, password=PASSWORD, dbname=self.database
-        ) as connection:
-            return connection.execute(sql, params).fetchall()
 
 
 @pytest.fixture(scope="session")

@@ -14,8 +14,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import PASSWORD, PostgresServer
 from e2e_project import Project
+from postgres_server import PASSWORD, PostgresServer
 from test_sync import JOBS, STATE_ID, assert_synced
 
 pytestmark = pytest.mark.slow
