@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: venv plugins test demo run runs run-log lint bench bench-quick clean
+.PHONY: venv plugins airflow-venv test demo run runs run-log lint bench bench-quick clean
 
 $(STAMP): requirements-dev.txt emulators/pyproject.toml tap-walkme-insights/pyproject.toml target-salesforce-update/pyproject.toml walkme-salesforce/pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 10) else "Python 3.10+ is required (found " + sys.version.split()[0] + ")")'
@@ -24,7 +24,20 @@ $(PLUGINS): $(STAMP) meltano.yml tap-walkme-insights/pyproject.toml target-sales
 
 plugins: $(PLUGINS)
 
-test: venv plugins  ## the whole test suite
+# Apache Airflow in its own virtualenv (its pins clash with Meltano's), for tests/airflow and the
+# DAG factory in orchestration/. Airflow's constraints files live on GitHub, which CI cannot reach,
+# so the few packages it needs are pinned in orchestration/requirements-airflow.txt; uv (installed
+# with Meltano in .venv) resolves them in a minute instead of pip's long backtracking.
+AIRFLOW_VENV  ?= .venv-airflow
+AIRFLOW_STAMP := $(AIRFLOW_VENV)/.installed
+$(AIRFLOW_STAMP): $(STAMP) orchestration/requirements-airflow.txt
+	test -x $(AIRFLOW_VENV)/bin/python || $(BIN)/uv venv -q --python $(PYTHON) $(AIRFLOW_VENV)
+	VIRTUAL_ENV=$(abspath $(AIRFLOW_VENV)) $(BIN)/uv pip install -q -r orchestration/requirements-airflow.txt
+	touch $(AIRFLOW_STAMP)
+
+airflow-venv: $(AIRFLOW_STAMP)
+
+test: venv plugins airflow-venv  ## the whole test suite
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 demo: venv plugins  ## emulators + a generated demo world + the sample integrations through `meltano run`
@@ -53,4 +66,4 @@ bench-quick: venv
 	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/python benchmarks/run.py --quick
 
 clean:
-	rm -rf $(VENV) .meltano demo-output .pytest_cache
+	rm -rf $(VENV) $(AIRFLOW_VENV) .meltano demo-output .pytest_cache

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import re
+import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -355,6 +356,20 @@ def list_runs(
         session.close()
 
 
+def _as_uuid(run_id: str) -> str | None:
+    """The canonical form of a full run id, None when ``run_id`` is not a whole UUID.
+
+    On PostgreSQL ``runs.run_id`` is a UUID column: comparing it with a string that is not a
+    UUID is an error there (SQLite just finds nothing), so only real UUIDs are looked up.
+    """
+    if len(run_id.strip()) < 32:
+        return None
+    try:
+        return str(uuid.UUID(run_id.strip()))
+    except ValueError:
+        return None
+
+
 def find_run(run_id: str, *, project_root: Path | None = None) -> Run:
     """One run by its id (as `list` prints it), or by a unique prefix of it.
 
@@ -366,8 +381,11 @@ def find_run(run_id: str, *, project_root: Path | None = None) -> Run:
         msg = "No runs yet: Meltano's system database has no runs table."
         raise LookupError(msg)
     try:
-        if len(run_id) == 36:
-            jobs = [job for job in [logs.find_job_by_run_id(session, run_id)] if job]
+        full_id = _as_uuid(run_id)
+        if full_id is not None:
+            jobs = [job for job in [logs.find_job_by_run_id(session, full_id)] if job]
+        elif len(run_id) >= 36:
+            jobs = []  # not a run id at all (PostgreSQL would reject it as a UUID)
         else:
             recent = logs.get_recent_jobs(session, 100_000)
             jobs = [job for job in recent if str(job.run_id).startswith(run_id.lower())]
