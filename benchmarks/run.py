@@ -62,7 +62,7 @@ SELECT_FIELDS = [
 #: The msgspec variant of the floor only runs up to this size (it answers a yes/no question).
 MSGSPEC_FLOOR_MAX_ROWS = 100_000
 PACKAGES = ("tap-walkme-insights", "target-salesforce-update", "emulators")
-FULL = {"sizes": [1_000, 100_000, 1_000_000], "latencies": [0, 100], "meltano": [100_000]}
+FULL = {"sizes": [1_000, 5_000, 100_000, 1_000_000], "latencies": [0, 100], "meltano": [100_000]}
 QUICK = {"sizes": [1_000, 10_000], "latencies": [100], "meltano": []}
 
 

@@ -30,6 +30,10 @@ MIN_NAIVE_SPEEDUP = 50
 MAX_1M_SECONDS = 300
 MAX_TARGET_RSS_MB = 300
 MAX_TAP_RSS_MB = 200
+#: Issue 17 ("match strategy chosen by cost"): most API calls of the default pipeline per
+#: report size (report over an object of the same size). Call counts are deterministic, so
+#: these hold on a loaded machine too.
+MAX_CALLS = {5_000: 10, 1_000_000: 30}
 
 
 def _floor(rows: list[Measurement], size: int) -> Measurement | None:
@@ -131,6 +135,12 @@ def check_targets(rows: list[Measurement], minimums: dict[int, Minimum]) -> list
                 ratio <= MAX_CALL_RATIO,
                 f"{where}: API calls {row.api_calls:,} = {ratio:.2f} x minimum "
                 f"{minimum.total:,} (target ≤ {MAX_CALL_RATIO})",
+            )
+        limit = MAX_CALLS.get(row.rows)
+        if limit is not None and row.api_calls is not None:
+            verdict(
+                row.api_calls <= limit,
+                f"{where}: API calls {row.api_calls:,} (issue 17 target ≤ {limit})",
             )
         if row.rerun_update_calls is not None:
             verdict(

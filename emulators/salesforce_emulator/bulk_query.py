@@ -3,12 +3,17 @@
 ``POST`` creates a job from a SOQL statement (``operation`` query | queryAll); a background
 thread runs it (UploadComplete → InProgress → JobComplete) and keeps the rows as a snapshot.
 ``GET …/{id}/results?maxRecords=&locator=`` returns CSV pages with ``Sforce-NumberOfRecords``
-and ``Sforce-Locator`` (``null`` on the last page). ``PATCH {"state":"Aborted"}`` and
-``DELETE`` are supported. Jobs live in memory.
+and ``Sforce-Locator`` (``null`` on the last page). As in Salesforce ("Get Results for a Query
+Job"), a locator is an opaque string that names one set of results and stays valid while the
+job exists (a set can be read again), and results must be read with the API version that
+created the job (409 otherwise). ``PATCH {"state":"Aborted"}`` and ``DELETE`` are supported.
+Jobs live in memory.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 import csv
 import io
 import threading
@@ -73,6 +78,22 @@ class QueryJob:
             if self.error_message:
                 data["errorMessage"] = self.error_message
         return data
+
+
+def _locator(offset: int) -> str:
+    """An opaque locator for the set starting at ``offset`` (clients must not build one)."""
+    return base64.b32encode(f"set-{offset}".encode()).decode().rstrip("=")
+
+
+def _offset(locator: str) -> int:
+    padded = locator + "=" * (-len(locator) % 8)
+    try:
+        text = base64.b32decode(padded.encode()).decode()
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        text = ""
+    if not text.startswith("set-") or not text[4:].isdigit():
+        raise ApiError(400, "INVALIDLOCATOR", f"Invalid locator: {locator}")
+    return int(text[4:])
 
 
 def _cell(value: Any, sf_type: str) -> str:
@@ -151,6 +172,12 @@ class BulkQueryJobs:
         if job.state == "Aborted":
             return
         job.state = "InProgress"
+        if self.org.faults.bulk_query_fails():
+            time.sleep(self.org.bulk.delay)
+            job.error_message = "InternalServerError : the query job failed (injected fault)"
+            job.state = "Failed"
+            job.modstamp = now_iso()
+            return
         with self.org.store.locked() as conn:
             cursor = conn.execute(sql, params)
             cols = [d[0] for d in cursor.description]
@@ -183,21 +210,29 @@ class BulkQueryJobs:
             self.jobs.pop(job_id, None)
         return empty(204)
 
-    def results(self, req: Request, job_id: str) -> Response:
+    def results(self, req: Request, job_id: str, version: str) -> Response:
         job = self._get(job_id)
+        if version != job.api_version:
+            raise ApiError(
+                409,
+                "INVALIDJOBSTATE",
+                f"Job {job_id} was created with API version {job.api_version}: read its "
+                f"results with the same version (not {version})",
+            )
         if job.state != "JobComplete":
             raise ApiError(
                 400,
                 "INVALIDJOBSTATE",
                 f"Results are available once the job is JobComplete (it is {job.state})",
             )
+        locator = req.arg("locator") or ""
+        start = _offset(locator) if locator else 0
         try:
-            start = int(req.arg("locator") or 0)
             size = int(req.arg("maxRecords") or _DEFAULT_PAGE)
         except ValueError:
-            raise ApiError(400, "INVALIDLOCATOR", "invalid locator or maxRecords") from None
-        if start < 0 or size <= 0:
-            raise ApiError(400, "INVALIDLOCATOR", "invalid locator or maxRecords")
+            size = 0
+        if size <= 0:
+            raise ApiError(400, "INVALIDPARAMETER", "maxRecords must be a positive integer")
         page = job.rows[start : start + size]
         out = io.StringIO()
         writer = csv.writer(
@@ -211,7 +246,7 @@ class BulkQueryJobs:
         nxt = start + size
         headers = {
             "Sforce-NumberOfRecords": str(len(page)),
-            "Sforce-Locator": str(nxt) if nxt < len(job.rows) else "null",
+            "Sforce-Locator": _locator(nxt) if nxt < len(job.rows) else "null",
         }
         return Response(
             200, out.getvalue().encode("utf-8"), content_type="text/csv", headers=headers

@@ -23,6 +23,7 @@ class FaultSettings:
     error_status: int = 503
     lock_rate: float = 0.0
     drop_rate: float = 0.0
+    bulk_query_fail_rate: float = 0.0
 
 
 class Faults:
@@ -46,7 +47,7 @@ class Faults:
                     raise KeyError(key)
                 if key == "error_status" and int(value) not in (500, 502, 503):
                     raise ValueError("error_status must be 500, 502 or 503")
-                if key in {"error_rate", "lock_rate", "drop_rate"} and not 0 <= float(value) <= 1:
+                if key.endswith("_rate") and not 0 <= float(value) <= 1:
                     raise ValueError(f"{key} must be between 0 and 1")
                 cast = int if key in {"latency_ms", "error_status"} else float
                 if key == "seed":
@@ -73,6 +74,10 @@ class Faults:
 
     def should_drop(self) -> bool:
         return self._roll(self.settings.drop_rate)
+
+    def bulk_query_fails(self) -> bool:
+        """True when this Bulk query job must end ``Failed``."""
+        return self._roll(self.settings.bulk_query_fail_rate)
 
     def error_status(self) -> int | None:
         """The status to fail this request with, or None."""

@@ -114,7 +114,8 @@ def _faults(org: Org, body: Any) -> Response:
             400,
             "INVALID_FAULTS",
             f"unknown fault {exc.args[0]!r}; known: seed, latency_ms, error_rate, "
-            "error_status, lock_rate, drop_rate, clear, " + ", ".join(sorted(_ACTIONS)),
+            "error_status, lock_rate, drop_rate, bulk_query_fail_rate, clear, "
+            + ", ".join(sorted(_ACTIONS)),
         ) from None
     except (TypeError, ValueError) as exc:
         raise ApiError(400, "INVALID_FAULTS", str(exc)) from None

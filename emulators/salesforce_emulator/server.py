@@ -124,7 +124,7 @@ _route(
     "GET",
     "/jobs/query/(750[A-Za-z0-9]+)/results",
     "bulk_query",
-    lambda ctx, j: ctx.org.bulk_query.results(ctx.req, j),
+    lambda ctx, j: ctx.org.bulk_query.results(ctx.req, j, ctx.version),
 )
 
 

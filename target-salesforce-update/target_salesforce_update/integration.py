@@ -16,6 +16,7 @@ from .exceptions import TargetSalesforceUpdateError
 from .settings import (
     DEFAULT_FAIL_ON,
     FAIL_ON_CHOICES,
+    MATCH_STRATEGIES,
     MULTIPLE_MATCH_POLICIES,
     NULL_POLICIES,
     STREAM_KEYS,
@@ -27,6 +28,7 @@ __all__ = [
     "DEFAULT_FAIL_ON",
     "FAIL_ON_CHOICES",
     "INTEGRATION_KEYS",
+    "MATCH_STRATEGIES",
     "MELTANO_TEST_STREAM",
     "MULTIPLE_MATCH_POLICIES",
     "NULL_POLICIES",
@@ -66,6 +68,7 @@ class Integration:
     multiple_matches: str = default("multiple_matches")
     null_values: str = default("null_values")
     write_method: str = default("write_method")
+    match_strategy: str = default("match_strategy")
     bulk_threshold: int = DEFAULT_BULK_THRESHOLD
     query_batch_size: int = DEFAULT_QUERY_BATCH_SIZE
     dry_run: bool = default("dry_run")
@@ -147,6 +150,7 @@ def resolve_integration(config: Mapping[str, Any], stream: str) -> Integration:
         ("multiple_matches", MULTIPLE_MATCH_POLICIES),
         ("null_values", NULL_POLICIES),
         ("write_method", WRITE_METHODS),
+        ("match_strategy", MATCH_STRATEGIES),
     )
     chosen: dict[str, str] = {}
     for key, allowed in policies:
@@ -171,6 +175,7 @@ def resolve_integration(config: Mapping[str, Any], stream: str) -> Integration:
         multiple_matches=chosen["multiple_matches"],
         null_values=chosen["null_values"],
         write_method=chosen["write_method"],
+        match_strategy=chosen["match_strategy"],
         bulk_threshold=bulk_threshold,
         query_batch_size=query_batch_size,
         dry_run=bool(merged.get("dry_run") or default("dry_run")),

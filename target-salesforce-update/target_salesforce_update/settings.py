@@ -21,6 +21,7 @@ __all__ = [
     "AUTH_FLOWS",
     "DEFAULT_FAIL_ON",
     "FAIL_ON_CHOICES",
+    "MATCH_STRATEGIES",
     "MULTIPLE_MATCH_POLICIES",
     "NULL_POLICIES",
     "SETTINGS",
@@ -36,6 +37,8 @@ AUTH_FLOWS = ("refresh_token", "jwt_bearer", "client_credentials", "password", "
 MULTIPLE_MATCH_POLICIES = ("update_all", "skip", "fail")
 NULL_POLICIES = ("skip", "clear")
 WRITE_METHODS = ("auto", "collections", "bulk")
+#: How keys are matched: ``auto`` picks the cheaper in API calls (see ``match_strategy.py``).
+MATCH_STRATEGIES = ("auto", "in_query", "bulk_query")
 #: ``fail_on`` values, from most lenient to strictest: which outcome of a stream makes the
 #: target exit non-zero (so Meltano and the scheduler mark the job failed). Each includes the
 #: ones before it: ``run_failure`` (the run stopped), ``failed_rows`` (also: Salesforce refused
@@ -208,6 +211,14 @@ _TABLE = (
         default=95,
         summary="Stop before the org's daily API usage crosses this percentage (default 95).",
     ),
+    _run(
+        "bulk_query_page_size",
+        "integer",
+        "Records per results page (`maxRecords`) of the Bulk query match strategy: one API "
+        "call per page; pages are streamed into the local snapshot.",
+        default=100_000,
+        summary="Records per results page of the Bulk query match strategy (default 100000).",
+    ),
     _connection(
         "bulk_poll_timeout",
         "decimal",
@@ -283,6 +294,20 @@ _TABLE = (
         "together before any STATE, at 90 MB and at the end of the stream — one Bulk API 2.0 "
         "job when at least bulk_threshold wait, else sObject Collections. bulk: the same, "
         "always Bulk. collections: each batch is written as soon as it is processed.",
+    ),
+    _stream(
+        "match_strategy",
+        "options",
+        "How keys are matched to records. `in_query`: SOQL `IN` queries per batch. "
+        "`bulk_query`: one Bulk API 2.0 query job reads every record whose match field is "
+        "set, joined locally (a temporary SQLite file). `auto`: the one needing fewer API "
+        "calls, decided per batch from the batch's key count and the object's record count "
+        "(one COUNT() query); the choice and why are logged.",
+        default="auto",
+        choices=MATCH_STRATEGIES,
+        summary="auto (default): the match strategy needing fewer API calls, logged with "
+        "why; in_query: SOQL IN queries per batch; bulk_query: one Bulk API 2.0 query job "
+        "over the object, joined locally.",
     ),
     _stream(
         "bulk_threshold",

@@ -30,14 +30,17 @@ from dataclasses import dataclass, field
 
 from singer_sdk.sinks import BatchSink
 
+from .coercion import CoercionError
 from .exceptions import SalesforceError, TargetSalesforceUpdateError
 from .integration import MELTANO_TEST_STREAM, resolve_integration
 from .job_journal import JobJournal, abort_running_jobs_on_signal
+from .match_strategy import FALLBACK_ERRORS, Matcher
 from .matching import (
     PreparedRow,
     changed_fields,
     index_records,
     key_text,
+    match_key,
     match_queries,
     merge_values,
     prepare_row,
@@ -91,6 +94,7 @@ class SalesforceUpdateSink(BatchSink):
         self._worker: ThreadPoolExecutor | None = None
         self._in_flight: Future[None] | None = None
         self._journal: JobJournal | None = None
+        self._matcher: Matcher | None = None
         super().__init__(*args, **kwargs)
 
     # ------------------------------------------------------------------ SDK hooks
@@ -131,12 +135,20 @@ class SalesforceUpdateSink(BatchSink):
             self._settle_earlier_writes(integration.results_dir)
         if not integration.dry_run and integration.write_method != "collections":
             self._spool = WriteSpool([spec.name for spec in self.plan.fields.values()])
+        self._matcher = Matcher(
+            self.plan,
+            target.client,
+            page_records=int(
+                self.config.get("bulk_query_page_size") or default("bulk_query_page_size")
+            ),
+            logger=self.logger,
+        )
         target.register_sink(self)
         for warning in self.plan.warnings:
             self.logger.warning("%s", warning)
         self.logger.info(
             "Stream %s → %s: match %s = %s; %d mapped field(s); multiple_matches=%s; "
-            "null_values=%s; write_method=%s%s",
+            "null_values=%s; write_method=%s; match_strategy=%s%s",
             self.stream_name,
             self.plan.sobject,
             integration.match_property,
@@ -145,6 +157,7 @@ class SalesforceUpdateSink(BatchSink):
             integration.multiple_matches,
             integration.null_values,
             integration.write_method,
+            integration.match_strategy,
             "; DRY RUN (nothing is written)" if integration.dry_run else "",
         )
 
@@ -294,6 +307,8 @@ class SalesforceUpdateSink(BatchSink):
             for pool in (self._worker, self._pool):
                 if pool is not None:
                     pool.shutdown(cancel_futures=True)
+            if self._matcher is not None:
+                self._matcher.close()
             super().clean_up()
 
     # ------------------------------------------------------------------ the batch
@@ -526,13 +541,55 @@ class SalesforceUpdateSink(BatchSink):
             self._report_spool("NOT_WRITTEN", f"not written, the run stopped: {reason}")
 
     def _query(self, plan: Plan, keys: list[str]) -> dict[str, list[dict]]:
+        """The records of each of the batch's keys, by the match strategy the
+        :class:`.match_strategy.Matcher` chooses: this batch's ``IN`` queries, or a lookup in
+        the stream's Bulk query snapshot (keys handed out before are read fresh by ``IN``).
+        """
+        statements = list(match_queries(plan, keys))
+        matcher = self._matcher
+        if matcher is None:
+            return self._in_queries(plan, statements)
+        try:
+            choice = matcher.choose(len(statements), len(keys))
+        except FALLBACK_ERRORS as exc:
+            if matcher.setting != "auto":
+                raise
+            matcher.give_up_bulk(exc)
+            choice = matcher.choose(len(statements), len(keys))
+        matcher.log(choice)
+        if choice.strategy == "bulk_query" and matcher.snapshot is None:
+            try:
+                matcher.read_snapshot()
+            except FALLBACK_ERRORS as exc:
+                if matcher.setting != "auto":
+                    raise
+                matcher.give_up_bulk(exc)
+                choice = matcher.choose(len(statements), len(keys))
+        if choice.strategy == "in_query":
+            matcher.in_query_calls += len(statements)
+            return self._in_queries(plan, statements)
+        texts: dict[str, str] = {}
+        for text in keys:
+            try:
+                folded = match_key(text, plan.match)
+            except CoercionError:
+                continue
+            if folded is not None:
+                texts[folded] = text
+        found, seen = matcher.lookup(list(texts))
+        if seen:
+            # This run may have written these records since the snapshot: read them fresh.
+            again = self._in_queries(plan, list(match_queries(plan, [texts[k] for k in seen])))
+            found.update(again)
+        return found
+
+    def _in_queries(self, plan: Plan, statements: list[str]) -> dict[str, list[dict]]:
         """Run the batch's match queries, up to ``max_concurrency`` at once.
 
         Each statement holds distinct keys, so the answers are merged in statement order
         without overlap. The first failure cancels the statements not yet started.
         """
         client = self.target_ref.client
-        statements = list(match_queries(plan, keys))
 
         def run(statement: str) -> dict[str, list[dict]]:
             try:

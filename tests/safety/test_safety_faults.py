@@ -75,7 +75,9 @@ def test_503s_row_locks_and_dropped_connections_end_with_every_row_applied(
 ) -> None:
     sf.faults(seed=8, error_rate=0.05, error_status=503, lock_rate=0.01, drop_rate=0.01)
     # 12 batches of 50 rows: 1 describe + 12 x (2 queries + 1 Collections call) without faults
-    # (write_method collections writes batch by batch; auto would spool to the end of the stream)
+    # (write_method collections writes batch by batch; auto would spool to the end of the stream;
+    # match_strategy in_query keeps the per-batch queries this count assumes, where auto would
+    # switch to one Bulk query job)
     config = target_config(
         sf,
         tmp_path / "results",
@@ -83,6 +85,7 @@ def test_503s_row_locks_and_dropped_connections_end_with_every_row_applied(
         query_batch_size=25,
         max_retries=8,
         write_method="collections",
+        match_strategy="in_query",
     )
     finished = run_target(config, INPUT, tmp_path)
     stats = sf.stats()

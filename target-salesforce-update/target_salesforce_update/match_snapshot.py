@@ -1,0 +1,121 @@
+"""A bounded-memory copy of the object's matchable records, keyed by match key.
+
+The Bulk query strategy reads every record whose match field is set once, and looks the keys
+of each batch up here instead of sending ``IN`` queries. Records live in a temporary SQLite
+file (deleted on :meth:`MatchSnapshot.close`), so memory stays bounded whatever the object's
+size; only one insert chunk is held at a time.
+
+Keys are the same :func:`.matching.match_key` the ``IN`` path uses on query answers (text
+folded case-insensitively unless the field is case-sensitive; numbers and Ids canonical), so
+both strategies pair rows with records identically.
+
+A record handed out once is *used*: a later batch holding the same key must not compare with
+the snapshot (this run may have written that record since), so :meth:`lookup` returns such
+keys apart, and the caller reads them fresh with an ``IN`` query.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import sqlite3
+import tempfile
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+from .coercion import CoercionError, FieldSpec
+from .matching import match_key
+
+_INSERT_CHUNK = 5_000
+_LOOKUP_CHUNK = 500
+
+
+def _cell(text: str, spec: FieldSpec | None) -> Any:
+    """A Bulk CSV cell as the REST query would give it: empty → None, booleans as bool
+    (other values stay text: change detection normalises them per field type)."""
+    if text == "":
+        return None
+    if spec is not None and spec.type == "boolean":
+        return text.lower() == "true"
+    return text
+
+
+class MatchSnapshot:
+    """Records of one object keyed by match key, in a temporary SQLite file."""
+
+    def __init__(self, match: FieldSpec, specs: Mapping[str, FieldSpec]) -> None:
+        self.match = match
+        self._specs = {name.lower(): spec for name, spec in specs.items()}
+        self._specs.setdefault(match.name.lower(), match)
+        fd, self.path = tempfile.mkstemp(prefix="sf-match-", suffix=".sqlite")
+        os.close(fd)
+        self._db = sqlite3.connect(self.path, check_same_thread=False)
+        self._db.execute("PRAGMA journal_mode=OFF")
+        self._db.execute("PRAGMA synchronous=OFF")
+        self._db.execute(
+            "CREATE TABLE records (key TEXT NOT NULL, used INTEGER NOT NULL DEFAULT 0, "
+            "record TEXT NOT NULL)"
+        )
+        self.records = 0
+
+    def load(self, rows: Iterable[Mapping[str, str]]) -> int:
+        """Store every row whose match field gives a key; return how many were stored."""
+        chunk: list[tuple[str, str]] = []
+        stored = 0
+        specs = self._specs
+        match_name = self.match.name
+        for row in rows:
+            record = {name: _cell(text, specs.get(name.lower())) for name, text in row.items()}
+            try:
+                key = match_key(record.get(match_name), self.match)
+            except CoercionError:
+                continue
+            if key is None:
+                continue
+            chunk.append((key, json.dumps(record, separators=(",", ":"))))
+            if len(chunk) >= _INSERT_CHUNK:
+                stored += self._insert(chunk)
+                chunk = []
+        if chunk:
+            stored += self._insert(chunk)
+        self._db.execute("CREATE INDEX records_key ON records (key)")
+        self._db.commit()
+        self.records += stored
+        return stored
+
+    def _insert(self, chunk: Sequence[tuple[str, str]]) -> int:
+        self._db.executemany("INSERT INTO records (key, record) VALUES (?, ?)", chunk)
+        return len(chunk)
+
+    def lookup(self, keys: Sequence[str]) -> tuple[dict[str, list[dict]], list[str]]:
+        """Records per key (in the order the Bulk job returned them) and the keys whose
+        records were already handed out by an earlier lookup (read those fresh)."""
+        found: dict[str, list[dict]] = {}
+        used: set[str] = set()
+        db = self._db
+        for start in range(0, len(keys), _LOOKUP_CHUNK):
+            part = list(keys[start : start + _LOOKUP_CHUNK])
+            marks = ",".join("?" * len(part))
+            rows = db.execute(
+                f"SELECT key, used, record FROM records WHERE key IN ({marks}) ORDER BY rowid",  # noqa: S608
+                part,
+            ).fetchall()
+            for key, was_used, record in rows:
+                if was_used:
+                    used.add(key)
+                    continue
+                found.setdefault(key, []).append(json.loads(record))
+            db.execute(f"UPDATE records SET used = 1 WHERE key IN ({marks})", part)  # noqa: S608
+        for key in used:
+            found.pop(key, None)
+        db.commit()
+        return found, sorted(used)
+
+    def close(self) -> None:
+        """Drop the temporary file."""
+        try:
+            self._db.close()
+        finally:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(self.path)
