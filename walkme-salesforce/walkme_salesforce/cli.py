@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -123,7 +124,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="environment variable holding the consumer secret (default "
         "SALESFORCE_CLIENT_SECRET; prompted for when unset on a terminal)",
     )
-    p.add_argument("--redirect-uri", default=DEFAULT_REDIRECT_URI)
+    p.add_argument(
+        "--redirect-uri",
+        default=os.environ.get("SALESFORCE_REDIRECT_URI") or DEFAULT_REDIRECT_URI,
+        help=f"loopback redirect URI registered on the connected app ($SALESFORCE_REDIRECT_URI, "
+        f"else {DEFAULT_REDIRECT_URI})",
+    )
     p.add_argument("--no-browser", action="store_true", help="print the URL, do not open it")
     p.add_argument("--timeout", type=float, default=300.0, help="seconds to wait for approval")
     p.add_argument("--jwt", action="store_true", help="JWT bearer flow (headless servers)")
