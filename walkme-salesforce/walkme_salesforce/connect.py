@@ -158,10 +158,15 @@ def _warn_shadowing(project: Project) -> None:
 
 def connect(project: Project, options: ConnectOptions) -> int:
     """Run the chosen flow, store the connection for the environment, check permissions."""
-    environment = project.require_environment()
+    environment = project.require_environment(may_be_new=True)
     existing = _existing_env_config(project, environment)
     login_url = resolve_login_url(options, existing)
     client_id = _client_id(options, existing)
+    if not project.has_environment(environment):
+        _say(
+            f"Environment {environment!r} is not in meltano.yml yet: it is added (at the end of "
+            "`environments:`, the rest of the file kept as it is) when the connection is stored."
+        )
     if options.jwt:
         return _connect_jwt(project, environment, login_url, client_id, options)
 
