@@ -288,6 +288,8 @@ def run(args: argparse.Namespace) -> int:
     if command == "list":
         return integration_commands.list_all(project)
     if command == "preview":
+        if not (args.config and args.tap_config):
+            project.require_environment()
         document = project.load()
         if document.plugin("loaders", target_name(args.name)) is None:
             raise SetupError(f"No integration named {args.name!r}; see `list`.")

@@ -204,7 +204,17 @@ def connect(project: Project, options: ConnectOptions) -> int:
     )
     _warn_shadowing(project)
     config = {**settings, "refresh_token": result.refresh_token, "client_secret": client_secret}
-    return _check(config, _objects_to_check(project, options))
+    code = _check(config, _objects_to_check(project, options))
+    _say(_next_after_connect(environment))
+    return code
+
+
+def _next_after_connect(environment: str) -> str:
+    return (
+        f"Next: see what can be matched and updated: walkme-salesforce describe -e "
+        f"{environment} Contact; then add an integration: walkme-salesforce add NAME -e "
+        f"{environment} --report SOURCE --key COLUMN --object Contact --map COLUMN=FIELD"
+    )
 
 
 def _connect_jwt(
@@ -238,7 +248,9 @@ def _connect_jwt(
         f"{key_path}; keep it readable only by the user running Meltano)."
     )
     _warn_shadowing(project)
-    return _check(settings, _objects_to_check(project, options))
+    code = _check(settings, _objects_to_check(project, options))
+    _say(_next_after_connect(environment))
+    return code
 
 
 def _check(config: dict[str, Any], objects: dict[str, list[str]]) -> int:
