@@ -91,8 +91,9 @@ def shell_env(tmp_path: Path) -> dict[str, str]:
 def emulators(tmp_path: Path) -> Iterator[dict[str, str]]:
     """`make emulators` (in the repository, data in the temp folder); its exports, parsed."""
     env = shell_env(tmp_path)
+    arguments = f"EMULATORS_ARGS=--dir {tmp_path / 'emu'} --rows 20"
     process = subprocess.Popen(
-        ["make", "--no-print-directory", "emulators", f"EMULATORS_ARGS=--dir {tmp_path / 'emu'} --rows 20"],
+        ["make", "--no-print-directory", "emulators", arguments],
         cwd=REPO,
         env=env,
         stdout=subprocess.PIPE,
