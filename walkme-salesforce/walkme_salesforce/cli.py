@@ -26,11 +26,13 @@ import argparse
 import json
 import os
 import sys
+import traceback
 from pathlib import Path
 from typing import Any
 
 from target_salesforce_update.auth import PRODUCTION_LOGIN_URL, SANDBOX_LOGIN_URL
-from target_salesforce_update.exceptions import SalesforceError
+from target_salesforce_update.cli_errors import debug_requested
+from target_salesforce_update.exceptions import SalesforceError, redact
 from target_salesforce_update.oauth_web_flow import DEFAULT_REDIRECT_URI
 from target_salesforce_update.salesforce import SalesforceClient
 
@@ -305,6 +307,13 @@ def run(args: argparse.Namespace) -> int:
     raise SetupError(f"Unknown command {command!r}.")  # pragma: no cover - argparse guards
 
 
+def _traceback_when_debugging() -> None:
+    """The traceback behind a one-line error, only for debug output (`--log-level debug` on
+    meltano, or LOGLEVEL=debug); secrets in it are redacted."""
+    if debug_requested():
+        print(redact(traceback.format_exc()), file=sys.stderr)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Console-script entry point: print errors (never tracebacks or secrets), set the status."""
     parser = build_parser()
@@ -313,9 +322,11 @@ def main(argv: list[str] | None = None) -> int:
         code = run(args)
     except SetupError as exc:
         print(f"Error: {exc}", file=sys.stderr)
+        _traceback_when_debugging()
         code = 2
     except SalesforceError as exc:
         print(f"Error from Salesforce: {exc}", file=sys.stderr)
+        _traceback_when_debugging()
         code = 2
     except KeyboardInterrupt:
         print("Interrupted.", file=sys.stderr)
