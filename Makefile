@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: venv plugins airflow-venv test demo run runs run-log lint bench bench-quick clean
+.PHONY: venv plugins airflow-venv test demo emulators run runs run-log lint bench bench-quick clean
 
 $(STAMP): requirements-dev.txt emulators/pyproject.toml tap-walkme-insights/pyproject.toml target-salesforce-update/pyproject.toml walkme-salesforce/pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 10) else "Python 3.10+ is required (found " + sys.version.split()[0] + ")")'
@@ -48,6 +48,9 @@ run: venv plugins  ## run one integration now: make run INTEGRATION=onboarding E
 	@test -n "$(INTEGRATION)" -a -n "$(ENV)" || { echo "usage: make run INTEGRATION=<name> ENV=<environment>"; exit 2; }
 	umask 077 && $(BIN)/walkme-salesforce run $(INTEGRATION) -e $(ENV) $(RUN_ARGS)
 
+emulators: venv plugins  ## both emulators with a demo world, the URLs and `export` lines; up until Ctrl-C
+	$(BIN)/python scripts/demo_emulators.py $(EMULATORS_ARGS)
+
 runs: venv  ## run history of every integration (RUNS_ARGS="--integration nps --environment prod")
 	$(BIN)/walkme-salesforce runs $(RUNS_ARGS)
 
@@ -66,4 +69,4 @@ bench-quick: venv
 	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/python benchmarks/run.py --quick
 
 clean:
-	rm -rf $(VENV) $(AIRFLOW_VENV) .meltano demo-output .pytest_cache
+	rm -rf $(VENV) $(AIRFLOW_VENV) .meltano demo-output emulators-output .pytest_cache

@@ -15,6 +15,7 @@ Steps (each one printed as it happens):
    history (`walkme-salesforce runs`);
 6. stop the emulators; the Salesforce data, the results files and the run history stay.
 
+Steps 2, 3 and 6 are scripts/demo_emulators.py's `demo_emulators` (also `make emulators`).
 Credentials: the WalkMe emulator gets a client id/secret generated for this demo; the Salesforce
 emulator's demo user comes from its built-in `default` seed (emulator-only values). Both are
 handed to Meltano as environment variables of the child processes only — never printed, never
@@ -24,28 +25,25 @@ written to meltano.yml or .env.
 from __future__ import annotations
 
 import os
-import secrets
 import shutil
-import signal
 import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Iterator, Sequence
-from contextlib import ExitStack, contextmanager
+from collections.abc import Sequence
+from contextlib import ExitStack
 from pathlib import Path
 
+from demo_emulators import demo_emulators, salesforce_demo_admin
 from walkme_salesforce.run_history import COUNT_KEYS, parse_summary_line
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "demo-output"
 WORLD = OUT / "world"
-SALESFORCE_DB = OUT / "salesforce.db"
 RUN_LOGS = OUT / "runs"
 ROWS = int(os.environ.get("DEMO_ROWS", "200"))
 SEED = os.environ.get("DEMO_SEED", "42")
 JOBS = ("walkme-onboarding-to-salesforce", "walkme-nps-to-salesforce")
-START_TIMEOUT_S = 30
 STARTED = time.time()
 RUN_TIMEOUT_S = 600
 
@@ -53,25 +51,17 @@ RUN_TIMEOUT_S = 600
 def salesforce_demo_settings() -> dict[str, str]:
     """Target settings (as env vars) for the Salesforce emulator's built-in demo admin.
 
-    The values are the emulator-only demo credentials of its `default` seed (documented in
-    emulators/README.md), read from the installed package so they are never copied anywhere.
+    The emulator-only demo credentials of its `default` seed (emulators/README.md), read from
+    the installed package. The demo itself passes them as the `DEMO_SALESFORCE_*` variables the
+    `demo` environment refers to (see scripts/demo_emulators.py); tests use these names.
     """
-    import json
-    from importlib import resources
-
-    seed = json.loads(
-        resources.files("salesforce_emulator.seeds").joinpath("default.json").read_text()
-    )
-    users = seed["users"]
-    admin = next((user for user in users if user.get("modify_all_data")), users[0])
-    app = seed["connected_apps"][0]
+    admin = salesforce_demo_admin()
     return {
         "TARGET_SALESFORCE_UPDATE_AUTH_FLOW": "password",
         "TARGET_SALESFORCE_UPDATE_USERNAME": admin["username"],
-        "TARGET_SALESFORCE_UPDATE_PASSWORD": admin["password"]
-        + (admin.get("security_token") or ""),
-        "TARGET_SALESFORCE_UPDATE_CLIENT_ID": app["client_id"],
-        "TARGET_SALESFORCE_UPDATE_CLIENT_SECRET": app["client_secret"],
+        "TARGET_SALESFORCE_UPDATE_PASSWORD": admin["password"],
+        "TARGET_SALESFORCE_UPDATE_CLIENT_ID": admin["client_id"],
+        "TARGET_SALESFORCE_UPDATE_CLIENT_SECRET": admin["client_secret"],
     }
 
 
@@ -106,51 +96,6 @@ def run(
         where = f" (full output: {log})" if log else ""
         raise SystemExit(f"demo: `{' '.join(command[:3])} …` failed{where}")
     return result
-
-
-@contextmanager
-def emulator(name: str, command: Sequence[str], env: dict[str, str]) -> Iterator[str]:
-    """Start an emulator on a free port, yield its URL, stop it (SIGTERM, then SIGKILL)."""
-    log_path = OUT / f"{name}.log"
-    with log_path.open("w", encoding="utf-8") as errors:
-        process = subprocess.Popen(
-            list(command),
-            cwd=ROOT,
-            env=env,
-            text=True,
-            stdout=subprocess.PIPE,
-            stderr=errors,
-        )
-        try:
-            url = _await_listening(name, process, log_path)
-            yield url
-        finally:
-            if process.poll() is None:
-                process.send_signal(signal.SIGTERM)
-                try:
-                    process.wait(timeout=10)
-                except subprocess.TimeoutExpired:
-                    process.kill()
-                    process.wait(timeout=10)
-
-
-def _await_listening(name: str, process: subprocess.Popen[str], log_path: Path) -> str:
-    """Read the emulator's stdout until `<name> listening on URL` (bounded by a timeout)."""
-    import selectors
-
-    deadline = time.monotonic() + START_TIMEOUT_S
-    selector = selectors.DefaultSelector()
-    assert process.stdout is not None
-    selector.register(process.stdout, selectors.EVENT_READ)
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            break
-        if selector.select(timeout=0.2):
-            line = process.stdout.readline()
-            if f"{name} listening on " in line:
-                return line.rsplit(" ", 1)[-1].strip()
-    tail = log_path.read_text(encoding="utf-8", errors="replace")[-2000:]
-    raise SystemExit(f"demo: {name} did not start within {START_TIMEOUT_S}s. Its log:\n{tail}")
 
 
 def summaries(output: str) -> list[dict[str, str]]:
@@ -246,66 +191,15 @@ def main() -> int:
     run([*meltano, "install"], env=env, log=OUT / "install.log")
 
     say(f"==> walkme-emulator generate: {ROWS} rows per report, seed {SEED} → demo-output/world/")
-    run(
-        [
-            "walkme-emulator",
-            "generate",
-            "--rows",
-            str(ROWS),
-            "--seed",
-            SEED,
-            "--out",
-            str(WORLD),
-            "--salesforce-seed",
-            str(WORLD / "salesforce-seed.json"),
-        ],
-        env=env,
-        log=OUT / "generate.log",
-    )
-
-    walkme_id, walkme_secret = f"demo-{secrets.token_hex(4)}", secrets.token_urlsafe(24)
-    walkme_env = {
-        **env,
-        "WALKME_EMULATOR_CLIENT_ID": walkme_id,
-        "WALKME_EMULATOR_CLIENT_SECRET": walkme_secret,
-    }
+    say("==> Starting the Salesforce emulator (data: demo-output/salesforce.db) and the WalkMe")
+    say("    emulator (reports: demo-output/world/), as `make emulators` starts them")
     with ExitStack() as stack:
-        say("==> Starting the Salesforce emulator (data: demo-output/salesforce.db)")
-        salesforce_url = stack.enter_context(
-            emulator(
-                "salesforce-emulator",
-                [
-                    "salesforce-emulator",
-                    "serve",
-                    "--port",
-                    "0",
-                    "--db",
-                    str(SALESFORCE_DB),
-                    "--seed",
-                    str(WORLD / "salesforce-seed.json"),
-                ],
-                env,
-            )
-        )
-        say("==> Starting the WalkMe emulator (reports: demo-output/world/)")
-        walkme_url = stack.enter_context(
-            emulator(
-                "walkme-emulator",
-                ["walkme-emulator", "serve", "--port", "0", "--reports-dir", str(WORLD)],
-                walkme_env,
-            )
-        )
-        say(f"    Salesforce {salesforce_url}   WalkMe {walkme_url}")
-
-        run_env = {
-            **env,
-            "DEMO_SALESFORCE_URL": salesforce_url,
-            "DEMO_WALKME_URL": walkme_url,
-            "TAP_WALKME_INSIGHTS_CLIENT_ID": walkme_id,
-            "TAP_WALKME_INSIGHTS_CLIENT_SECRET": walkme_secret,
-            **salesforce_demo_settings(),
-        }
-
+        try:
+            running = stack.enter_context(demo_emulators(OUT, rows=ROWS, seed=SEED))
+        except RuntimeError as error:
+            raise SystemExit(f"demo: {error}") from None
+        say(f"    Salesforce {running.salesforce_url}   WalkMe {running.walkme_url}")
+        run_env = {**env, **running.env}
         failed = 0
 
         def run_job(job: str) -> None:
@@ -326,9 +220,7 @@ def main() -> int:
         run_job(JOBS[0])
         say("==> Stopping the emulators")
 
-    leaked = secrets_in_logs(
-        [walkme_secret, *(v for k, v in salesforce_demo_settings().items() if is_secret(k))]
-    )
+    leaked = secrets_in_logs([value for name, value in running.env.items() if is_secret(name)])
     if leaked:
         say(f"!!! a credential appears in: {', '.join(leaked)}")
         failed += 1

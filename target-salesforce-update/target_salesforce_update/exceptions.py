@@ -40,17 +40,58 @@ REDACTED = "[REDACTED]"
 # Patterns for secrets that can appear in text we did not write ourselves (server error bodies,
 # URLs). Salesforce session ids look like ``00D...!AQ...``; refresh tokens and other OAuth values
 # appear as ``name=value`` pairs or behind ``Bearer``; PEM blocks are private keys; signed URLs
-# carry their signature in query parameters.
-_SECRET_PATTERNS: tuple[re.Pattern[str], ...] = (
-    re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----.*?-----END [A-Z ]*PRIVATE KEY-----", re.S),
-    re.compile(r"\b00D[A-Za-z0-9]{12,15}![A-Za-z0-9._\-]+"),
-    re.compile(r"(?i)(bearer\s+)[A-Za-z0-9._~+/=!\-]+"),
-    re.compile(
-        r"(?i)(\b(?:access_token|refresh_token|client_secret|password|assertion|token|code|"
-        r"code_verifier|signature|sig|x-amz-signature|x-amz-credential|x-amz-security-token)"
-        r"[\"']?\s*[=:]\s*[\"']?)[^\s&\"',;}]+"
-    ),
+# carry their signature in query parameters. Only values are replaced, never words of a
+# message: "Bearer token", "password: reset it" or "status code: 401" stay as written.
+_PEM = re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----.*?-----END [A-Z ]*PRIVATE KEY-----", re.S)
+_SESSION_ID = re.compile(r"\b00D[A-Za-z0-9]{12,15}![A-Za-z0-9._\-]+")
+_BEARER = re.compile(r"(?i)(\bbearer\s+)([A-Za-z0-9._~+/=!\-]+)")
+_NAMED_VALUE = re.compile(
+    r"(?i)(\b(?:access_token|refresh_token|client_secret|password|assertion|token|code|"
+    r"code_verifier|signature|sig|x-amz-signature|x-amz-credential|x-amz-security-token)"
+    r"(?P<keyquote>[\"']?)(?P<sep>\s*[=:]\s*)(?P<quote>[\"']?))(?P<value>[^\s&\"',;}]+)"
 )
+# A word of prose (letters, maybe joined by - or '), which a secret value never is unless long.
+_WORD = re.compile(r"[A-Za-z]+(?:['\-][A-Za-z]+)*")
+_SHORT_NUMBER = re.compile(r"\d{1,5}")  # an HTTP status or error number, not a credential
+_TRAILING_PUNCTUATION = ".,;:!?)]"
+
+
+def looks_like_secret(value: str) -> bool:
+    """Whether a value after `token:` / `Bearer` is plausibly a credential rather than prose.
+
+    Secrets are long or mix letters with digits and symbols; an ordinary word ("reset",
+    "expired", "Head-of-Ops") or a short number (a status code) is not one.
+    """
+    core = value.rstrip(_TRAILING_PUNCTUATION)
+    if not core:
+        return False
+    if len(core) >= 20:
+        return True
+    return not (_WORD.fullmatch(core) or _SHORT_NUMBER.fullmatch(core))
+
+
+def _named_value(match: re.Match[str]) -> str:
+    """Replace the value of `name=value` / `name: value` when it is (plausibly) a secret.
+
+    `name=value` (no spaces: URL parameters, form bodies) and quoted values (JSON) are data and
+    always replaced; after `name: ` in a sentence only a plausible secret value is.
+    """
+    value = match.group("value")
+    as_data = (
+        match.group("sep") == "=" or bool(match.group("quote")) or bool(match.group("keyquote"))
+    )
+    if not as_data and not looks_like_secret(value):
+        return match.group(0)
+    core = value.rstrip(_TRAILING_PUNCTUATION)
+    return match.group(1) + REDACTED + value[len(core) :]
+
+
+def _bearer(match: re.Match[str]) -> str:
+    value = match.group(2)
+    if not looks_like_secret(value):
+        return match.group(0)
+    core = value.rstrip(_TRAILING_PUNCTUATION)
+    return match.group(1) + REDACTED + value[len(core) :]
 
 
 def redact(text: str, secrets: Iterable[str | None] = ()) -> str:
@@ -58,17 +99,16 @@ def redact(text: str, secrets: Iterable[str | None] = ()) -> str:
 
     ``secrets`` are exact values the caller knows (its own tokens and client secret); they are
     replaced wherever they occur. The generic patterns catch session ids, bearer tokens, PEM
-    private keys and ``name=value`` credentials that the caller did not know about.
+    private keys, signed-URL parameters and ``name=value`` credentials that the caller did not
+    know about — values only: the words of the message stay.
     """
     for secret in secrets:
         if secret and len(secret) >= 4:
             text = text.replace(secret, REDACTED)
-    for pattern in _SECRET_PATTERNS:
-        if pattern.groups:
-            text = pattern.sub(lambda m: m.group(1) + REDACTED, text)
-        else:
-            text = pattern.sub(REDACTED, text)
-    return text
+    text = _PEM.sub(REDACTED, text)
+    text = _SESSION_ID.sub(REDACTED, text)
+    text = _BEARER.sub(_bearer, text)
+    return _NAMED_VALUE.sub(_named_value, text)
 
 
 class SalesforceError(TargetSalesforceUpdateError):

@@ -15,9 +15,11 @@ from typing import Any
 from singer_sdk.target_base import Target
 
 from .bookmarks import withhold_bookmarks
-from .exceptions import NotFoundError
+from .cli_errors import exit_with_one_line
+from .exceptions import NotFoundError, SalesforceError
 from .integration import Integration, environment_label
 from .message_reader import SingerMessageReader
+from .preflight import PreflightError
 from .results import StreamResults
 from .salesforce import SalesforceClient
 from .settings import config_schema, default
@@ -27,6 +29,9 @@ from .sinks import SalesforceUpdateSink, TargetRunError
 def _setting(config: Any, key: str) -> Any:
     value = config.get(key)
     return default(key) if value is None else value
+
+
+_RUNNING: list[TargetSalesforceUpdate] = []
 
 
 class TargetSalesforceUpdate(Target):
@@ -48,6 +53,7 @@ class TargetSalesforceUpdate(Target):
         self._results: dict[str, StreamResults] = {}
         self._all_results: list[StreamResults] = []
         self._sinks: list[SalesforceUpdateSink] = []
+        _RUNNING[:] = [self]  # for invoke(): the summaries of a run that stopped
 
     @property
     def client(self) -> SalesforceClient:
@@ -147,6 +153,19 @@ class TargetSalesforceUpdate(Target):
             if reason and results.stream not in withheld:
                 withheld[results.stream] = reason
         return withheld
+
+    @classmethod
+    def invoke(cls, *args: Any, **kwargs: Any) -> None:  # type: ignore[override]
+        """The command line: a refusal the target explains (preflight, a Salesforce error, a
+        fatal stop) ends in one line and the summary path, not a traceback (see
+        :mod:`.cli_errors`)."""
+        try:
+            super().invoke(*args, **kwargs)
+        except (PreflightError, SalesforceError, TargetRunError) as error:
+            running = _RUNNING[-1] if _RUNNING else None
+            results = running._all_results if running is not None else ()
+            failed = [r.folder / "summary.json" for r in results if r.finished]
+            exit_with_one_line(cls.logger, error, [p for p in failed if p.exists()])
 
     def process_endofpipe(self) -> None:
         """Drain everything (which finishes each stream's summary), print the STATE the

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import secrets
 import subprocess
 import sys
@@ -111,45 +112,55 @@ def test_plugins_are_custom_inline_and_installed_from_the_repository() -> None:
         assert base[f"target-salesforce-update--{name}"]["config"]["match_field"] == "Email"
 
 
-def test_every_setting_the_plugins_accept_is_declared() -> None:
-    """Compare meltano.yml with the plugins' own config schemas (about --format json)."""
+def _about(name: str) -> dict:
+    about = subprocess.run(
+        [str(Path(sys.executable).parent / name), "--about", "--format", "json"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    return json.loads(about.stdout)
+
+
+def _meltano_kind(schema: dict) -> str:
+    """The Meltano setting kind for a JSON-schema property (as `--about` reports it)."""
+    if schema.get("enum"):
+        return "options"
+    types = schema.get("type")
+    types = [types] if isinstance(types, str) else [t for t in types or [] if t != "null"]
+    kinds = {
+        "string": "string",
+        "integer": "integer",
+        "number": "decimal",
+        "boolean": "boolean",
+        "object": "object",
+        "array": "array",
+    }
+    assert len(types) == 1, schema
+    return kinds[types[0]]
+
+
+@pytest.mark.parametrize("name", ["tap-walkme-insights", "target-salesforce-update"])
+def test_settings_and_capabilities_are_exactly_what_the_plugin_reports(name: str) -> None:
+    """meltano.yml declares every setting `--about` reports — the SDK's own (stream_maps,
+    flattening, batch_config, load_method…) too — with the matching kind, options and
+    sensitivity, and the capabilities exactly as `--about` lists them."""
     plugins = {
         p["name"]: p for kind in ("extractors", "loaders") for p in project_file()["plugins"][kind]
     }
-    for name in ("tap-walkme-insights", "target-salesforce-update"):
-        about = subprocess.run(
-            [str(Path(sys.executable).parent / name), "--about", "--format", "json"],
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=True,
-        )
-        schema = json.loads(about.stdout)["settings"]["properties"]
-        declared = {setting["name"] for setting in plugins[name]["settings"]}
-        own = {key for key in schema if not _sdk_builtin(key)}
-        assert own - declared == set(), f"{name}: settings missing from meltano.yml"
-
-
-def _sdk_builtin(key: str) -> bool:
-    """Settings every singer-sdk plugin has (stream maps, flattening, batching…)."""
-    return key in {
-        "stream_maps",
-        "stream_map_config",
-        "faker_config",
-        "flattening_enabled",
-        "flattening_max_depth",
-        "flattening_separator",
-        "flattening_max_key_length",
-        "batch_config",
-        "add_record_metadata",
-        "load_method",
-        "validate_records",
-        "batch_size_rows",
-        "process_activate_version_messages",
-        "activate_version",
-        "hard_delete",
-        "default_target_schema",
-    }
+    about = _about(name)
+    schema = about["settings"]["properties"]
+    declared = {setting["name"]: setting for setting in plugins[name]["settings"]}
+    assert sorted(declared) == sorted(schema), f"{name}: declared settings differ from --about"
+    for key, prop in schema.items():
+        setting = declared[key]
+        assert setting["kind"] == _meltano_kind(prop), f"{name}.{key}"
+        if prop.get("enum"):
+            values = [o["value"] for o in setting["options"]]
+            assert values == list(prop["enum"]), f"{name}.{key} options"
+        assert bool(setting.get("sensitive")) == bool(prop.get("secret")), f"{name}.{key}"
+    assert plugins[name]["capabilities"] == about["capabilities"]
 
 
 def test_secrets_are_sensitive_and_never_in_meltano_yml() -> None:
@@ -160,10 +171,22 @@ def test_secrets_are_sensitive_and_never_in_meltano_yml() -> None:
         settings = {s["name"]: s for s in plugins[name]["settings"]}
         for secret in secret_names:
             assert settings[secret].get("sensitive") is True, f"{name}.{secret} must be sensitive"
-    text_config = json.dumps(project_file())
-    for secret_names in SENSITIVE.values():
-        for secret in secret_names:
-            assert f'"{secret}":' not in text_config.replace('"name": "', '"'), secret
+    # A sensitive setting may appear in meltano.yml only as a reference to an environment
+    # variable (`${DEMO_SALESFORCE_PASSWORD}`, `$SF_PROD_REFRESH_TOKEN`), never as a value.
+    names = set().union(*SENSITIVE.values())
+    reference = re.compile(r"\$\{?[A-Z][A-Z0-9_]*\}?")
+
+    def walk(node: object) -> None:
+        if isinstance(node, dict):
+            for key, value in node.items():
+                if key in names and not isinstance(value, dict):
+                    assert isinstance(value, str) and reference.fullmatch(value), (key, value)
+                walk(value)
+        elif isinstance(node, list):
+            for item in node:
+                walk(item)
+
+    walk(project_file())
 
 
 @pytest.mark.parametrize(
@@ -312,3 +335,69 @@ def _meltano_kind_of(prop: dict) -> str:
     types = prop["type"] if isinstance(prop["type"], list) else [prop["type"]]
     (json_type,) = [t for t in types if t != "null"]
     return {"number": "decimal"}.get(json_type, json_type)
+
+
+REPORT = "End User ID,Country,Total sessions\nada@example.com,Wales,3\nbob@example.com,Peru,5\n"
+
+
+def _records(output: str) -> list[dict]:
+    messages = [json.loads(line) for line in output.splitlines() if line.startswith("{")]
+    return [m["record"] for m in messages if m.get("type") == "RECORD"]
+
+
+def _report_env(env: dict[str, str], tmp_path: Path) -> dict[str, str]:
+    report = tmp_path / "report.csv"
+    report.write_text(REPORT, encoding="utf-8")
+    return {
+        **env,
+        "TAP_WALKME_INSIGHTS_SOURCE": str(report),
+        "TAP_WALKME_INSIGHTS_REPORT_NAME": "usage",
+        "TAP_WALKME_INSIGHTS_KEY_COLUMN": "End User ID",
+    }
+
+
+@pytest.mark.slow
+def test_stream_maps_from_the_environment_reach_the_tap(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    env = _report_env(env, tmp_path)
+    plain = _records(meltano(env, "--environment", "sandbox", "invoke", "tap-walkme-insights"))
+    assert [r["country"] for r in plain] == ["Wales", "Peru"]
+    env["TAP_WALKME_INSIGHTS_STREAM_MAPS"] = '{"usage": {"country": null}}'
+    mapped = _records(meltano(env, "--environment", "sandbox", "invoke", "tap-walkme-insights"))
+    assert [r["end_user_id"] for r in mapped] == ["ada@example.com", "bob@example.com"]
+    assert all("country" not in r for r in mapped)
+
+
+@pytest.mark.slow
+def test_config_set_stream_maps_stores_an_object_the_tap_accepts(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "meltano.yml").write_text((ROOT / "meltano.yml").read_text(encoding="utf-8"))
+    (project / "tap-walkme-insights").symlink_to(ROOT / "tap-walkme-insights")
+    (project / ".meltano" / "extractors").mkdir(parents=True)
+    installed = ROOT / ".meltano" / "extractors" / "tap-walkme-insights"
+    (project / ".meltano" / "extractors" / "tap-walkme-insights").symlink_to(installed)
+    env = {**_report_env(env, tmp_path), "MELTANO_AUTO_INSTALL": "false"}
+
+    def run(*args: str) -> str:
+        done = subprocess.run(
+            [str(MELTANO), *args], cwd=project, env=env, text=True, capture_output=True,
+            timeout=120, check=False,
+        )  # fmt: skip
+        assert done.returncode == 0, done.stdout + done.stderr
+        return done.stdout
+
+    # Meltano drops null values from stored objects: "__NULL__" is the SDK's spelling of null
+    maps = '{"usage": {"country": "__NULL__", "sessions_x2": "total_sessions * 2"}}'
+    run("config", "set", "tap-walkme-insights", "stream_maps", maps)
+    stored = yaml.safe_load((project / "meltano.yml").read_text(encoding="utf-8"))
+    tap = next(p for p in stored["plugins"]["extractors"] if p["name"] == "tap-walkme-insights")
+    assert tap["config"]["stream_maps"] == json.loads(maps)  # an object, not a string
+    printed = json.loads(run("config", "print", "--format=json", "tap-walkme-insights"))
+    assert printed["stream_maps"] == json.loads(maps)
+    records = _records(run("invoke", "tap-walkme-insights"))
+    assert [r.get("sessions_x2") for r in records] == [6, 10]
+    assert all("country" not in r for r in records)

@@ -24,12 +24,15 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
+import traceback
 from pathlib import Path
 from typing import Any
 
 from target_salesforce_update.auth import PRODUCTION_LOGIN_URL, SANDBOX_LOGIN_URL
-from target_salesforce_update.exceptions import SalesforceError
+from target_salesforce_update.cli_errors import debug_requested
+from target_salesforce_update.exceptions import SalesforceError, redact
 from target_salesforce_update.oauth_web_flow import DEFAULT_REDIRECT_URI
 from target_salesforce_update.salesforce import SalesforceClient
 
@@ -123,7 +126,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="environment variable holding the consumer secret (default "
         "SALESFORCE_CLIENT_SECRET; prompted for when unset on a terminal)",
     )
-    p.add_argument("--redirect-uri", default=DEFAULT_REDIRECT_URI)
+    p.add_argument(
+        "--redirect-uri",
+        default=os.environ.get("SALESFORCE_REDIRECT_URI") or DEFAULT_REDIRECT_URI,
+        help=f"loopback redirect URI registered on the connected app ($SALESFORCE_REDIRECT_URI, "
+        f"else {DEFAULT_REDIRECT_URI})",
+    )
     p.add_argument("--no-browser", action="store_true", help="print the URL, do not open it")
     p.add_argument("--timeout", type=float, default=300.0, help="seconds to wait for approval")
     p.add_argument("--jwt", action="store_true", help="JWT bearer flow (headless servers)")
@@ -282,6 +290,8 @@ def run(args: argparse.Namespace) -> int:
     if command == "list":
         return integration_commands.list_all(project)
     if command == "preview":
+        if not (args.config and args.tap_config):
+            project.require_environment()
         document = project.load()
         if document.plugin("loaders", target_name(args.name)) is None:
             raise SetupError(f"No integration named {args.name!r}; see `list`.")
@@ -297,6 +307,13 @@ def run(args: argparse.Namespace) -> int:
     raise SetupError(f"Unknown command {command!r}.")  # pragma: no cover - argparse guards
 
 
+def _traceback_when_debugging() -> None:
+    """The traceback behind a one-line error, only for debug output (`--log-level debug` on
+    meltano, or LOGLEVEL=debug); secrets in it are redacted."""
+    if debug_requested():
+        print(redact(traceback.format_exc()), file=sys.stderr)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Console-script entry point: print errors (never tracebacks or secrets), set the status."""
     parser = build_parser()
@@ -305,9 +322,11 @@ def main(argv: list[str] | None = None) -> int:
         code = run(args)
     except SetupError as exc:
         print(f"Error: {exc}", file=sys.stderr)
+        _traceback_when_debugging()
         code = 2
     except SalesforceError as exc:
         print(f"Error from Salesforce: {exc}", file=sys.stderr)
+        _traceback_when_debugging()
         code = 2
     except KeyboardInterrupt:
         print("Interrupted.", file=sys.stderr)

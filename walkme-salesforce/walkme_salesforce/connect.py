@@ -158,10 +158,15 @@ def _warn_shadowing(project: Project) -> None:
 
 def connect(project: Project, options: ConnectOptions) -> int:
     """Run the chosen flow, store the connection for the environment, check permissions."""
-    environment = project.require_environment()
+    environment = project.require_environment(may_be_new=True)
     existing = _existing_env_config(project, environment)
     login_url = resolve_login_url(options, existing)
     client_id = _client_id(options, existing)
+    if not project.has_environment(environment):
+        _say(
+            f"Environment {environment!r} is not in meltano.yml yet: it is added (at the end of "
+            "`environments:`, the rest of the file kept as it is) when the connection is stored."
+        )
     if options.jwt:
         return _connect_jwt(project, environment, login_url, client_id, options)
 
@@ -199,7 +204,17 @@ def connect(project: Project, options: ConnectOptions) -> int:
     )
     _warn_shadowing(project)
     config = {**settings, "refresh_token": result.refresh_token, "client_secret": client_secret}
-    return _check(config, _objects_to_check(project, options))
+    code = _check(config, _objects_to_check(project, options))
+    _say(_next_after_connect(environment))
+    return code
+
+
+def _next_after_connect(environment: str) -> str:
+    return (
+        f"Next: see what can be matched and updated: walkme-salesforce describe -e "
+        f"{environment} Contact; then add an integration: walkme-salesforce add NAME -e "
+        f"{environment} --report SOURCE --key COLUMN --object Contact --map COLUMN=FIELD"
+    )
 
 
 def _connect_jwt(
@@ -233,7 +248,9 @@ def _connect_jwt(
         f"{key_path}; keep it readable only by the user running Meltano)."
     )
     _warn_shadowing(project)
-    return _check(settings, _objects_to_check(project, options))
+    code = _check(settings, _objects_to_check(project, options))
+    _say(_next_after_connect(environment))
+    return code
 
 
 def _check(config: dict[str, Any], objects: dict[str, list[str]]) -> int:

@@ -241,10 +241,7 @@ def save_integration(
         print(f"  {key_name}: {value}")
     for note in notes:
         print(f"  {note}")
-    print(
-        f"Next: preview it with `walkme-salesforce preview {name}`, run it now "
-        f"with `meltano run {job_name(name)}`."
-    )
+    print(next_steps(name, project.environment, create=create))
     return 0
 
 
@@ -283,6 +280,18 @@ def store_integration(
             describe_cleared(integration.name, clear_saved_state(project.root, integration.name))
         )
     return warnings
+
+
+def next_steps(name: str, environment: str | None, *, create: bool) -> str:
+    """The "Next:" hint after add/edit, in the environment the command worked on."""
+    env = f" -e {environment}" if environment else ""
+    run = f"meltano{f' --environment {environment}' if environment else ''} run {job_name(name)}"
+    if create:
+        return f"Next: preview it: walkme-salesforce preview {name}{env}; run it now: {run}"
+    return (
+        f"Next: preview the change: walkme-salesforce preview {name}{env}; run it now: {run} "
+        "(the next run re-reads the export)"
+    )
 
 
 def remove(project: Project, name: str, *, assume_yes: bool) -> int:

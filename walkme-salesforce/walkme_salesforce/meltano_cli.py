@@ -35,9 +35,17 @@ _INVOKER_PREFIXES = (
 _INVOKED_MARKERS = ("MELTANO_LOAD_", "MELTANO_UTILITY_")
 
 
-def find_meltano() -> str:
-    """Path of the `meltano` executable: $MELTANO_EXECUTABLE, PATH, or next to this Python."""
+def find_meltano(project_root: Path | None = None) -> str:
+    """Path of the `meltano` executable, found the way Meltano finds itself.
+
+    In order: `.meltano/run/bin` in the project (the link Meltano keeps to the executable it
+    last ran as), $MELTANO_EXECUTABLE, `meltano` on PATH, `meltano` next to this Python. So the
+    commands work without an activated virtualenv (`.venv/bin/walkme-salesforce …`) and as
+    Meltano plugin commands (`meltano invoke walkme-salesforce:…`, whose virtualenv has no
+    `meltano`).
+    """
     candidates = [
+        str(project_root / ".meltano" / "run" / "bin") if project_root else None,
         os.environ.get("MELTANO_EXECUTABLE"),
         shutil.which("meltano"),
         str(Path(sys.executable).with_name("meltano")),
@@ -46,7 +54,9 @@ def find_meltano() -> str:
         if candidate and Path(candidate).is_file() and os.access(candidate, os.X_OK):
             return candidate
     raise SetupError(
-        "Cannot find the `meltano` executable: put it on PATH or set MELTANO_EXECUTABLE to it."
+        "Cannot find the `meltano` executable: run any `meltano` command in the project once "
+        "(Meltano then links itself at .meltano/run/bin), put meltano on PATH or set "
+        "MELTANO_EXECUTABLE to it."
     )
 
 
@@ -64,7 +74,7 @@ def run_meltano(
     project_root: Path, args: list[str], *, environment: str | None, timeout: float = 300
 ) -> subprocess.CompletedProcess[str]:
     """Run `meltano [--environment E] ARGS` in the project and capture its output."""
-    command = [find_meltano()]
+    command = [find_meltano(project_root)]
     if environment:
         command.append(f"--environment={environment}")
     command.extend(args)

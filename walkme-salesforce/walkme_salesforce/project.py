@@ -60,11 +60,26 @@ class Project:
         """Load meltano.yml for round-trip editing."""
         return MeltanoYml(self.meltano_yml_path)
 
-    def require_environment(self) -> str:
-        """The environment name, or an error saying how to choose one."""
+    def require_environment(self, *, may_be_new: bool = False) -> str:
+        """The environment name, or an error saying how to choose one.
+
+        Unless `may_be_new` (only `connect`, which adds the environment), the environment must
+        be in meltano.yml: the error names the environments there and how to add one.
+        """
         if not self.environment:
             raise SetupError(
                 "No Meltano environment chosen: pass --environment (e.g. prod, sandbox, demo) "
                 "or set MELTANO_ENVIRONMENT."
             )
+        if not may_be_new and not self.has_environment(self.environment):
+            known = ", ".join(self.load().environment_names()) or "none"
+            raise SetupError(
+                f"Environment {self.environment!r} is not in meltano.yml (it has: {known}). "
+                f"Connect it to an org first, which adds it: walkme-salesforce connect "
+                f"-e {self.environment} --login-url URL (or --production / --sandbox)."
+            )
         return self.environment
+
+    def has_environment(self, name: str) -> bool:
+        """Whether meltano.yml defines that environment."""
+        return name in self.load().environment_names()
