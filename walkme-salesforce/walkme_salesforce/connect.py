@@ -30,6 +30,7 @@ from target_salesforce_update.oauth_web_flow import (
     DEFAULT_REDIRECT_URI,
     LoopbackReceiver,
     Pkce,
+    WebFlowResult,
     authorize_url,
     exchange_code,
 )
@@ -193,17 +194,14 @@ def connect(project: Project, options: ConnectOptions) -> int:
             "Salesforce returned no refresh token: add the 'Perform requests at any time "
             "(refresh_token, offline_access)' scope to the connected app, then connect again."
         )
-    stored_secrets = {"REFRESH_TOKEN": result.refresh_token, "INSTANCE_URL": result.instance_url}
-    if client_secret:
-        stored_secrets["CLIENT_SECRET"] = client_secret
-    settings = {"auth_flow": "refresh_token", "login_url": login_url, "client_id": client_id}
-    names = write_connection(project, environment, settings, stored_secrets)
+    names, config = store_web_flow_result(
+        project, environment, login_url, client_id, client_secret, result
+    )
     _say(
         f"Stored the connection for {environment!r}: {', '.join(sorted(names))} in "
         f"{project.dotenv_path} (mode 0600), referenced from meltano.yml."
     )
     _warn_shadowing(project)
-    config = {**settings, "refresh_token": result.refresh_token, "client_secret": client_secret}
     code = _check(config, _objects_to_check(project, options))
     _say(_next_after_connect(environment))
     return code
@@ -215,6 +213,30 @@ def _next_after_connect(environment: str) -> str:
         f"{environment} Contact; then add an integration: walkme-salesforce add NAME -e "
         f"{environment} --report SOURCE --key COLUMN --object Contact --map COLUMN=FIELD"
     )
+
+
+def store_web_flow_result(
+    project: Project,
+    environment: str,
+    login_url: str,
+    client_id: str,
+    client_secret: str | None,
+    result: WebFlowResult,
+) -> tuple[list[str], dict[str, Any]]:
+    """Store a web-server flow's tokens for the environment (`.env` 0600 + meltano.yml).
+
+    Returns the `.env` names written and the connection config to check access with (shared by
+    `connect` and the web console's OAuth callback).
+    """
+    if not result.refresh_token:
+        raise SetupError("Salesforce returned no refresh token: nothing to store.")
+    stored_secrets = {"REFRESH_TOKEN": result.refresh_token, "INSTANCE_URL": result.instance_url}
+    if client_secret:
+        stored_secrets["CLIENT_SECRET"] = client_secret
+    settings = {"auth_flow": "refresh_token", "login_url": login_url, "client_id": client_id}
+    names = write_connection(project, environment, settings, stored_secrets)
+    config = {**settings, "refresh_token": result.refresh_token, "client_secret": client_secret}
+    return names, config
 
 
 def _connect_jwt(
@@ -270,13 +292,16 @@ def resolved_connection(project: Project, config_file: dict[str, Any] | None) ->
 
 def check(project: Project, config: dict[str, Any], objects: list[str]) -> int:
     """Re-check a stored connection's permissions (after an admin granted what was missing)."""
-    wanted = {name: [] for name in objects} if objects else None
-    if wanted is None:
-        wanted = _objects_to_check(
-            project,
-            ConnectOptions(None, None, "", DEFAULT_REDIRECT_URI, False, 0, False, None, None, []),
-        )
+    wanted = {name: [] for name in objects} if objects else integration_objects(project)
     return _check(config, wanted)
+
+
+def integration_objects(project: Project) -> dict[str, list[str]]:
+    """The integrations' objects and mapped fields (else Contact and Lead): what `check` checks."""
+    return _objects_to_check(
+        project,
+        ConnectOptions(None, None, "", DEFAULT_REDIRECT_URI, False, 0, False, None, None, []),
+    )
 
 
 def disconnect(project: Project, config: dict[str, Any]) -> int:
@@ -315,5 +340,7 @@ __all__ = [
     "connect",
     "disconnect",
     "env_var",
+    "integration_objects",
     "resolved_connection",
+    "store_web_flow_result",
 ]

@@ -45,12 +45,17 @@ def _yes(value: Any) -> str:
     return "yes" if value else "-"
 
 
-def describe_objects(client: SalesforceClient, *, show_all: bool, as_json: bool) -> str:
-    """The org's objects; by default only those the user can query and update."""
+def listed_objects(client: SalesforceClient, *, show_all: bool = False) -> list[dict[str, Any]]:
+    """The org's objects sorted by name; by default only those the user can query and update."""
     objects = client.describe_global().get("sobjects", [])
     if not show_all:
         objects = [o for o in objects if o.get("queryable") and o.get("updateable")]
-    objects = sorted(objects, key=lambda o: str(o.get("name")))
+    return sorted(objects, key=lambda o: str(o.get("name")))
+
+
+def describe_objects(client: SalesforceClient, *, show_all: bool, as_json: bool) -> str:
+    """The org's objects; by default only those the user can query and update."""
+    objects = listed_objects(client, show_all=show_all)
     if as_json:
         keys = ("name", "label", "custom", "queryable", "updateable")
         return json.dumps([{k: o.get(k) for k in keys} for o in objects], indent=2)
