@@ -13,6 +13,7 @@
     alert-test   send a test alert to the configured alert URLs
     runs         run history of every integration (status, counts, start, duration)
     run-log      one run: its summary, results files and full log
+    console      the web console (accounts, wizard, Run now, run log) on 127.0.0.1
 
 The same commands run as Meltano plugin commands, e.g.
 `meltano --environment=prod invoke walkme-salesforce:connect --production`.
@@ -41,6 +42,7 @@ from . import describe as describe_module
 from . import integration_commands, run_commands
 from . import preview as preview_module
 from . import runs as runs_module
+from .console import server as console_server
 from .errors import SetupError
 from .integrations import tap_name, target_name
 from .meltano_cli import plugin_config
@@ -202,6 +204,9 @@ def build_parser() -> argparse.ArgumentParser:
     runs_module.add_list_arguments(p)
     p = commands.add_parser("run-log", help="one run: summary, results files and full log")
     runs_module.add_show_arguments(p)
+
+    p = commands.add_parser("console", help="serve the web console (loopback by default)")
+    console_server.add_arguments(p)
     return parser
 
 
@@ -232,6 +237,8 @@ def run(args: argparse.Namespace) -> int:
         return run_commands.cmd_run(args)
     if command == "alert-test":
         return run_commands.cmd_alert_test(args)
+    if command == "console":
+        return console_server.serve(args)
     project = Project.locate(args.project_root, args.environment)
     if command == "connect":
         options = connect_module.ConnectOptions(
