@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: venv plugins airflow-venv test demo emulators run runs run-log lint bench bench-quick clean
+.PHONY: venv plugins airflow-venv test demo emulators console run runs run-log lint bench bench-quick clean
 
 $(STAMP): requirements-dev.txt emulators/pyproject.toml tap-walkme-insights/pyproject.toml target-salesforce-update/pyproject.toml walkme-salesforce/pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 10) else "Python 3.10+ is required (found " + sys.version.split()[0] + ")")'
@@ -50,6 +50,9 @@ run: venv plugins  ## run one integration now: make run INTEGRATION=onboarding E
 
 emulators: venv plugins  ## both emulators with a demo world, the URLs and `export` lines; up until Ctrl-C
 	$(BIN)/python scripts/demo_emulators.py $(EMULATORS_ARGS)
+
+console: venv plugins  ## emulators + demo world + the web console on a free loopback port (prints its URL); up until Ctrl-C
+	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/python scripts/console_demo.py
 
 runs: venv  ## run history of every integration (RUNS_ARGS="--integration nps --environment prod")
 	$(BIN)/walkme-salesforce runs $(RUNS_ARGS)

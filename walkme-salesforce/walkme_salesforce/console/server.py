@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
 
 from ..errors import SetupError
@@ -56,6 +57,10 @@ def access_token(host: str) -> str | None:
     return token
 
 
+def _stop(*_: object) -> None:
+    raise KeyboardInterrupt
+
+
 def serve(args: argparse.Namespace) -> int:
     """Start the console and serve until Ctrl-C."""
     from werkzeug.serving import make_server
@@ -77,6 +82,7 @@ def serve(args: argparse.Namespace) -> int:
     if token:
         print(f"Access token required ({TOKEN_VARIABLE}).", flush=True)
     print("Press Ctrl-C to stop.", flush=True)
+    signal.signal(signal.SIGTERM, _stop)
     try:
         server.serve_forever()
     except KeyboardInterrupt:
