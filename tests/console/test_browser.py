@@ -206,7 +206,7 @@ def test_connect_wizard_run_log_edit_disconnect(
     runs = driver.find_elements(By.CSS_SELECTOR, "#runs tr.run-row")
     assert len(runs) == 1
     cells = [c.text for c in runs[0].find_elements(By.TAG_NAME, "td")]
-    assert cells[1:6] == ["onboarding", "Contact", "sandbox", cells[4], "completed"]
+    assert cells[1:6] == ["usage", "Contact", "sandbox", cells[4], "completed"]
     assert cells[6:12] == [
         str(expected["updated"]),
         str(expected["unchanged"]),
@@ -234,7 +234,7 @@ def test_connect_wizard_run_log_edit_disconnect(
     assert len(lines) == expected["unmatched"]
     assert {line["outcome"] for line in lines} == {"unmatched"}
     submit(driver, "#show-log")
-    assert "Summary: stream=onboarding" in text(driver, "#full-log")
+    assert "Summary: stream=usage" in text(driver, "#full-log")
     screens.shot("10-run-log")
 
     # Edit opens at screen 3 with the saved mapping; drop one row and save.
@@ -255,9 +255,9 @@ def test_connect_wizard_run_log_edit_disconnect(
 
     # Disconnect: revoked at Salesforce, removed from .env.
     driver.get(f"{console.url}/accounts")
+    old = driver.find_element(By.TAG_NAME, "html")
     driver.find_element(By.ID, "disconnect-sandbox").click()
     wait(driver, 10).until(ec.alert_is_present())
-    old = driver.find_element(By.TAG_NAME, "html")
     driver.switch_to.alert.accept()
     wait(driver).until(ec.staleness_of(old))
     assert "Disconnected 'sandbox'" in text(driver, ".flash")
