@@ -398,7 +398,16 @@ def create_app(
             screen=screen,
             error=error,
             connected=accounts.connected() if screen == 1 else [],
-            options_json=_script_json(draft.target_options()) if screen == 3 else "{}",
+            options_json=_script_json(
+                {
+                    "targets": draft.target_options(),
+                    "labels": {
+                        c["property"]: f"{c['header']} ({c['type']})" for c in draft.column_rows()
+                    },
+                }
+            )
+            if screen == 3
+            else "{}",
         ), (400 if error else 200)
 
     @app.post("/wizard/<draft_id>/object")

@@ -23,20 +23,21 @@
   var optionsNode = document.getElementById("target-options");
   var table = document.getElementById("mapping");
   if (optionsNode && table) {
-    var options = JSON.parse(optionsNode.textContent || "{}");
+    var data = JSON.parse(optionsNode.textContent || "{}");
+    var options = data.targets || {}, labels = data.labels || {};
     var body = table.querySelector("tbody");
     var template = document.getElementById("row-template");
     var save = document.getElementById("save");
 
     var rows = function () { return Array.prototype.slice.call(body.querySelectorAll("tr.map-row")); };
-    var fill = function (select, values, chosen, placeholder) {
+    var fill = function (select, values, chosen, placeholder, names) {
       select.innerHTML = "";
       var blank = document.createElement("option");
       blank.value = ""; blank.textContent = placeholder;
       select.appendChild(blank);
       values.forEach(function (value) {
         var option = document.createElement("option");
-        option.value = value; option.textContent = value;
+        option.value = value; option.textContent = (names && names[value]) || value;
         if (value === chosen) { option.selected = true; }
         select.appendChild(option);
       });
@@ -55,7 +56,7 @@
         var columns = Object.keys(options).filter(function (name) {
           return name === c || (!usedColumns[name] && options[name].length);
         });
-        fill(column, columns, c, "— report column —");
+        fill(column, columns, c, "— report column —", labels);
         var fields = (options[c] || []).filter(function (name) { return name === f || !usedFields[name]; });
         fill(field, fields, f, c ? "— Salesforce field —" : "— choose a column first —");
         if (c && f && fields.indexOf(f) >= 0) { valid += 1; }
