@@ -27,6 +27,7 @@ from flask import (
     url_for,
 )
 from target_salesforce_update.auth import PRODUCTION_LOGIN_URL, SANDBOX_LOGIN_URL
+from target_salesforce_update.exceptions import SalesforceError
 
 from ..errors import SetupError
 from ..integration_commands import remove
@@ -94,6 +95,10 @@ def create_app(
     @app.errorhandler(SetupError)
     def setup_error(exc: SetupError) -> Any:
         return render_template("error.html", message=str(exc)), 400
+
+    @app.errorhandler(SalesforceError)
+    def salesforce_error(exc: SalesforceError) -> Any:
+        return render_template("error.html", message=f"Salesforce said: {exc}"), 502
 
     # -- login (only when a token is configured) ----------------------------------------
 
@@ -387,6 +392,11 @@ def create_app(
             return redirect(
                 url_for("wizard_screen", draft_id=draft.id, screen=2 if draft.columns else 1)
             )
+        if screen == 2 and not draft.objects and not error:
+            try:
+                wizard.load_objects(draft)
+            except SetupError as exc:
+                error = str(exc)
         if screen == 2 and draft.described is None and draft.sobject and not error:
             try:
                 wizard.describe(draft)
