@@ -201,6 +201,25 @@ def test_connect_wizard_run_log_edit_disconnect(
     assert text(driver, "#rows-written") == str(expected["updated"])
     screens.shot("07-run-now")
 
+    # The values landed on the records, and nothing was inserted (the console writes only
+    # through a run, and a run only updates).
+    stats = requests.get(f"{console.salesforce_url}/__emulator/stats", timeout=30).json()
+    assert stats["records_created"] == 0
+    contacts = requests.get(
+        f"{console.salesforce_url}/__emulator/records/Contact", timeout=30
+    ).json()["records"]
+    with (console.world / "onboarding.csv").open(newline="", encoding="utf-8") as handle:
+        report = {row["End User ID"].strip().casefold(): row for row in csv.DictReader(handle)}
+    landed = [
+        c
+        for c in contacts
+        if str(c.get("Email") or "").casefold() in report
+        and c.get("WalkMe_Total_Sessions__c") is not None
+        and int(float(c["WalkMe_Total_Sessions__c"]))
+        == int(report[str(c["Email"]).casefold()]["Total sessions"])
+    ]
+    assert len(landed) >= expected["updated"]
+
     # The log: the run with its counts, the chart, per-row results, CSV, the full log.
     submit(driver, "#open-log")
     runs = driver.find_elements(By.CSS_SELECTOR, "#runs tr.run-row")
