@@ -263,6 +263,12 @@ def test_connect_wizard_run_log_edit_disconnect(
     mapping_rows = driver.find_elements(By.CSS_SELECTOR, "#mapping tr.map-row")
     assert len(mapping_rows) == len(MAPPING)
     screens.shot("11-edit")
+    submit(driver, "#back")  # Back to the key pair and Continue again: the rows stay
+    assert driver.current_url.endswith("/2")
+    submit(driver, "#continue")
+    assert driver.current_url.endswith("/3")
+    mapping_rows = driver.find_elements(By.CSS_SELECTOR, "#mapping tr.map-row")
+    assert len(mapping_rows) == len(MAPPING)
     mapping_rows[-1].find_element(By.CSS_SELECTOR, ".delete-row").click()
     submit(driver, "#save")
     assert "Updated integration 'usage'" in text(driver, ".flash")

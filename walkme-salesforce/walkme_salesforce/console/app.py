@@ -349,6 +349,9 @@ def create_app(
         if request.method == "POST":
             form = request.form
             if form.get("action") == "back":
+                if screen == 3:  # keep the rows as they are for when the admin comes back
+                    pairs = zip(form.getlist("column"), form.getlist("field"), strict=False)
+                    draft.mapping = {c: f for c, f in pairs if c and f}
                 return redirect(
                     url_for("wizard_screen", draft_id=draft.id, screen=max(1, screen - 1))
                 )
