@@ -19,7 +19,7 @@ import secrets
 from collections.abc import Iterable
 from pathlib import Path
 
-from flask import abort, request, session
+from flask import abort, g, has_request_context, request, session
 
 from ..envfile import read_env
 
@@ -85,10 +85,19 @@ class Redactor:
         found |= self.extra
         return {v for v in found if v and len(v) >= 6}
 
+    def _current(self) -> list[str]:
+        """The values, read once per request (longest first)."""
+        if has_request_context():
+            cached = getattr(g, "_console_secrets", None)
+            if cached is None:
+                cached = g._console_secrets = sorted(self.values(), key=len, reverse=True)
+            return cached
+        return sorted(self.values(), key=len, reverse=True)
+
     def __call__(self, value: object) -> object:
         if not isinstance(value, str) or not value:
             return value
-        for secret in sorted(self.values(), key=len, reverse=True):
+        for secret in self._current():
             if secret in value:
                 value = value.replace(secret, REDACTED)
         return value
