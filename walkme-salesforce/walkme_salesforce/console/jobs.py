@@ -18,6 +18,7 @@ from typing import Any
 
 from ..integrations import job_name
 from ..run_history import COUNT_KEYS, parse_summary_line
+from ..runner import run_integration
 
 _PROGRESS = re.compile(r"Progress: (.*)$")
 _PAIR = re.compile(r"(\w+)=(\S+)")
@@ -118,8 +119,6 @@ class Runs:
 
     def _run(self, run: ActiveRun) -> None:
         try:
-            from ..runner import run_integration
-
             outcome = run_integration(
                 self.root,
                 run.integration,
