@@ -73,6 +73,20 @@ class Setting:
     declared_default: bool = True
 
     @property
+    def meltano_kind(self) -> Kind:
+        """The kind meltano.yml declares: a number whose default is whole is ``integer``.
+
+        Meltano 4.4 turns an environment-variable value of a ``decimal`` setting into a
+        ``Decimal`` it then cannot write into the plugin's config file (``TypeError: Object of
+        type Decimal is not JSON serializable``), so whole-number settings (seconds,
+        percentages) are declared ``integer``; values with a fraction written in meltano.yml
+        still reach the target unchanged, and the target's schema stays ``number``.
+        """
+        if self.kind == "decimal" and isinstance(self.default, int):
+            return "integer"
+        return self.kind
+
+    @property
     def meltano_description(self) -> str:
         return self.summary or self.description
 

@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 import requests
-from conftest import ROOT, Console
+from console_harness import ROOT, Console
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as ec
 from selenium.webdriver.support.ui import Select, WebDriverWait

@@ -9,7 +9,7 @@ import subprocess
 
 import pytest
 import requests
-from conftest import BIN, Console, free_port, start_console, stop
+from console_harness import BIN, Console, free_port, start_console, stop
 
 pytestmark = pytest.mark.slow
 

@@ -138,6 +138,11 @@ def _meltano_kind(schema: dict) -> str:
         "array": "array",
     }
     assert len(types) == 1, schema
+    default = schema.get("default")
+    if types[0] == "number" and isinstance(default, int) and not isinstance(default, bool):
+        # Whole-number settings are `integer` (see settings.Setting.meltano_kind: Meltano 4.4
+        # cannot pass a `decimal` setting given as an environment variable).
+        return "integer"
     return kinds[types[0]]
 
 
@@ -320,7 +325,8 @@ def test_target_settings_agree_in_meltano_yml_about_and_the_settings_table() -> 
     assert missing == [], f"meltano.yml does not declare {missing}"
     for name, setting in SETTINGS.items():
         entry, prop = declared[name], about[name]
-        assert entry["kind"] == setting.kind == _meltano_kind_of(prop), name
+        assert setting.kind == _meltano_kind_of(prop), name
+        assert entry["kind"] == setting.meltano_kind, name
         assert entry.get("value") == setting.schema_default == prop.get("default"), name
         options = [option["value"] for option in entry.get("options", [])]
         assert options == list(setting.choices) == list(prop.get("enum", [])), name
@@ -401,3 +407,26 @@ def test_config_set_stream_maps_stores_an_object_the_tap_accepts(
     records = _records(run("invoke", "tap-walkme-insights"))
     assert [r.get("sessions_x2") for r in records] == [6, 10]
     assert all("country" not in r for r in records)
+
+
+def test_whole_number_settings_can_come_from_the_environment(env: dict[str, str]) -> None:
+    """`TARGET_SALESFORCE_UPDATE_PROGRESS_INTERVAL=1` (what the console's Run now sets) and the
+    other whole-number settings reach the plugins' config: declared `decimal`, Meltano 4.4
+    fails writing the config file ("Object of type Decimal is not JSON serializable")."""
+    env = {
+        **env,
+        "TARGET_SALESFORCE_UPDATE_PROGRESS_INTERVAL": "1",
+        "TARGET_SALESFORCE_UPDATE_REQUEST_TIMEOUT": "60",
+        "TARGET_SALESFORCE_UPDATE_MAX_DAILY_API_USAGE_PERCENT": "90",
+        "TARGET_SALESFORCE_UPDATE_BULK_POLL_TIMEOUT": "600",
+        "TAP_WALKME_INSIGHTS_REQUEST_TIMEOUT": "30",
+    }
+    target = json.loads(
+        meltano(env, "--environment", "demo", "invoke", "--dump=config", "target-salesforce-update")
+    )
+    assert (target["progress_interval"], target["request_timeout"]) == (1, 60)
+    assert (target["max_daily_api_usage_percent"], target["bulk_poll_timeout"]) == (90, 600)
+    tap = json.loads(
+        meltano(env, "--environment", "demo", "invoke", "--dump=config", "tap-walkme-insights")
+    )
+    assert tap["request_timeout"] == 30
