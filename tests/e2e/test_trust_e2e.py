@@ -105,6 +105,15 @@ def runs(project: Project) -> list[dict[str, Any]]:
     return json.loads(listed.stdout)["runs"]
 
 
+def meltano_status(run: dict[str, Any]) -> str:
+    """Meltano's own job state of a listed run (completed / failed).
+
+    Newer run histories combine it with the target's stream statuses into `status` and keep
+    Meltano's as `meltano_status`; older ones list Meltano's as `status`.
+    """
+    return str(run.get("meltano_status", run["status"]))
+
+
 def flat(text: str) -> str:
     """Console/log text without Meltano's line wrapping."""
     return " ".join(text.split())
@@ -163,8 +172,10 @@ def test_rejected_rows_withhold_the_bookmark_fail_on_and_dry_run_through_meltano
     assert "Bookmark withheld for stream onboarding" in log, log[-3000:]
     assert "status=completed_with_rejections" in log
     newest = runs(project)[0]
-    assert newest["status"] != "failed", newest
+    assert meltano_status(newest) == "completed", newest
     assert [s["status"] for s in newest["streams"]] == ["completed_with_rejections"]
+    if "meltano_status" in newest:  # a history that combines the two never says "completed"
+        assert newest["status"] == "completed_with_rejections", newest
     assert newest["streams"][0]["counts"]["updated"] == updated_first
     updates = project.salesforce.stats()["records_updated"]
 
@@ -182,8 +193,9 @@ def test_rejected_rows_withhold_the_bookmark_fail_on_and_dry_run_through_meltano
     assert project.salesforce.stats()["records_updated"] == updates
     assert project.state(STATE_ID["onboarding"]) == {}
     newest = runs(project)[0]
-    assert newest["status"] == "failed", newest
+    assert meltano_status(newest) == "failed", newest  # the job failed for the scheduler
     assert [s["status"] for s in newest["streams"]] == ["completed_with_rejections"]
+    assert newest["status"] != "completed", newest
 
     # 3. the report is fixed: the next run writes exactly the two rows, and the bookmark moves
     for i in chosen:
@@ -220,19 +232,10 @@ def test_rejected_rows_withhold_the_bookmark_fail_on_and_dry_run_through_meltano
     assert summary["bookmark_withheld"] is True
     assert project.salesforce.stats()["records_updated"] == updates + 2
     assert project.state(STATE_ID["onboarding"]) == synced, "a dry run moved the bookmark"
-
-    # 5. so the next real run reads that export and writes its one change
-    real = run(project, ONBOARDING_JOB)
-
-    assert real.returncode == 0, real.output[-5000:]
-    summary = last_summary(project, "onboarding")
-    assert (summary["status"], summary["counts"]["updated"]) == ("completed", 1), summary
-    assert project.salesforce.stats()["records_updated"] == updates + 3
-    moved = project.state(STATE_ID["onboarding"])
-    assert (
-        moved["singer_state"]["bookmarks"]["onboarding"]["export"]
-        != (synced["singer_state"]["bookmarks"]["onboarding"]["export"])
-    )
+    newest = runs(project)[0]
+    assert [s["status"] for s in newest["streams"]] == ["completed"]
+    if "dry_run" in newest:  # a history that marks dry runs
+        assert newest["dry_run"] is True, newest
 
 
 # ------------------------------------------------------------------- row locks and 503s
@@ -300,6 +303,8 @@ def test_row_locks_and_503s_on_3000_rows_in_auto_mode_through_meltano(project: P
         assert faulty.returncode == 0, faulty.output[-5000:]
         assert summary["counts"]["updated"] == LOCK_ROWS, summary["counts"]
         assert summary["counts"]["failed"] == 0
+        # the faults hit: the rows the Bulk job left locked were sent again (by Collections)
+        assert summary["write_calls"]["collections"] >= 1, summary["write_calls"]
         assert missing_values(project, rows) == []
         state = project.state(STATE_ID["nps"])
         assert state["singer_state"]["bookmarks"]["nps"]["export"], state
