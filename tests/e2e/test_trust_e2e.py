@@ -11,18 +11,24 @@ target's summary.json, Meltano's saved state and `walkme-salesforce runs --json`
   `meltano run` exit 1 and the run `failed` in the history; fixed rows land on the next run;
 - a dry run (without `--no-state-update`) saves no state that moves the bookmark;
 - 10 % UNABLE_TO_LOCK_ROW + 20 % HTTP 503 on 3,000 rows in `write_method: auto`;
-- `#N/A`, CRLF and a bare CR inside a text value land exactly through the Bulk path.
+- `#N/A`, CRLF and a bare CR inside a text value land exactly through the Bulk path, and a row
+  the org refuses (validation rule) fails the job (default `fail_on`) without a bookmark;
+- SIGTERM to `meltano run` while its Bulk job waits aborts the job; the next run reconciles it.
 """
 
 from __future__ import annotations
 
 import csv
 import json
+import signal
+import subprocess
+import time
 from pathlib import Path
 from typing import Any
 
 import pytest
-from e2e_project import Project
+import requests
+from e2e_project import MELTANO, ROOT, Project
 
 pytestmark = pytest.mark.slow
 
@@ -129,11 +135,13 @@ def test_rejected_rows_withhold_the_bookmark_fail_on_and_dry_run_through_meltano
     report = reports_dir(project) / "onboarding.csv"
     header, rows = read_report(report)
     contacts = single_live_matches(project.salesforce.records("Contact"))
-    # two rows whose single Contact has no WalkMe values yet: both would be updated
+    keys = [row["End User ID"].strip().casefold() for row in rows]
+    # two rows, each the only one of its key, whose single Contact has no WalkMe values yet
     chosen = [
         i
-        for i, row in enumerate(rows)
-        if (record := contacts.get(row["End User ID"].strip().casefold()))
+        for i, k in enumerate(keys)
+        if keys.count(k) == 1
+        and (record := contacts.get(k))
         and record.get("WalkMe_Total_Sessions__c") is None
     ][:2]
     assert len(chosen) == 2, "the demo world has no two plain updatable rows"
@@ -331,26 +339,44 @@ def test_row_locks_and_503s_on_3000_rows_in_auto_mode_through_meltano(project: P
 # -------------------------------------------------------------- #N/A and CR/LF through Bulk
 
 
-def test_na_and_line_breaks_in_text_land_exactly_on_the_bulk_path_through_meltano(
+def test_na_and_line_breaks_land_exactly_through_bulk_and_a_refused_row_fails_the_job(
     project: Project,
 ) -> None:
+    """`write_method: bulk`: the text sent is the text stored; a refused row is no success."""
     report = reports_dir(project) / "nps.csv"
     header, rows = read_report(report)
     leads = single_live_matches(project.salesforce.records("Lead"))
-    chosen = [i for i, row in enumerate(rows) if row["End User ID"].strip().casefold() in leads]
-    assert len(chosen) >= 4, "the demo world has too few matched nps rows"
+    keys = [row["End User ID"].strip().casefold() for row in rows]
+    # rows whose key has one Lead and appears once (a repeated key: the last row wins)
+    chosen = [i for i, k in enumerate(keys) if k in leads and keys.count(k) == 1]
+    assert len(chosen) >= 5, "the demo world has too few matched nps rows"
     texts = ["#N/A", "first line\r\nsecond line", "first\rsecond", 'said "#N/A", then\nleft']
     for i, text in zip(chosen, texts, strict=False):
         rows[i]["Answer Freetext"] = text
+    refused = chosen[len(texts)]
+    rows[refused]["Answer"] = "11"  # the org's validation rule: NPS score between 0 and 10
+    refused_key = rows[refused]["End User ID"].strip().casefold()
+    refused_before = leads[refused_key]
     write_report(report, header, rows)
 
     result = run(project, NPS_JOB, write_method="bulk")
 
-    assert result.returncode == 0, result.output[-5000:]
+    # default fail_on (failed_rows): Salesforce refused a row, so the job fails, unbookmarked
+    assert result.returncode == 1, result.output[-5000:]
     summary = last_summary(project, "nps")
-    assert summary["status"] == "completed", summary
+    assert summary["status"] == "completed_with_failures", summary
+    assert summary["counts"]["failed"] == 1 and summary["bookmark_withheld"] is True, summary
     assert summary["write_calls"]["bulk"] >= 1, summary["write_calls"]
+    assert project.state(STATE_ID["nps"]) == {}
+    [failed] = results_rows(summary, "failed")
+    assert failed["key"].strip().casefold() == refused_key
+    assert failed["error_code"] == "FIELD_CUSTOM_VALIDATION_EXCEPTION", failed
+    newest = runs(project)[0]
+    assert meltano_status(newest) == "failed"
+    assert [s["status"] for s in newest["streams"]] == ["completed_with_failures"]
+
     after = single_live_matches(project.salesforce.records("Lead"))
+    assert after[refused_key] == refused_before
     for i, text in zip(chosen, texts, strict=False):
         lead = after[rows[i]["End User ID"].strip().casefold()]
         assert lead["WalkMe_NPS_Comment__c"] == text, (text, lead)
@@ -358,3 +384,67 @@ def test_na_and_line_breaks_in_text_land_exactly_on_the_bulk_path_through_meltan
     for i, text in zip(chosen, texts, strict=False):
         row = updated[rows[i]["End User ID"].strip().casefold()]
         assert json.loads(row["new_values"])["WalkMe_NPS_Comment__c"] == text, row
+
+
+# ------------------------------------------------------ SIGTERM to meltano during a Bulk job
+
+
+def ingest_jobs(project: Project) -> list[dict[str, Any]]:
+    """The org's Bulk API 2.0 ingest jobs, as an admin lists them (Setup → Bulk Data Load Jobs)."""
+    token = project.salesforce.access_token()
+    response = requests.get(
+        f"{project.salesforce.api_base}/jobs/ingest",
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=15,
+    )
+    response.raise_for_status()
+    return response.json()["records"]
+
+
+def test_sigterm_to_meltano_run_aborts_the_bulk_job_and_the_next_run_reconciles_it(
+    project: Project,
+) -> None:
+    """A scheduler stopping `meltano run` mid-job leaves no job that could land later."""
+    report = reports_dir(project) / "nps.csv"
+    header, rows = read_report(report)
+    for i, row in enumerate(rows):
+        row["Answer Freetext"] = f"sigterm probe {i}"
+    write_report(report, header, rows)
+    project.salesforce.faults(bulk_delay_ms=8000)  # a closed job waits 8 s before it runs
+    command = [str(MELTANO), "--environment", "demo", "run", NPS_JOB]
+    env = {**project.env, "TARGET_SALESFORCE_UPDATE_WRITE_METHOD": "bulk"}
+    with subprocess.Popen(
+        command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    ) as meltano:
+        deadline = time.monotonic() + 90
+        while not any(job["state"] == "UploadComplete" for job in ingest_jobs(project)):
+            assert meltano.poll() is None, "meltano ended before its Bulk job was closed"
+            assert time.monotonic() < deadline, "no Bulk job was closed"
+            time.sleep(0.2)
+        meltano.send_signal(signal.SIGTERM)  # what systemd/cron/Airflow send to stop a job
+        output, _ = meltano.communicate(timeout=60)
+
+    assert meltano.returncode != 0, output[-3000:]
+    assert "aborted Bulk API 2.0 job" in flat(output), output[-3000:]
+    [job] = ingest_jobs(project)
+    assert job["state"] == "Aborted", job
+    assert project.state(STATE_ID["nps"]) == {}
+    assert project.salesforce.stats()["records_updated"] == 0
+    assert meltano_status(runs(project)[0]) == "failed"
+    project.salesforce.faults(bulk_delay_ms=0)
+
+    again = run(project, NPS_JOB, write_method="bulk")
+
+    assert again.returncode == 0, again.output[-5000:]
+    summary = last_summary(project, "nps")
+    assert summary["status"] == "completed", summary
+    assert summary["reconciled"] == {"not_written": 1}, summary  # the aborted job, settled
+    leads = single_live_matches(project.salesforce.records("Lead"))
+    landed = [
+        row
+        for row in rows
+        if leads.get(row["End User ID"].strip().casefold(), {}).get("WalkMe_NPS_Comment__c")
+        == row["Answer Freetext"]
+    ]
+    assert len(landed) == summary["counts"]["updated"] > 0
+    assert project.state(STATE_ID["nps"])["singer_state"]["bookmarks"]["nps"]["export"]
