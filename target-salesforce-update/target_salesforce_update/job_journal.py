@@ -15,7 +15,9 @@ an orphaned job can never overwrite the newer values the new run writes — and 
 they really did in ``reconciled.csv``.
 
 Salesforce offers nothing to tag an update job with (``externalIdFieldName`` is for upserts),
-hence a local file. Each change rewrites the file atomically (temporary file + rename).
+hence a local file. Each change rewrites the file atomically (temporary file + rename). Each
+entry names the org it was written for (its instance URL): environments sharing a
+``results_dir`` (meltano.yml's ``sandbox`` and ``prod``) only settle their own org's entries.
 """
 
 from __future__ import annotations
@@ -41,6 +43,11 @@ _LOCK = threading.RLock()
 _RUNNING: dict[str, SalesforceClient] = {}
 
 
+def org_of(client: SalesforceClient) -> str:
+    """The org a journal entry belongs to: its instance URL (scheme and host, lower case)."""
+    return client.instance_url.rstrip("/").lower()
+
+
 def _safe(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9._-]+", "_", name).strip("._") or "stream"
 
@@ -51,6 +58,8 @@ class JobJournal:
     def __init__(self, path: Path, *, run_id: str = "") -> None:
         self.path = path
         self.run_id = run_id
+        #: The org this run writes to (:func:`org_of`); set when the run settles the journal.
+        self.org = ""
         self._collected: list[str] = []
 
     @classmethod
@@ -89,7 +98,7 @@ class JobJournal:
     def add(self, key: str, entry: dict[str, Any]) -> None:
         with _LOCK:
             entries = self.entries()
-            entries[key] = {**entry, "run_id": self.run_id, "pid": os.getpid()}
+            entries[key] = {**entry, "run_id": self.run_id, "pid": os.getpid(), "org": self.org}
             self._save(entries)
 
     def remove(self, key: str) -> None:
@@ -102,7 +111,10 @@ class JobJournal:
 
     def job_created(self, client: SalesforceClient, job_id: str, sobject: str) -> None:
         """Record a new Bulk job (before anything is uploaded to it)."""
-        self.add(f"bulk:{job_id}", {"kind": "bulk", "job_id": job_id, "object": sobject})
+        self.org = self.org or org_of(client)
+        # keyed by org too: two orgs' job ids may coincide (the emulators' do)
+        entry = {"kind": "bulk", "job_id": job_id, "object": sobject}
+        self.add(f"bulk:{self.org}:{job_id}", entry)
         with _LOCK:
             _RUNNING[job_id] = client
 
@@ -120,7 +132,7 @@ class JobJournal:
                 return
             entries = self.entries()
             for job_id in collected:
-                entries.pop(f"bulk:{job_id}", None)
+                entries.pop(f"bulk:{self.org}:{job_id}", None)
             self._save(entries)
 
     # ------------------------------------------------------------------ Collections slices

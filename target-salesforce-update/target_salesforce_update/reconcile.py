@@ -10,6 +10,9 @@ The earlier run's :class:`.job_journal.JobJournal` entries are read, and for eac
 - Collections slice in flight when the run was killed: its records are listed as
   ``unknown`` (the request may or may not have landed; this run compares them again).
 
+Only the entries written for the org this run writes to are read; another org's (an
+environment sharing the ``results_dir``) wait for that org's next run.
+
 An entry whose process is still alive on this machine (another run of the integration going on
 at the same time) is never aborted: this run waits for its job and leaves it to its owner.
 
@@ -31,6 +34,7 @@ from typing import TYPE_CHECKING, Any
 
 from .bulk2 import _result_rows, _wait, parse_bulk_error
 from .exceptions import NotFoundError, SalesforceError
+from .job_journal import org_of
 
 if TYPE_CHECKING:
     from .job_journal import JobJournal
@@ -57,7 +61,12 @@ def reconcile_journal(
     Raises:
         SalesforceError: Salesforce could not be asked (the entries stay for the next run).
     """
-    entries = journal.entries()
+    journal.org = org_of(client)
+    entries = {
+        key: entry
+        for key, entry in journal.entries().items()
+        if entry.get("org") in (None, "", journal.org)
+    }
     counts: Counter[str] = Counter()
     if not entries:
         return counts

@@ -128,9 +128,15 @@ MUTATIONS: dict[str, tuple[str, str, str, list[str]]] = {
     ),
     "cut-bulk-poll-not-reconciled": (
         "reconcile.py",
-        "    entries = journal.entries()\n    counts: Counter[str] = Counter()",
-        "    entries: dict = {}\n    counts: Counter[str] = Counter()",
+        "        for key, entry in journal.entries().items()\n",
+        "        for key, entry in {}.items()\n",
         ["tests/target/test_target_bulk_trust.py", "-k", "cut_bulk_poll"],
+    ),
+    "journal-settled-for-another-org": (
+        "reconcile.py",
+        '        if entry.get("org") in (None, "", journal.org)',
+        "        if True",
+        ["tests/target/test_target_journal_orgs.py"],
     ),
     "collections-slice-not-journaled": (
         "sinks.py",
