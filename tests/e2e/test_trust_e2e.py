@@ -111,15 +111,6 @@ def runs(project: Project) -> list[dict[str, Any]]:
     return json.loads(listed.stdout)["runs"]
 
 
-def meltano_status(run: dict[str, Any]) -> str:
-    """Meltano's own job state of a listed run (completed / failed).
-
-    Newer run histories combine it with the target's stream statuses into `status` and keep
-    Meltano's as `meltano_status`; older ones list Meltano's as `status`.
-    """
-    return str(run.get("meltano_status", run["status"]))
-
-
 def flat(text: str) -> str:
     """Console/log text without Meltano's line wrapping."""
     return " ".join(text.split())
@@ -180,10 +171,9 @@ def test_rejected_rows_withhold_the_bookmark_fail_on_and_dry_run_through_meltano
     assert "Bookmark withheld for stream onboarding" in log, log[-3000:]
     assert "status=completed_with_rejections" in log
     newest = runs(project)[0]
-    assert meltano_status(newest) == "completed", newest
+    assert newest["meltano_status"] == "completed", newest
     assert [s["status"] for s in newest["streams"]] == ["completed_with_rejections"]
-    if "meltano_status" in newest:  # a history that combines the two never says "completed"
-        assert newest["status"] == "completed_with_rejections", newest
+    assert newest["status"] == "completed_with_rejections", newest  # never "completed"
     assert newest["streams"][0]["counts"]["updated"] == updated_first
     updates = project.salesforce.stats()["records_updated"]
 
@@ -201,9 +191,9 @@ def test_rejected_rows_withhold_the_bookmark_fail_on_and_dry_run_through_meltano
     assert project.salesforce.stats()["records_updated"] == updates
     assert project.state(STATE_ID["onboarding"]) == {}
     newest = runs(project)[0]
-    assert meltano_status(newest) == "failed", newest  # the job failed for the scheduler
+    assert newest["meltano_status"] == "failed", newest  # the job failed for the scheduler
     assert [s["status"] for s in newest["streams"]] == ["completed_with_rejections"]
-    assert newest["status"] != "completed", newest
+    assert newest["status"] == "completed_with_rejections", newest
 
     # 3. the report is fixed: the next run writes exactly the two rows, and the bookmark moves
     for i in chosen:
@@ -242,8 +232,7 @@ def test_rejected_rows_withhold_the_bookmark_fail_on_and_dry_run_through_meltano
     assert project.state(STATE_ID["onboarding"]) == synced, "a dry run moved the bookmark"
     newest = runs(project)[0]
     assert [s["status"] for s in newest["streams"]] == ["completed"]
-    if "dry_run" in newest:  # a history that marks dry runs
-        assert newest["dry_run"] is True, newest
+    assert newest["dry_run"] is True, newest
 
 
 # ------------------------------------------------------------------- row locks and 503s
@@ -372,8 +361,9 @@ def test_na_and_line_breaks_land_exactly_through_bulk_and_a_refused_row_fails_th
     assert failed["key"].strip().casefold() == refused_key
     assert failed["error_code"] == "FIELD_CUSTOM_VALIDATION_EXCEPTION", failed
     newest = runs(project)[0]
-    assert meltano_status(newest) == "failed"
+    assert newest["meltano_status"] == "failed"
     assert [s["status"] for s in newest["streams"]] == ["completed_with_failures"]
+    assert newest["status"] == "completed_with_failures", newest
 
     after = single_live_matches(project.salesforce.records("Lead"))
     assert after[refused_key] == refused_before
@@ -430,7 +420,7 @@ def test_sigterm_to_meltano_run_aborts_the_bulk_job_and_the_next_run_reconciles_
     assert job["state"] == "Aborted", job
     assert project.state(STATE_ID["nps"]) == {}
     assert project.salesforce.stats()["records_updated"] == 0
-    assert meltano_status(runs(project)[0]) == "failed"
+    assert runs(project)[0]["meltano_status"] == "failed"
     project.salesforce.faults(bulk_delay_ms=0)
 
     again = run(project, NPS_JOB, write_method="bulk")
