@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: venv plugins airflow-venv test demo emulators console run runs run-log lint bench bench-quick clean
+.PHONY: venv plugins airflow-venv system-packages test demo emulators console run runs run-log lint bench bench-quick clean
 
 $(STAMP): requirements-dev.txt emulators/pyproject.toml tap-walkme-insights/pyproject.toml target-salesforce-update/pyproject.toml walkme-salesforce/pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 10) else "Python 3.10+ is required (found " + sys.version.split()[0] + ")")'
@@ -37,7 +37,10 @@ $(AIRFLOW_STAMP): $(STAMP) orchestration/requirements-airflow.txt
 
 airflow-venv: $(AIRFLOW_STAMP)
 
-test: venv plugins airflow-venv  ## the whole test suite
+system-packages:  ## Debian packages of tests/postgres and tests/console (installed when missing, as root)
+	bash scripts/system-packages.sh
+
+test: venv plugins airflow-venv system-packages  ## the whole test suite
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 demo: venv plugins  ## emulators + a generated demo world + the sample integrations through `meltano run`

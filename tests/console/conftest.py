@@ -51,10 +51,13 @@ def console(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Console]:
 def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     """Headless Debian Chromium through the system chromedriver (nothing is downloaded)."""
     if not CHROMIUM.exists() or not CHROMEDRIVER.exists():
-        pytest.fail(
+        message = (
             "Debian's chromium and chromium-driver are needed for the console's browser tests: "
-            "apt-get install -y chromium chromium-driver (.ci/run does it)."
+            "apt-get install -y chromium chromium-driver (`make test` does it as root)."
         )
+        if os.environ.get("CI") == "true":
+            pytest.fail(message)
+        pytest.skip(message)
     os.environ["SE_OFFLINE"] = "true"  # Selenium Manager must not fetch a browser or driver
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service

@@ -28,10 +28,13 @@ project = _e2e.project
 def postgres_binaries() -> Path:
     bin_dir = pg_bin_dir()
     if bin_dir is None:
-        pytest.skip(
+        message = (
             "PostgreSQL server binaries (initdb, pg_ctl) are not installed: "
-            "`apt-get install -y postgresql` (.ci/run does it, so CI runs these tests)."
+            "`apt-get install -y postgresql` (`make test` does it as root)."
         )
+        if os.environ.get("CI") == "true":
+            pytest.fail(message)
+        pytest.skip(message)
     return bin_dir
 
 
