@@ -77,10 +77,11 @@ def test_connect_wizard_run_log_edit_disconnect(
     driver = browser
     screens = Screens(driver, tmp_path)
     world = console.expected("onboarding")
-    # The wizard leaves multiple_matches at the target's default (update_all): the world's
-    # ambiguous keys update every record they match, so they count as updated rows.
+    # The wizard writes what `add` writes: multiple_matches skip, so the world's ambiguous keys
+    # are reported (ambiguous.csv) and nothing of theirs is written.
     expected = {
-        "updated": world["should_update"] + world["ambiguous"],
+        "updated": world["should_update"],
+        "ambiguous": world["ambiguous"],
         "unchanged": world["unchanged"],
         "unmatched": world["unmatched"],
         "several": world["ambiguous"],
@@ -168,7 +169,7 @@ def test_connect_wizard_run_log_edit_disconnect(
     assert f"would update {expected['updated']}" in counts
     assert f"unchanged {expected['unchanged']}" in counts
     assert f"unmatched {expected['unmatched']}" in counts
-    assert "ambiguous 0" in counts
+    assert f"ambiguous {expected['ambiguous']}" in counts
     assert f"keys matching several records: {expected['several']}" in counts
     assert driver.find_elements(By.CSS_SELECTOR, "#preview-changes tbody tr")
     assert "unmatched" in text(driver, "#preview-reasons")
@@ -179,6 +180,7 @@ def test_connect_wizard_run_log_edit_disconnect(
     target = saved.plugin("loaders", "target-salesforce-update--usage")
     assert dict(target["config"]["field_mapping"]) == MAPPING
     assert target["config"]["match_field"] == "Email"
+    assert target["config"]["multiple_matches"] == "skip"  # what `add` writes
 
     # The grid, then Run now (a second Run now while it runs is refused).
     driver.get(f"{console.url}/?environment=sandbox")
@@ -230,7 +232,7 @@ def test_connect_wizard_run_log_edit_disconnect(
         str(expected["updated"]),
         str(expected["unchanged"]),
         str(expected["unmatched"]),
-        "0",
+        str(expected["ambiguous"]),
         "0",
         "0",
     ]
@@ -277,6 +279,7 @@ def test_connect_wizard_run_log_edit_disconnect(
     )
     assert "feature_adoption" not in dict(target["config"]["field_mapping"])
     assert len(target["config"]["field_mapping"]) == len(MAPPING) - 1
+    assert target["config"]["multiple_matches"] == "skip"  # an edit keeps the policies
 
     # Disconnect: revoked at Salesforce, removed from .env.
     driver.get(f"{console.url}/accounts")

@@ -26,7 +26,7 @@ from target_salesforce_update.salesforce import SalesforceClient
 from .. import report_columns
 from ..describe import field_rows, listed_objects
 from ..errors import SetupError
-from ..integration_commands import describe_object, store_integration
+from ..integration_commands import ADD_DEFAULTS, describe_object, store_integration
 from ..integrations import Integration, check_name, list_integrations, read_integration
 from ..mapping import match_candidates, target_candidates, validate
 from ..preview import dry_run_changes
@@ -51,6 +51,9 @@ class Draft:
     sobject: str = "Contact"
     match_field: str = ""
     mapping: dict[str, str] = field(default_factory=dict)
+    #: The target's policies (multiple_matches, null_values): a new integration gets what
+    #: `add` writes (skip duplicates), an edited one keeps its own.
+    target_extra: dict[str, Any] = field(default_factory=lambda: dict(ADD_DEFAULTS))
     columns: ReportColumns | None = None
     described: dict[str, Any] | None = None
     objects: list[dict[str, Any]] = field(default_factory=list)
@@ -78,6 +81,7 @@ class Draft:
             match_property=self.key_property,
             match_field=self.match_field,
             field_mapping=dict(self.mapping),
+            target_extra=dict(self.target_extra),
         )
 
     # What the screens show -----------------------------------------------------------
@@ -147,6 +151,7 @@ class Wizard:
         draft.sobject = integration.sobject
         draft.match_field = integration.match_field
         draft.mapping = dict(integration.field_mapping)
+        draft.target_extra = dict(integration.target_extra)
         self.discover(draft)
         self.describe(draft)
         return draft
