@@ -98,6 +98,9 @@ def console_env(running: Any, project: Path, port: int) -> dict[str, str]:
         SALESFORCE_LOGIN_URL=running.salesforce_url,
         MELTANO_PROJECT_ROOT=str(project),
         MELTANO_SEND_ANONYMOUS_USAGE_STATS="false",
+        # The scratch project links the repository's installed plugins: Meltano must never
+        # reinstall into them (an integration added in the console shares its parent's venv).
+        MELTANO_AUTO_INSTALL="false",
         PATH=f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}",
     )
     return env

@@ -129,6 +129,9 @@ def run_project(tmp_path: Path, world: Path) -> Iterator[RunProject]:
             PATH=f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",
             MELTANO_DATABASE_URI=f"sqlite:///{tmp_path / 'meltano.db'}",
             MELTANO_SEND_ANONYMOUS_USAGE_STATS="false",
+            # The copy links the repository's installed plugins: never reinstall into them
+            # (a reinstall wipes the venv other tests are running from).
+            MELTANO_AUTO_INSTALL="false",
             XDG_STATE_HOME=str(tmp_path / "state"),
             TARGET_SALESFORCE_UPDATE_RESULTS_DIR=str(tmp_path / "results"),
             DEMO_SALESFORCE_URL=salesforce.url,
