@@ -38,7 +38,7 @@ def _parallel_queries() -> None:
     from target_salesforce_update.matching import index_records, match_queries
 
     def _query(self: Any, plan: Any, keys: list[str]) -> dict[str, list[dict]]:
-        client = self.target_ref.client
+        client = self.context.client
         statements = list(match_queries(plan, keys))
         found: dict[str, list[dict]] = {}
         workers = max(1, min(client.max_concurrency, len(statements)))

@@ -29,6 +29,7 @@ import requests
 from requests.adapters import HTTPAdapter
 
 from .auth import Authenticator, Token, revoke_token, tls_error
+from .call_meter import carry_meter, count_call
 from .exceptions import (
     ApiUsageCeilingError,
     ConfigurationError,
@@ -202,6 +203,9 @@ class SalesforceClient:
     ``api_version``, ``request_timeout``, ``max_retries``, ``max_concurrency`` (1-25),
     ``max_daily_api_usage_percent``, ``retry_backoff_base`` and ``bulk_poll_timeout``.
     ``bulk_max_upload_bytes`` (100 MB) is an attribute only.
+
+    ``api_calls`` counts the run's API calls; each call is also added to the
+    :class:`.call_meter.CallMeter` current in the calling thread (the stream it is made for).
     """
 
     def __init__(self, config: Mapping[str, Any], *, logger: logging.Logger | None = None) -> None:
@@ -366,6 +370,7 @@ class SalesforceClient:
                 self._check_ceiling()
                 with self._lock:
                     self.api_calls += 1
+                count_call()
             request_headers = {
                 "Authorization": f"Bearer {token.access_token}",
                 "Accept": "application/json",
@@ -587,7 +592,8 @@ class SalesforceClient:
                 results.extend(self._update_chunk(chunk))
         else:
             with ThreadPoolExecutor(workers, thread_name_prefix="sf-update") as pool:
-                futures = [pool.submit(self._update_chunk, chunk) for chunk in chunks]
+                update_chunk = carry_meter(self._update_chunk)
+                futures = [pool.submit(update_chunk, chunk) for chunk in chunks]
                 try:
                     for future in futures:
                         results.extend(future.result())

@@ -8,22 +8,27 @@ them and the README lists them. Connection settings are read by :mod:`.salesforc
 
 from __future__ import annotations
 
-import logging
-import threading
-from typing import Any
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 from singer_sdk.target_base import Target
 
 from .bookmarks import withhold_bookmarks
 from .cli_errors import exit_with_one_line
-from .exceptions import NotFoundError, SalesforceError
-from .integration import Integration, environment_label
+from .connection_test_sink import ConnectionTestSink
+from .exceptions import SalesforceError
+from .integration import MELTANO_TEST_STREAM, Integration, environment_label, resolve_integration
 from .message_reader import SingerMessageReader
 from .preflight import PreflightError
 from .results import StreamResults
-from .salesforce import SalesforceClient
 from .settings import config_schema, default
+from .sink_context import Connection, StreamContext
 from .sinks import SalesforceUpdateSink, TargetRunError
+
+if TYPE_CHECKING:
+    from singer_sdk.sinks import Sink
+
+    from .salesforce import SalesforceClient
 
 
 def _setting(config: Any, key: str) -> Any:
@@ -44,12 +49,12 @@ class TargetSalesforceUpdate(Target):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        # Drain one stream at a time: the shared client's API call counter then belongs to
-        # the stream being drained, and the client parallelises writes itself.
+        # Streams already overlap: each sink processes its batches in its own worker thread
+        # and counts its calls on its own meter. Parallel SDK drains would only overlap the
+        # hand-offs, and would let one stream's fatal error race another stream's summary, so
+        # sinks are drained one at a time (the client parallelises the calls itself).
         self.max_parallelism = 1
-        self._client: SalesforceClient | None = None
-        self._client_lock = threading.Lock()
-        self._describes: dict[str, dict | None] = {}
+        self._connection = Connection(self.config)
         self._results: dict[str, StreamResults] = {}
         self._all_results: list[StreamResults] = []
         self._sinks: list[SalesforceUpdateSink] = []
@@ -58,34 +63,58 @@ class TargetSalesforceUpdate(Target):
     @property
     def client(self) -> SalesforceClient:
         """The Salesforce client, logged in on first use."""
-        with self._client_lock:
-            if self._client is None:
-                self._client = SalesforceClient.from_config(
-                    self.config, logger=logging.getLogger("target_salesforce_update.salesforce")
-                )
-            return self._client
+        return self._connection.client
 
-    @property
-    def api_calls(self) -> int:
-        """Counted API calls made so far this run (0 before the client exists)."""
-        return self._client.api_calls if self._client is not None else 0
+    def get_sink_class(self, stream_name: str) -> type[Sink]:
+        """:class:`.ConnectionTestSink` for ``meltano config test``'s stream (unless an
+        integration has that name), else :class:`.SalesforceUpdateSink`."""
+        if stream_name == MELTANO_TEST_STREAM and stream_name not in (
+            self.config.get("streams") or {}
+        ):
+            return ConnectionTestSink
+        return SalesforceUpdateSink
 
-    @property
-    def api_usage(self) -> tuple[int, int] | None:
-        """The org's latest daily API usage (used, max) from ``Sforce-Limit-Info``."""
-        return self._client.api_usage if self._client is not None else None
-
-    def describe(self, sobject: str) -> dict | None:
-        """The object's describe (cached per run); None when the user cannot see the object."""
-        key = sobject.lower()
-        if key not in self._describes:
+    def get_sink(
+        self,
+        stream_name: str,
+        *,
+        record: dict | None = None,
+        schema: dict | None = None,
+        key_properties: Sequence[str] | None = None,
+    ) -> Sink:
+        """The SDK's sink for the stream; a sink it has just built is started here with what it
+        needs (:mod:`.sink_context`), so no sink ever calls back into the target."""
+        if schema is None:
+            return super().get_sink(stream_name, record=record)
+        previous = super().get_sink(stream_name) if self.sink_exists(stream_name) else None
+        sink = super().get_sink(
+            stream_name, record=record, schema=schema, key_properties=key_properties
+        )
+        if sink is not previous:
             try:
-                self._describes[key] = self.client.describe(sobject)
-            except NotFoundError:
-                self._describes[key] = None
-        return self._describes[key]
+                self._start(sink)
+            except Exception:
+                self.logger.error("Error initializing target sink '%s'", self.name)
+                raise
+        return sink
 
-    def results_for(self, integration: Integration) -> StreamResults:
+    def _start(self, sink: Sink) -> None:
+        if isinstance(sink, ConnectionTestSink):
+            sink.start(self._connection)
+            return
+        assert isinstance(sink, SalesforceUpdateSink)
+        integration = resolve_integration(self.config, sink.stream_name)
+        # A new sink of a stream already seen (its schema changed): the older sinks' waiting
+        # changes are written first, so this sink compares its rows with them.
+        older = [s for s in self._sinks if s.stream_name == sink.stream_name]
+        for old in older:
+            old.settle()
+        sink.start(StreamContext(self._connection, integration, self._results_for(integration)))
+        for old in older:
+            old.superseded = True
+        self._sinks.append(sink)
+
+    def _results_for(self, integration: Integration) -> StreamResults:
         """The results collector of a stream (shared by every sink of that stream)."""
         stream = integration.stream
         if stream not in self._results or self._results[stream].finished:
@@ -102,21 +131,10 @@ class TargetSalesforceUpdate(Target):
             self._all_results.append(self._results[stream])
         return self._results[stream]
 
-    def register_sink(self, sink: SalesforceUpdateSink) -> None:
-        """Remember a sink (also one replaced after a schema change) for :meth:`settle`."""
-        self._sinks.append(sink)
-
-    def wait_for_batches(self) -> None:
-        """Wait until no sink has a batch in flight (re-raising what stopped one)."""
+    def settle(self) -> None:
+        """Finish every batch in flight and write every change still waiting in a spool."""
         for sink in list(self._sinks):
-            sink.wait()
-
-    def settle(self, stream: str | None = None) -> None:
-        """Finish every batch in flight and write every change still waiting in a spool (of
-        ``stream``'s sinks only, when given)."""
-        for sink in list(self._sinks):
-            if stream is None or sink.stream_name == stream:
-                sink.settle()
+            sink.settle()
 
     def _write_state_message(self, state: dict) -> None:
         """Print STATE only once every row received before it is written, and never a STATE
@@ -174,8 +192,7 @@ class TargetSalesforceUpdate(Target):
         try:
             super().process_endofpipe()
         finally:
-            if self._client is not None:
-                self._client.close()
+            self._connection.close()
         failing = [r for r in self._all_results if r.finished and r.exit_nonzero]
         if failing:
             shown = "; ".join(

@@ -25,7 +25,7 @@ PACKAGE = ROOT / "target-salesforce-update" / "target_salesforce_update"
 # or a path from the repository root)
 MUTATIONS: dict[str, tuple[str, str, str, list[str]]] = {
     "writes-skipped": (
-        "sinks.py",
+        "writer.py",
         "        if integration.dry_run or not any(group.changes for group in groups):",
         "        if True:",
         ["test_safety_crash.py", "-k", "collections"],
@@ -41,11 +41,11 @@ MUTATIONS: dict[str, tuple[str, str, str, list[str]]] = {
         "sinks.py",
         "            self._process(records)\n"
         "        except SalesforceError as exc:\n"
-        "            self._count_calls(before)\n"
+        "            context.count_calls()\n"
         "            self._fail(exc.run_stopped_message())",
         "            self._process(records)\n"
         "        except SalesforceError as exc:\n"
-        "            self._count_calls(before)\n"
+        "            context.count_calls()\n"
         "            return",
         ["test_safety_faults.py", "-k", "daily_api"],
     ),
@@ -103,7 +103,7 @@ MUTATIONS: dict[str, tuple[str, str, str, list[str]]] = {
     ),
     # issue 11: the Bulk path and the write journal
     "bulk-row-locks-not-retried": (
-        "sinks.py",
+        "writer.py",
         "            wanted = {key for key, errors in failures.items() if is_retryable(errors)}",
         "            wanted: set[str] = set()",
         ["test_safety_bulk_journal.py", "-k", "row_locks"],
@@ -139,9 +139,9 @@ MUTATIONS: dict[str, tuple[str, str, str, list[str]]] = {
         ["tests/target/test_target_journal_orgs.py"],
     ),
     "collections-slice-not-journaled": (
-        "sinks.py",
-        '                        entry = journal.slice_started([p["Id"] for p in payloads])',
-        "                        entry = None",
+        "writer.py",
+        '                    entry = journal.slice_started([p["Id"] for p in payloads])',
+        "                    entry = None",
         ["test_safety_bulk_journal.py", "-k", "collections_write"],
     ),
     "sigterm-leaves-bulk-job-running": (

@@ -1,0 +1,299 @@
+"""The writer: every decision about how a stream's changes reach Salesforce, in one place.
+
+- ``write_method: collections`` (or a dry run): no spool; each batch's changes are written by
+  sObject Collections as the batch is processed (:meth:`StreamWriter.submit`), in slices of
+  about :data:`WRITE_SLICE` records that never split a key group.
+- ``auto`` / ``bulk``: changes wait in a :class:`.spool.WriteSpool` on disk and are written
+  together (:meth:`StreamWriter.write_spool`) — one Bulk API 2.0 job, or Collections calls when
+  fewer than ``bulk_threshold`` are waiting and the method is ``auto`` — when the spool nears the
+  Bulk upload limit, before a STATE, at the end of the stream, and before a batch holding a key
+  whose change is still waiting.
+- Records holding a literal ``#N/A`` go through Collections (Bulk would clear the field);
+  records failing with a transient error are sent again, up to ``max_retries`` rounds — a
+  follow-up Bulk job for at least ``bulk_threshold`` of them, else Collections.
+
+Each write is journaled while in flight (:mod:`.job_journal`) and its rows are reported
+(:func:`.key_groups.report`) and flushed as soon as it is answered.
+"""
+
+from __future__ import annotations
+
+import logging
+import typing as t
+from collections.abc import Sequence
+
+from .exceptions import SalesforceError
+from .key_groups import KeyGroup, report, restore
+from .salesforce import COLLECTION_SIZE, is_retryable
+from .spool import WriteSpool
+
+if t.TYPE_CHECKING:
+    from .job_journal import JobJournal
+    from .preflight import Plan
+    from .results import StreamResults
+    from .salesforce import RecordError, SalesforceClient, SaveResult
+
+__all__ = ["WRITE_SLICE", "StreamWriter"]
+
+#: Records per update_records call: a few Collections calls in parallel, so a run that stops
+#: mid-batch knows the outcome of everything sent before the failing slice.
+WRITE_SLICE = 800
+
+
+def _collections_calls(records: int) -> int:
+    return -(-records // COLLECTION_SIZE)
+
+
+class StreamWriter:
+    """Writes (and reports) the changes of one stream's sink."""
+
+    def __init__(
+        self,
+        plan: Plan,
+        client: SalesforceClient,
+        results: StreamResults,
+        journal: JobJournal | None,
+        logger: logging.Logger,
+    ) -> None:
+        self.plan = plan
+        self.client = client
+        self.results = results
+        self.journal = journal
+        self.logger = logger
+        integration = plan.integration
+        self.spool: WriteSpool | None = None
+        if not integration.dry_run and integration.write_method != "collections":
+            self.spool = WriteSpool([spec.name for spec in plan.fields.values()])
+
+    @property
+    def waiting(self) -> bool:
+        """Whether changes wait in the spool."""
+        return self.spool is not None and bool(self.spool.groups)
+
+    def report(self, group: KeyGroup, *, stopped: bool = False) -> None:
+        report(self.results, group, self.plan.integration.multiple_matches, stopped=stopped)
+
+    def write_waiting_for(self, keys: t.Iterable[str]) -> None:
+        """Write the spool first when it holds a change for one of ``keys``, so the batch
+        carrying them is compared with (and applied after) that change."""
+        if self.spool is not None and self.spool.holds_any(keys):
+            self.write_spool()
+
+    def submit(self, groups: Sequence[KeyGroup]) -> None:
+        """A processed batch's key groups: written now (no spool) or spooled; groups with
+        nothing to write are reported at once."""
+        spool = self.spool
+        if spool is None:
+            try:
+                self._write_collections(groups)
+            finally:
+                for group in groups:
+                    self.report(group)
+            return
+        limit = self.client.bulk_max_upload_bytes * 0.9
+        for group in groups:
+            if not group.changes:
+                self.report(group)
+                continue
+            rows = [(row.position, row.raw_key) for row in group.rows]
+            spool.add(group.key, rows, [str(r["Id"]) for r in group.records], group.changes)
+            if spool.csv_bytes >= limit:
+                self.write_spool()
+
+    def _write_collections(self, groups: Sequence[KeyGroup]) -> None:
+        """Send every change by Collections; a fatal error marks the unconfirmed records failed
+        and re-raises.
+
+        Slices of about ``WRITE_SLICE`` records never split a key group; each slice is in the
+        journal while it is in flight, and its rows are reported and flushed as soon as it is
+        answered, so a run killed mid-batch leaves a results line (or a journal entry the next
+        run reconciles) for every record it wrote.
+        """
+        plan = self.plan
+        integration = plan.integration
+        if integration.dry_run or not any(group.changes for group in groups):
+            return
+        slices: list[list[KeyGroup]] = [[]]
+        size = 0
+        for group in groups:
+            if size and size + len(group.changes) > WRITE_SLICE:
+                slices.append([])
+                size = 0
+            slices[-1].append(group)
+            size += len(group.changes)
+        results = self.results
+        journal = self.journal
+        for number, slice_groups in enumerate(slices):
+            payloads: list[dict[str, t.Any]] = []
+            owners: list[KeyGroup] = []
+            for group in slice_groups:
+                for record_id, changes in group.changes.items():
+                    payloads.append({"Id": record_id, **changes})
+                    owners.append(group)
+            if not payloads:
+                continue
+            entry = None
+            try:
+                if journal is not None:
+                    entry = journal.slice_started([p["Id"] for p in payloads])
+                results.write_calls["collections"] += _collections_calls(len(payloads))
+                saved = self.client.update_records(plan.sobject, payloads)
+            except SalesforceError as exc:
+                code = exc.error_code or type(exc).__name__
+                message = f"not confirmed, the run stopped: {exc}"
+                for later in slices[number:]:
+                    for owner in later:
+                        for record_id in owner.changes:
+                            owner.failures[record_id] = (code, message)
+                raise
+            self._apply_results(payloads, owners, saved)
+            for group in slice_groups:
+                self.report(group)
+            results.flush()
+            if journal is not None:
+                if entry is not None:
+                    journal.remove(entry)
+                journal.forget_reported()
+            results.maybe_log_progress()
+
+    def _apply_results(
+        self, chunk: list[dict], owners: list[KeyGroup], saved: Sequence[SaveResult]
+    ) -> None:
+        for payload, owner, result in zip(chunk, owners, saved, strict=True):
+            if result.success:
+                self.results.records_written += 1
+                continue
+            codes = ";".join(e.status_code for e in result.errors) or "UNKNOWN_ERROR"
+            messages = " | ".join(e.message for e in result.errors) or "no message"
+            owner.failures[payload["Id"]] = (codes, messages)
+
+    def write_spool(self) -> None:
+        """Write what the spool holds — one Bulk job, or Collections calls below
+        ``bulk_threshold`` — and report its rows; the spool is empty afterwards."""
+        spool = self.spool
+        plan = self.plan
+        results = self.results
+        if spool is None or not spool.groups:
+            return
+        integration = plan.integration
+        count = len(spool)
+        use_bulk = integration.write_method == "bulk" or count >= integration.bulk_threshold
+        journal = self.journal
+        try:
+            if not use_bulk:
+                groups = [restore(spooled) for spooled in spool.read_groups()]
+                try:
+                    self._write_collections(groups)
+                finally:
+                    for group in groups:
+                        self.report(group)
+                return
+            try:
+                failures: dict[str, tuple[RecordError, ...]] = {}
+                if spool.csv_records:
+                    results.write_calls["bulk"] += 1
+                    failures = self.client.bulk_update_file(
+                        plan.sobject, spool.csv_file(), spool.csv_records, journal=journal
+                    )
+                if spool.direct:
+                    failures.update(self._send_direct(spool.direct))
+            except SalesforceError as exc:
+                code = exc.error_code or type(exc).__name__
+                self._report_spool(code, f"not confirmed, the run stopped: {exc}")
+                raise
+            stopped: SalesforceError | None = None
+            try:
+                self._retry_transient(spool, failures)
+            except SalesforceError as exc:
+                stopped = exc  # the rows still failing are reported as such, then the run stops
+            for spooled in spool.read_groups():
+                group = restore(spooled)
+                for record_id in group.changes:
+                    errors = failures.get(record_id[:15])
+                    if errors is None:
+                        results.records_written += 1
+                        continue
+                    group.failures[record_id] = (
+                        ";".join(e.status_code for e in errors) or "UNKNOWN_ERROR",
+                        " | ".join(e.message for e in errors) or "no message",
+                    )
+                self.report(group)
+            if stopped is not None:
+                raise stopped
+        finally:
+            spool.clear()
+            results.flush()
+            if journal is not None:
+                journal.forget_reported()
+            results.maybe_log_progress()
+
+    def _send_direct(self, payloads: list[dict[str, t.Any]]) -> dict[str, tuple[RecordError, ...]]:
+        """Collections for records Bulk cannot carry; the errors of those that failed."""
+        self.results.write_calls["collections"] += _collections_calls(len(payloads))
+        saved = self.client.update_records(self.plan.sobject, payloads)
+        return {
+            str(payload["Id"])[:15]: result.errors
+            for payload, result in zip(payloads, saved, strict=True)
+            if not result.success
+        }
+
+    def _retry_transient(
+        self, spool: WriteSpool, failures: dict[str, tuple[RecordError, ...]]
+    ) -> None:
+        """Send the spooled records whose errors are all transient again, until none is left
+        or ``max_retries`` rounds were made; ``failures`` is updated in place.
+
+        A round of at least ``bulk_threshold`` records is one Bulk job (:meth:`.bulk_update`,
+        which also routes ``#N/A`` records to Collections); a smaller one is Collections.
+        """
+        client = self.client
+        plan = self.plan
+        results = self.results
+        for attempt in range(client.max_retries):
+            wanted = {key for key, errors in failures.items() if is_retryable(errors)}
+            if not wanted:
+                return
+            delay = client.retry_pause(attempt)
+            payloads = [
+                {"Id": record_id, **changes}
+                for spooled in spool.read_groups()
+                for record_id, changes in spooled.changes.items()
+                if record_id[:15] in wanted
+            ]
+            if len(payloads) >= plan.integration.bulk_threshold:
+                results.write_calls["bulk"] += 1
+                saved = client.bulk_update(plan.sobject, payloads, journal=self.journal)
+            else:
+                results.write_calls["collections"] += _collections_calls(len(payloads))
+                saved = client.update_records(plan.sobject, payloads)
+            for payload, result in zip(payloads, saved, strict=True):
+                key = str(payload["Id"])[:15]
+                if result.success:
+                    failures.pop(key, None)
+                else:
+                    failures[key] = result.errors
+            self.logger.info(
+                "Retry %d/%d after %.1fs: sent %d record(s) that failed with a transient "
+                "error again; %d still fail that way",
+                attempt + 1,
+                client.max_retries,
+                delay,
+                len(payloads),
+                sum(1 for errors in failures.values() if is_retryable(errors)),
+            )
+
+    def _report_spool(self, code: str, message: str) -> None:
+        """Report every spooled row as failed with ``code``/``message`` (nothing confirmed)."""
+        spool = self.spool
+        if spool is None:
+            return
+        for spooled in spool.read_groups():
+            group = restore(spooled)
+            group.failures = dict.fromkeys(group.changes, (code, message))
+            self.report(group)
+        spool.clear()
+
+    def abandon(self, reason: str) -> None:
+        """The run stops: rows still waiting in the spool are reported as not written."""
+        if self.waiting:
+            self._report_spool("NOT_WRITTEN", f"not written, the run stopped: {reason}")
