@@ -27,9 +27,9 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from . import soql
-from .bulk_query import DEFAULT_PAGE_RECORDS, count_records, query_pages
 from .exceptions import BulkJobError, InvalidFieldError, MalformedQueryError, NotFoundError
 from .match_snapshot import MatchSnapshot
+from .salesforce.bulk_query import DEFAULT_PAGE_RECORDS, count_records, query_pages
 
 if TYPE_CHECKING:
     from .preflight import Plan

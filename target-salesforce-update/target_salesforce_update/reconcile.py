@@ -32,9 +32,9 @@ from collections import Counter
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .bulk2 import _result_rows, _wait, parse_bulk_error
 from .exceptions import NotFoundError, SalesforceError
 from .job_journal import org_of
+from .salesforce.bulk2 import _result_rows, _wait, parse_bulk_error
 
 if TYPE_CHECKING:
     from .job_journal import JobJournal

@@ -47,7 +47,7 @@ FAIL_ON_CHOICES = ("run_failure", "failed_rows", "rejected_rows")
 DEFAULT_FAIL_ON = "failed_rows"
 
 Kind = Literal["string", "integer", "decimal", "boolean", "object", "options"]
-#: ``connection``: read by the client (salesforce.py / auth.py). ``run``: top level only.
+#: ``connection``: read by the client (the ``salesforce`` sub-package). ``run``: top level only.
 #: ``stream``: top level, and overridable per stream under ``streams.<name>``.
 Scope = Literal["connection", "run", "stream"]
 

@@ -25,7 +25,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import IO, Any
 
-from .bulk2 import csv_cell, csv_row, needs_collections
+from .salesforce.bulk2 import csv_cell, csv_row, needs_collections
 
 __all__ = ["SpooledGroup", "WriteSpool"]
 

@@ -24,7 +24,7 @@ from collections.abc import Sequence
 
 from .exceptions import SalesforceError
 from .key_groups import KeyGroup, report, restore
-from .salesforce import COLLECTION_SIZE, is_retryable
+from .salesforce.client import COLLECTION_SIZE, is_retryable
 from .spool import WriteSpool
 
 if t.TYPE_CHECKING:

@@ -11,7 +11,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 import requests
 from target_salesforce_update.exceptions import AuthenticationError, ConfigurationError
-from target_salesforce_update.oauth_web_flow import (
+from target_salesforce_update.salesforce.oauth_web_flow import (
     LoopbackReceiver,
     Pkce,
     authorize_url,

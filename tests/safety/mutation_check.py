@@ -68,13 +68,13 @@ MUTATIONS: dict[str, tuple[str, str, str, list[str]]] = {
         ["test_safety_properties.py", "-k", "datetimes"],
     ),
     "http-allowed-to-any-host": (
-        "auth.py",
+        "salesforce/auth.py",
         '    if not host:\n        return False\n    if host.lower() == "localhost":',
         '    if True:\n        return True\n    if host.lower() == "localhost":',
         ["test_safety_secrets.py", "-k", "target_refuses_http"],
     ),
     "access-token-logged": (
-        "salesforce.py",
+        "salesforce/client.py",
         '                "Authorization": f"Bearer {token.access_token}",',
         '                "Authorization": f"Bearer {token.access_token}"'
         " if not __import__('logging').getLogger(__name__).warning("
@@ -109,13 +109,13 @@ MUTATIONS: dict[str, tuple[str, str, str, list[str]]] = {
         ["test_safety_bulk_journal.py", "-k", "row_locks"],
     ),
     "literal-na-sent-through-bulk": (
-        "bulk2.py",
+        "salesforce/bulk2.py",
         "    return any(\n        isinstance(value, str) and value.strip() == NULL_CELL",
         "    return False and any(\n        isinstance(value, str) and value.strip() == NULL_CELL",
         ["tests/target/test_target_bulk_trust.py", "-k", "literal_na"],
     ),
     "bare-cr-left-unquoted": (
-        "bulk2.py",
+        "salesforce/bulk2.py",
         """_QUOTE_WHEN = frozenset(',"\\r\\n')""",
         """_QUOTE_WHEN = frozenset(',"\\n')""",
         ["tests/target/test_target_bulk_trust.py", "-k", "character_class"],

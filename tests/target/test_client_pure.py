@@ -7,15 +7,24 @@ import datetime as dt
 import secrets
 
 import pytest
-from target_salesforce_update.auth import check_url, infer_auth_flow
-from target_salesforce_update.bulk2 import _columns, _csv_chunks, csv_cell, parse_bulk_error
 from target_salesforce_update.exceptions import (
     AuthenticationError,
     ConfigurationError,
     SalesforceError,
     redact,
 )
-from target_salesforce_update.salesforce import RecordError, SalesforceClient, parse_limit_info
+from target_salesforce_update.salesforce.auth import check_url, infer_auth_flow
+from target_salesforce_update.salesforce.bulk2 import (
+    _columns,
+    _csv_chunks,
+    csv_cell,
+    parse_bulk_error,
+)
+from target_salesforce_update.salesforce.client import (
+    RecordError,
+    SalesforceClient,
+    parse_limit_info,
+)
 
 
 def test_redact_known_and_pattern_secrets() -> None:

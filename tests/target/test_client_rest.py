@@ -26,7 +26,7 @@ from target_salesforce_update.exceptions import (
     TransientError,
 )
 from target_salesforce_update.matching import MAX_ENCODED_QUERY_CHARS
-from target_salesforce_update.salesforce import SaveResult, retry_delay
+from target_salesforce_update.salesforce.client import SaveResult, retry_delay
 from target_salesforce_update.soql import in_clause, in_clause_batches, quote
 
 

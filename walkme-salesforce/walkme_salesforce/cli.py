@@ -31,11 +31,11 @@ import traceback
 from pathlib import Path
 from typing import Any
 
-from target_salesforce_update.auth import PRODUCTION_LOGIN_URL, SANDBOX_LOGIN_URL
 from target_salesforce_update.cli_errors import debug_requested
 from target_salesforce_update.exceptions import SalesforceError, redact
-from target_salesforce_update.oauth_web_flow import DEFAULT_REDIRECT_URI
 from target_salesforce_update.salesforce import SalesforceClient
+from target_salesforce_update.salesforce.auth import PRODUCTION_LOGIN_URL, SANDBOX_LOGIN_URL
+from target_salesforce_update.salesforce.oauth_web_flow import DEFAULT_REDIRECT_URI
 
 from . import connect as connect_module
 from . import describe as describe_module

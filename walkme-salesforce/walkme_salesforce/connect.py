@@ -24,9 +24,14 @@ import webbrowser
 from dataclasses import dataclass
 from typing import Any
 
-from target_salesforce_update.auth import PRODUCTION_LOGIN_URL, SANDBOX_LOGIN_URL, check_url
 from target_salesforce_update.exceptions import SalesforceError
-from target_salesforce_update.oauth_web_flow import (
+from target_salesforce_update.salesforce import SalesforceClient
+from target_salesforce_update.salesforce.auth import (
+    PRODUCTION_LOGIN_URL,
+    SANDBOX_LOGIN_URL,
+    check_url,
+)
+from target_salesforce_update.salesforce.oauth_web_flow import (
     DEFAULT_REDIRECT_URI,
     LoopbackReceiver,
     Pkce,
@@ -34,7 +39,6 @@ from target_salesforce_update.oauth_web_flow import (
     authorize_url,
     exchange_code,
 )
-from target_salesforce_update.salesforce import SalesforceClient
 
 from .connection import env_var, forget_connection, shadowing_variables, write_connection
 from .errors import SetupError

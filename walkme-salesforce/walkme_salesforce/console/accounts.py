@@ -20,8 +20,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from target_salesforce_update.exceptions import SalesforceError
-from target_salesforce_update.oauth_web_flow import Pkce, authorize_url, exchange_code
 from target_salesforce_update.salesforce import SalesforceClient
+from target_salesforce_update.salesforce.oauth_web_flow import Pkce, authorize_url, exchange_code
 
 from .. import connect as connect_module
 from ..errors import SetupError

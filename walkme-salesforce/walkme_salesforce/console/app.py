@@ -26,8 +26,8 @@ from flask import (
     stream_with_context,
     url_for,
 )
-from target_salesforce_update.auth import PRODUCTION_LOGIN_URL, SANDBOX_LOGIN_URL
 from target_salesforce_update.exceptions import SalesforceError
+from target_salesforce_update.salesforce.auth import PRODUCTION_LOGIN_URL, SANDBOX_LOGIN_URL
 
 from ..errors import SetupError
 from ..integration_commands import remove

@@ -28,9 +28,8 @@ from urllib.parse import urlsplit
 import requests
 from requests.adapters import HTTPAdapter
 
-from .auth import Authenticator, Token, revoke_token, tls_error
-from .call_meter import carry_meter, count_call
-from .exceptions import (
+from ..call_meter import carry_meter, count_call
+from ..exceptions import (
     ApiUsageCeilingError,
     ConfigurationError,
     InvalidFieldError,
@@ -42,10 +41,11 @@ from .exceptions import (
     TransientError,
     redact,
 )
-from .settings import default
+from ..settings import default
+from .auth import Authenticator, Token, revoke_token, tls_error
 
 if TYPE_CHECKING:
-    from .job_journal import JobJournal
+    from ..job_journal import JobJournal
 
 __all__ = ["COLLECTION_SIZE", "RecordError", "SalesforceClient", "SaveResult"]
 

@@ -28,8 +28,8 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 
 import requests
 
+from ..exceptions import AuthenticationError, ConfigurationError, redact
 from .auth import check_url
-from .exceptions import AuthenticationError, ConfigurationError, redact
 
 DEFAULT_REDIRECT_URI = "http://localhost:1717/OauthRedirect"
 DEFAULT_SCOPE = "api refresh_token"

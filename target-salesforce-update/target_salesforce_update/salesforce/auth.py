@@ -34,14 +34,14 @@ from urllib.parse import urlsplit
 
 import requests
 
-from .exceptions import (
+from ..exceptions import (
     AuthenticationError,
     ConfigurationError,
     SalesforceError,
     TlsVerificationError,
     redact,
 )
-from .settings import AUTH_FLOWS, default
+from ..settings import AUTH_FLOWS, default
 
 __all__ = [
     "AUTH_FLOWS",

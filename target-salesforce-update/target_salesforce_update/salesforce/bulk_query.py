@@ -17,10 +17,10 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote as url_quote
 
-from .exceptions import BulkJobError
+from ..exceptions import BulkJobError
 
 if TYPE_CHECKING:
-    from .salesforce import SalesforceClient
+    from .client import SalesforceClient
 
 #: Records per results page (``maxRecords``). Salesforce splits results into sets by size
 #: anyway; asking for big sets keeps the page count (one API call each) low, and each page is

@@ -32,12 +32,12 @@ from collections import deque
 from collections.abc import Iterator, Mapping, Sequence
 from typing import IO, TYPE_CHECKING, Any
 
-from .exceptions import BulkJobError, SalesforceError
-from .salesforce import RecordError, SaveResult
+from ..exceptions import BulkJobError, SalesforceError
+from .client import RecordError, SaveResult
 
 if TYPE_CHECKING:
-    from .job_journal import JobJournal
-    from .salesforce import SalesforceClient
+    from ..job_journal import JobJournal
+    from .client import SalesforceClient
 
 __all__ = [
     "LINE_ENDING",
