@@ -117,7 +117,7 @@ def test_every_setting_the_code_reads_is_declared() -> None:
     declared setting (retry_backoff_base and bulk_poll_timeout were read but not declared)."""
     read: set[str] = set()
     pattern = re.compile(r"""\bconfig(?:\.get\(|\[|,)\s*["']([a-z_]+)["']""")
-    for path in PACKAGE.glob("*.py"):
+    for path in PACKAGE.rglob("*.py"):
         read |= set(pattern.findall(path.read_text(encoding="utf-8")))
     assert {"retry_backoff_base", "bulk_poll_timeout", "progress_interval"} <= read
     assert read - set(SETTINGS) == set()
