@@ -21,7 +21,6 @@ Ids match) and returned in input order.
 
 from __future__ import annotations
 
-import codecs
 import contextlib
 import csv
 import datetime as dt
@@ -34,6 +33,7 @@ from typing import IO, TYPE_CHECKING, Any
 
 from ..exceptions import BulkJobError, SalesforceError
 from .client import RecordError, SaveResult
+from .csv_stream import response_lines
 
 if TYPE_CHECKING:
     from ..job_journal import JobJournal
@@ -411,23 +411,9 @@ def _result_rows(client: SalesforceClient, job_id: str, kind: str) -> Iterator[d
         "GET", f"jobs/ingest/{job_id}/{kind}", headers={"Accept": "text/csv"}, stream=True
     )
     try:
-        yield from csv.DictReader(_lines(response))
+        yield from csv.DictReader(response_lines(response))
     finally:
         response.close()
-
-
-def _lines(response: Any) -> Iterator[str]:
-    """Stream a text response as lines that keep their endings (what ``csv`` expects)."""
-    decoder = codecs.getincrementaldecoder("utf-8-sig")()
-    pending = ""
-    for chunk in response.iter_content(chunk_size=64 * 1024):
-        pending += decoder.decode(chunk)
-        *lines, pending = pending.split("\n")
-        for line in lines:
-            yield line + "\n"
-    pending += decoder.decode(b"", final=True)
-    if pending:
-        yield pending
 
 
 def _collect_results(client: SalesforceClient, job_id: str, ids: list[str]) -> list[SaveResult]:

@@ -10,7 +10,6 @@ Job"). Each page is a streamed CSV response; rows are yielded as ``{column: text
 
 from __future__ import annotations
 
-import codecs
 import csv
 import time
 from collections.abc import Iterator
@@ -18,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import quote as url_quote
 
 from ..exceptions import BulkJobError
+from .csv_stream import response_lines
 
 if TYPE_CHECKING:
     from .client import SalesforceClient
@@ -87,7 +87,7 @@ def query_pages(
         pages += 1
         try:
             locator = response.headers.get("Sforce-Locator") or "null"
-            yield from csv.DictReader(_lines(response))
+            yield from csv.DictReader(response_lines(response))
         finally:
             response.close()
         if locator == "null":
@@ -113,17 +113,3 @@ def _wait(client: SalesforceClient, job_id: str, expected_records: int) -> dict[
                 "to in_query",
                 error_code="TIMEOUT",
             )
-
-
-def _lines(response: Any) -> Iterator[str]:
-    """Stream a text response as lines that keep their endings (what ``csv`` expects)."""
-    decoder = codecs.getincrementaldecoder("utf-8-sig")()
-    pending = ""
-    for chunk in response.iter_content(chunk_size=64 * 1024):
-        pending += decoder.decode(chunk)
-        *lines, pending = pending.split("\n")
-        for line in lines:
-            yield line + "\n"
-    pending += decoder.decode(b"", final=True)
-    if pending:
-        yield pending
