@@ -10,7 +10,10 @@ and each emulated latency per call, it measures side by side:
 * the naive client — one SOQL lookup + one PATCH per row, on a sample, extrapolated linearly;
 * ``meltano run`` for the configured sizes (100k in the full run).
 
-and prints one table, the minimum-calls formula, and a PASS/FAIL line per target of issue 7.
+A tiny report (the fixed-cost probe, 100 rows) runs first so the cost per 1k rows can be
+given with the fixed start-up cost removed. It prints one table, the minimum-calls formula, the
+cost per 1k rows, and a PASS/FAIL line per target of issues 17 and 7 that the run measured, the
+issue-17 lines beside the baselines in ``baseline.json``.
 Raw figures go to ``benchmarks/work/last-run.json``. Run from the repository root with
 ``.venv/bin`` first on PATH (the make targets do that).
 """
@@ -29,6 +32,9 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
+from baseline import load_baselines
+from issue17_targets import check_issue17
+from linearity import DEFAULT_PROBE_ROWS
 from minimum import FORMULA, Minimum, minimum_calls_in_child
 from processes import BenchmarkError
 from scenarios import (
@@ -62,19 +68,38 @@ SELECT_FIELDS = [
 #: The msgspec variant of the floor only runs up to this size (it answers a yes/no question).
 MSGSPEC_FLOOR_MAX_ROWS = 100_000
 PACKAGES = ("tap-walkme-insights", "target-salesforce-update", "emulators")
-FULL = {"sizes": [1_000, 5_000, 100_000, 1_000_000], "latencies": [0, 100], "meltano": [100_000]}
-QUICK = {"sizes": [1_000, 10_000], "latencies": [100], "meltano": []}
+#: Each size runs at ``latencies`` plus its ``extra_latencies`` (unless --latencies is given).
+FULL: dict[str, Any] = {
+    "sizes": [5_000, 10_000, 100_000, 1_000_000],
+    "latencies": [0],
+    "extra_latencies": {100_000: [100]},
+    "meltano": [100_000],
+}
+QUICK: dict[str, Any] = {
+    "sizes": [1_000, 10_000],
+    "latencies": [0],
+    "extra_latencies": {10_000: [100]},
+    "meltano": [],
+}
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     """Command-line options (sizes, latencies and baselines can be narrowed for quick checks)."""
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="1k and 10k rows at 100 ms (< 2 min)")
+    parser.add_argument(
+        "--quick", action="store_true", help="1k and 10k rows at 0 ms, 10k at 100 ms (< 2 min)"
+    )
     parser.add_argument("--sizes", help="comma-separated row counts (overrides the preset)")
     parser.add_argument("--latencies", help="comma-separated ms per call (overrides the preset)")
     parser.add_argument("--meltano", help="comma-separated sizes also run via `meltano run`")
     parser.add_argument(
         "--naive-sample", type=int, default=None, help="rows the naive client really runs"
+    )
+    parser.add_argument(
+        "--probe-rows",
+        type=int,
+        default=DEFAULT_PROBE_ROWS,
+        help="rows of the fixed-cost probe run first at 0 ms (0: none; marginal costs need it)",
     )
     parser.add_argument("--no-naive", action="store_true", help="skip the naive baseline")
     parser.add_argument("--no-noop", action="store_true", help="skip the no-op floor")
@@ -171,6 +196,8 @@ def main(argv: list[str] | None = None) -> int:
     preset = QUICK if args.quick else FULL
     sizes = _ints(args.sizes, preset["sizes"])
     latencies = _ints(args.latencies, preset["latencies"])
+    extra_latencies: dict[int, list[int]] = {} if args.latencies else preset["extra_latencies"]
+    baselines = load_baselines()
     meltano_sizes = _ints(args.meltano, preset["meltano"])
     naive_sample = args.naive_sample or (50 if args.quick else 200)
     extra = _settings(args.target_setting)
@@ -188,6 +215,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"Run folder (configs, logs, org copies, results): {run_dir}", flush=True)
     if extra:
         print(f"Extra target settings: {json.dumps(extra)}", flush=True)
+    for baseline in baselines:
+        print(f"Baseline {baseline.describe()}", flush=True)
 
     rows: list[Measurement] = []
     minimums: dict[int, Minimum] = {}
@@ -204,6 +233,8 @@ def main(argv: list[str] | None = None) -> int:
         _progress(rows[-1])
 
     try:
+        if args.probe_rows > 0:
+            _probe(args.probe_rows, env, run_dir, extra, args.timeout, attempt, failures)
         for size in sizes:
             step = time.perf_counter()
             try:
@@ -230,7 +261,7 @@ def main(argv: list[str] | None = None) -> int:
                         f"{size:,} rows, {NOOP_MSGSPEC}",
                         partial(measure_noop, world, env, run_dir, args.timeout, msgspec=True),
                     )
-            for latency in latencies:
+            for latency in sorted({*latencies, *extra_latencies.get(size, [])}):
                 attempt(
                     f"{size:,} rows, {latency} ms, {PIPELINE}",
                     partial(
@@ -285,6 +316,11 @@ def main(argv: list[str] | None = None) -> int:
         "the same latency; wall time and calls scaled linearly to the report size."
     )
     print()
+    print("Issue 17 (beside the baselines above):")
+    for line in check_issue17(rows, baselines, args.probe_rows):
+        print(line)
+    print()
+    print("Issue 7:")
     for line in check_targets(rows, minimums):
         print(line)
     for failure in failures:
@@ -295,13 +331,39 @@ def main(argv: list[str] | None = None) -> int:
     return 1 if failures else 0
 
 
+def _probe(
+    rows: int,
+    env: dict[str, str],
+    run_dir: Path,
+    extra: dict[str, Any],
+    timeout_s: float,
+    attempt: Callable[[str, Callable[[], Measurement]], None],
+    failures: list[str],
+) -> None:
+    """The fixed-cost probe: tap → target on a tiny report at 0 ms (no re-run, no baselines)."""
+    step = time.perf_counter()
+    try:
+        world = build_world(rows, WORK, env, ROOT)
+    except BenchmarkError as exc:
+        failures.append(f"{rows:,} rows (fixed-cost probe), world: {exc}")
+        return
+    print(f"[{rows:,} rows, fixed-cost probe] world ready in {time.perf_counter() - step:.1f}s")
+
+    def measure() -> Measurement:
+        row = measure_pipeline(world, 0, env, run_dir, extra, timeout_s, rerun=False)
+        row.note = "fixed-cost probe (no re-run): subtracted for the marginal cost per 1k rows"
+        return row
+
+    attempt(f"{rows:,} rows, 0 ms, {PIPELINE} (fixed-cost probe)", measure)
+
+
 def _progress(row: Measurement) -> None:
     print(
         f"  {row.pipeline:<32} {row.latency_ms:>4} ms  {row.wall_s:8.2f}s  "
         f"calls={row.api_calls} re-run writes={row.rerun_update_calls} "
         f"RSS MB tap={_num(row.tap_rss_mb)} target={_num(row.target_rss_mb)} "
         f"CPU s tap={_num(row.tap_cpu_s)} target={_num(row.target_cpu_s)} "
-        f"emulator={_num(row.emulator_cpu_s)}  {row.note}",
+        f"emulator={_num(row.emulator_cpu_s)} strategy={row.match_strategy or '—'}  {row.note}",
         flush=True,
     )
 

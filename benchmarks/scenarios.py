@@ -8,6 +8,7 @@ after the step, so nothing is estimated except the naive client's extrapolation 
 from __future__ import annotations
 
 import json
+import re
 import sys
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -34,6 +35,8 @@ PIPELINE = "tap → target"
 NOOP = "no-op SDK floor"
 NOOP_MSGSPEC = "no-op SDK floor, msgspec"
 WRITE_KINDS = ("collections_update", "bulk_ingest", "sobject_update")
+#: The target's log line "Stream S → O: match strategy in_query (why)".
+STRATEGY_LINE = re.compile(r": match strategy (\w+) \(")
 
 
 @dataclass
@@ -54,6 +57,8 @@ class Measurement:
     tap_cpu_s: float | None = None
     target_cpu_s: float | None = None
     emulator_cpu_s: float | None = None
+    #: The target's match strategy (summary.json ``match_strategy`` or its log line).
+    match_strategy: str | None = None
     note: str = ""
 
     @property
@@ -132,6 +137,28 @@ def target_config(url: str, results_dir: Path, extra: Mapping[str, Any]) -> dict
     }
 
 
+def match_strategy(log: Path, results_dir: Path) -> str | None:
+    """The target's match strategy: ``match_strategy`` of its summary.json files under
+    ``results_dir`` if present, else its "match strategy …" log lines in ``log``; several
+    strategies (per stream or a switch mid-stream) are joined in order with "→"."""
+    found: list[str] = []
+    for path in sorted(results_dir.glob("**/summary.json")):
+        try:
+            value = json.loads(path.read_text(encoding="utf-8")).get("match_strategy")
+        except (OSError, ValueError, AttributeError):
+            continue
+        if isinstance(value, dict):
+            value = value.get("strategy") or value.get("chosen")
+        if isinstance(value, str) and value and value not in found:
+            found.append(value)
+    if not found and log.exists():
+        for line in log.read_text(encoding="utf-8", errors="replace").splitlines():
+            hit = STRATEGY_LINE.search(line)
+            if hit and (not found or found[-1] != hit.group(1)):
+                found.append(hit.group(1))
+    return "→".join(found) or None
+
+
 def _write_json(path: Path, data: Mapping[str, Any]) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(data), encoding="utf-8")
@@ -184,6 +211,7 @@ def measure_pipeline(
         )
         middle = org.stats()
         emulator_cpu = org.cpu_s() - emulator_cpu
+        strategy = match_strategy(work / "logs" / f"{tag}.log", work / "results" / tag)
         second = None
         if rerun:
             second = run_pipeline(
@@ -215,6 +243,7 @@ def measure_pipeline(
         tap_cpu_s=first.producer.cpu_s,
         target_cpu_s=first.consumer.cpu_s,
         emulator_cpu_s=emulator_cpu,
+        match_strategy=strategy,
     )
 
 
@@ -364,6 +393,9 @@ def measure_meltano(
         rows=world.rows,
         latency_ms=0,
         pipeline="meltano run",
+        match_strategy=match_strategy(
+            work / "logs" / f"meltano-{world.rows}.log", work / "results" / "meltano"
+        ),
         emulator_cpu_s=emulator_cpu,
         wall_s=wall,
         api_calls=calls,
