@@ -108,3 +108,172 @@ def test_run_pipeline_kills_an_overrun(tmp_path: Path) -> None:
             log=tmp_path / "log.txt",
             timeout_s=1,
         )
+
+
+# ---------------------------------------------------------------- issue 17 lines (fixed inputs)
+
+from baseline import parse_baselines, was  # noqa: E402
+from issue17_targets import check_issue17, size_label  # noqa: E402
+from linearity import cost_of  # noqa: E402
+from scenarios import match_strategy  # noqa: E402
+
+BASELINES = parse_baselines(
+    {
+        "baselines": [
+            {
+                "commit": "b96f927",
+                "label": "before",
+                "source": "Run F",
+                "measurements": [
+                    {
+                        "rows": 1_000_000,
+                        "latency_ms": 0,
+                        "wall_s": 215.56,
+                        "api_calls": 3196,
+                        "tap_cpu_s": 43.6,
+                        "target_cpu_s": 153.2,
+                        "tap_rss_mb": 126,
+                        "target_rss_mb": 175,
+                    },
+                    {"rows": 100_000, "latency_ms": 0, "wall_s": 100.0},
+                    {"rows": 100_000, "latency_ms": 100, "wall_s": 140.0},
+                ],
+            },
+            {
+                "commit": "9bcd365",
+                "label": "start of this round",
+                "source": "lead",
+                "measurements": [{"rows": 1_000_000, "latency_ms": 0, "wall_s": 116.31}],
+            },
+        ]
+    }
+)
+
+
+def _pipe(rows: int, latency_ms: int, wall_s: float, cpu: float, **values: object) -> Measurement:
+    return Measurement(
+        rows=rows,
+        latency_ms=latency_ms,
+        pipeline=PIPELINE,
+        wall_s=wall_s,
+        tap_cpu_s=cpu / 2,
+        target_cpu_s=cpu / 2,
+        **values,  # type: ignore[arg-type]
+    )
+
+
+def test_was_lists_every_baseline_that_has_the_figure() -> None:
+    text = was(BASELINES, 1_000_000, 0, "wall_s", lambda v: f"{v:.1f} s")
+    assert text == "was 215.6 s at b96f927, 116.3 s at 9bcd365"
+    assert was(BASELINES, 5_000, 0, "wall_s", str) == ""
+
+
+def test_baseline_file_rejects_unknown_figures() -> None:
+    bad = {"baselines": [{"commit": "x", "label": "y", "source": "z", "measurements": [
+        {"rows": 1, "latency_ms": 0, "wall_seconds": 3}]}]}  # fmt: skip
+    with pytest.raises(ValueError, match=r"unknown figure.*wall_seconds"):
+        parse_baselines(bad)
+
+
+def test_committed_baseline_file_parses() -> None:
+    from baseline import load_baselines
+
+    commits = [b.commit for b in load_baselines()]
+    assert "b96f927" in commits and "9bcd365" in commits
+
+
+def test_issue17_lines_judge_each_target_beside_the_baselines() -> None:
+    rows = [
+        _pipe(
+            1_000_000,
+            0,
+            52.1,
+            50.0,
+            api_calls=22,
+            tap_rss_mb=90,
+            target_rss_mb=210,
+            match_strategy="bulk_query",
+        ),
+        _pipe(5_000, 0, 5.0, 3.0, api_calls=11),
+    ]
+    rows[0].tap_cpu_s, rows[0].target_cpu_s = 15.0, 35.0
+    lines = check_issue17(rows, BASELINES, probe_rows=100)
+    assert (
+        "PASS  1M @ 0 ms: wall 52.1 s (was 215.6 s at b96f927, 116.3 s at 9bcd365; "
+        "target ≤ 60.0 s)" in lines
+    )
+    assert "PASS  1M @ 0 ms: API calls 22 [bulk_query] (was 3,196 at b96f927; target ≤ 30)" in lines
+    assert "FAIL  5k @ 0 ms: API calls 11 (target ≤ 10)" in lines
+    assert "PASS  1M @ 0 ms: target CPU 35.0 s (was 153.2 s at b96f927; target ≤ 40.0 s)" in lines
+    assert "PASS  1M @ 0 ms: tap CPU 15.0 s (was 43.6 s at b96f927; target ≤ 20.0 s)" in lines
+    assert "FAIL  1M @ 0 ms: target peak RSS 210 MB (was 175 MB at b96f927; target ≤ 200 MB)" in (
+        lines
+    )
+    assert "PASS  1M @ 0 ms: tap peak RSS 90 MB (was 126 MB at b96f927; target ≤ 150 MB)" in lines
+
+
+def test_marginal_cost_removes_the_probe_and_raw_keeps_it() -> None:
+    probe = _pipe(100, 0, 5.0, 2.0)
+    cost = cost_of(_pipe(10_100, 0, 15.0, 12.0), probe)
+    assert cost.raw_wall == pytest.approx(15.0 / 10.1)
+    assert cost.marginal_wall == pytest.approx(1.0)  # (15 - 5) s / 10k rows
+    assert cost.marginal_cpu == pytest.approx(1.0)  # (12 - 2) s / 10k rows
+
+
+def test_linearity_judges_marginal_cpu_not_raw() -> None:
+    # Perfectly linear per-row work (0.1 CPU-s per 1k) on top of 3 s fixed: raw figures spread
+    # 3.9x, marginal ones 1.0x -> PASS.
+    def run(n: int) -> Measurement:
+        return _pipe(n, 0, 4.0 + n / 10_000, 3.0 + n / 10_000)
+
+    rows = [run(100), run(10_000), run(100_000), run(1_000_000)]
+    lines = check_issue17(rows, BASELINES, probe_rows=100)
+    verdict = next(line for line in lines if "linearity" in line)
+    assert verdict.startswith("PASS  linearity 10k, 100k, 1M: marginal tap+target CPU")
+    assert "largest/smallest 1.00 x" in verdict
+    assert any(line.strip().startswith("10,000 rows: raw wall") for line in lines)
+    # A per-row cost growing with size fails.
+    rows[3] = _pipe(1_000_000, 0, 300.0, 3.0 + 1_000_000 / 5_000)
+    verdict = next(line for line in check_issue17(rows, BASELINES, 100) if "linearity" in line)
+    assert verdict.startswith("FAIL  linearity")
+
+
+def test_linearity_needs_two_sizes_and_the_probe() -> None:
+    one = check_issue17([_pipe(100, 0, 4, 3), _pipe(10_000, 0, 6, 4)], BASELINES, 100)
+    assert any(line.startswith("INFO  linearity not judged") for line in one)
+    no_probe = check_issue17([_pipe(10_000, 0, 6, 4), _pipe(100_000, 0, 20, 14)], BASELINES, 100)
+    assert any(
+        line.startswith("FAIL  linearity not judged: no fixed-cost probe") for line in no_probe
+    )
+
+
+def test_latency_ratio_judged_at_100k_with_the_baseline_ratio() -> None:
+    rows = [_pipe(100_000, 0, 20.0, 10.0), _pipe(100_000, 100, 24.0, 10.0),
+            _pipe(10_000, 0, 5.0, 3.0), _pipe(10_000, 100, 10.0, 3.0)]  # fmt: skip
+    lines = check_issue17(rows, BASELINES, probe_rows=100)
+    assert (
+        "PASS  100k @ 100 ms: wall 24.0 s = 1.20 x the 0 ms wall 20.0 s "
+        "(was 1.40 x at b96f927; target ≤ 1.3 x)" in lines
+    )
+    assert any(line.startswith("INFO  10k @ 100 ms: wall 10.0 s = 2.00 x") for line in lines)
+
+
+def test_size_labels() -> None:
+    assert [size_label(n) for n in (1_000_000, 100_000, 5_000, 100)] == [
+        "1M", "100k", "5k", "100 rows"]  # fmt: skip
+
+
+def test_match_strategy_from_summary_json_else_from_the_log(tmp_path: Path) -> None:
+    log = tmp_path / "run.log"
+    log.write_text(
+        "INFO Stream onboarding → Contact: match strategy in_query (3 key(s) need 1 IN query)\n"
+        "INFO Stream onboarding → Contact: match strategy bulk_query (a Bulk query ≈ 5 calls)\n",
+        encoding="utf-8",
+    )
+    results = tmp_path / "results"
+    assert match_strategy(log, results) == "in_query→bulk_query"
+    summary = results / "onboarding" / "20261202T000000-x" / "summary.json"
+    summary.parent.mkdir(parents=True)
+    summary.write_text('{"match_strategy": "bulk_query"}', encoding="utf-8")
+    assert match_strategy(log, results) == "bulk_query"
+    assert match_strategy(tmp_path / "absent.log", tmp_path / "none") is None
