@@ -113,13 +113,12 @@ def check_lean(rows: Sequence[Measurement], baselines: Sequence[Baseline]) -> li
     out = []
     for title, name, value, limit, fmt in checks:
         old = was(baselines, LEAN_ROWS, 0, name, fmt)
+        bound = f"{limit:g} {fmt(limit).split()[-1]}"  # "60 s", "200 MB"
         if value is None:
-            out.append(f"FAIL  {where}: {title} not measured {_beside(old, f'≤ {fmt(limit)}')}")
+            out.append(f"FAIL  {where}: {title} not measured {_beside(old, f'≤ {bound}')}")
             continue
         out.append(
-            _verdict(
-                value <= limit, f"{where}: {title} {fmt(value)} {_beside(old, f'≤ {fmt(limit)}')}"
-            )
+            _verdict(value <= limit, f"{where}: {title} {fmt(value)} {_beside(old, f'≤ {bound}')}")
         )
     return out
 

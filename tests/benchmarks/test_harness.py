@@ -200,12 +200,12 @@ def test_issue17_lines_judge_each_target_beside_the_baselines() -> None:
     lines = check_issue17(rows, BASELINES, probe_rows=100)
     assert (
         "PASS  1M @ 0 ms: wall 52.1 s (was 215.6 s at b96f927, 116.3 s at 9bcd365; "
-        "target ≤ 60.0 s)" in lines
+        "target ≤ 60 s)" in lines
     )
     assert "PASS  1M @ 0 ms: API calls 22 [bulk_query] (was 3,196 at b96f927; target ≤ 30)" in lines
     assert "FAIL  5k @ 0 ms: API calls 11 (target ≤ 10)" in lines
-    assert "PASS  1M @ 0 ms: target CPU 35.0 s (was 153.2 s at b96f927; target ≤ 40.0 s)" in lines
-    assert "PASS  1M @ 0 ms: tap CPU 15.0 s (was 43.6 s at b96f927; target ≤ 20.0 s)" in lines
+    assert "PASS  1M @ 0 ms: target CPU 35.0 s (was 153.2 s at b96f927; target ≤ 40 s)" in lines
+    assert "PASS  1M @ 0 ms: tap CPU 15.0 s (was 43.6 s at b96f927; target ≤ 20 s)" in lines
     assert "FAIL  1M @ 0 ms: target peak RSS 210 MB (was 175 MB at b96f927; target ≤ 200 MB)" in (
         lines
     )
