@@ -168,7 +168,7 @@ def check_linearity(
     wall_ratio = spread([c.marginal_wall for c in judged])
     raw_cpu_ratio = spread([c.raw_cpu for c in judged])
     context = (
-        f"marginal wall {_ratio(wall_ratio)}, raw CPU {_ratio(raw_cpu_ratio)} (not judged); "
+        f"not judged: marginal wall {_ratio(wall_ratio)}, raw CPU {_ratio(raw_cpu_ratio)}; "
         f"{baseline_text}; target {target}"
     )
     if cpu_ratio is None:
