@@ -14,8 +14,10 @@ import re
 from collections.abc import Iterable
 
 __all__ = [
+    "AccessDeniedError",
     "ApiUsageCeilingError",
     "AuthenticationError",
+    "BadRequestError",
     "BulkJobError",
     "ConfigurationError",
     "InvalidFieldError",
@@ -162,6 +164,15 @@ class InvalidFieldError(SalesforceError):
 
 class NotFoundError(SalesforceError):
     """The sObject, record or resource does not exist or is not visible to the user."""
+
+
+class AccessDeniedError(SalesforceError):
+    """HTTP 403 (other than the daily limit): the user or org may not do this (API disabled,
+    missing permission)."""
+
+
+class BadRequestError(SalesforceError):
+    """HTTP 400 with no more specific ``errorCode`` we know: Salesforce refused the request."""
 
 
 class TransientError(SalesforceError):

@@ -35,15 +35,19 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from .salesforce import SalesforceClient
+    from .salesforce.transport import Transport
+
+    #: What can abort a job and name its org: the client or its transport.
+    Connection = SalesforceClient | Transport
 
 __all__ = ["JobJournal", "abort_running_jobs_on_signal"]
 
 _LOCK = threading.RLock()
 #: Bulk jobs of this process that are not finished yet: job id → client (for SIGTERM/SIGINT).
-_RUNNING: dict[str, SalesforceClient] = {}
+_RUNNING: dict[str, Connection] = {}
 
 
-def org_of(client: SalesforceClient) -> str:
+def org_of(client: Connection) -> str:
     """The org a journal entry belongs to: its instance URL (scheme and host, lower case)."""
     return client.instance_url.rstrip("/").lower()
 
@@ -109,7 +113,7 @@ class JobJournal:
 
     # ------------------------------------------------------------------ Bulk jobs
 
-    def job_created(self, client: SalesforceClient, job_id: str, sobject: str) -> None:
+    def job_created(self, client: Connection, job_id: str, sobject: str) -> None:
         """Record a new Bulk job (before anything is uploaded to it)."""
         self.org = self.org or org_of(client)
         # keyed by org too: two orgs' job ids may coincide (the emulators' do)

@@ -110,7 +110,7 @@ class Matcher:
             )
         if self.records is None:
             self.records = count_records(
-                self.client,
+                self.client.transport,
                 f"SELECT COUNT() FROM {soql.quote_identifier(sobject)} "  # noqa: S608
                 f"WHERE {where_clause(self.plan)}",
             )
@@ -164,7 +164,7 @@ class Matcher:
             try:
                 stored = snapshot.load(
                     query_pages(
-                        self.client,
+                        self.client.transport,
                         statement,
                         expected_records=self.records or 0,
                         page_records=self.page_records,

@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING, Any
 
 from .exceptions import NotFoundError, SalesforceError
 from .job_journal import org_of
-from .salesforce.bulk2 import _result_rows, _wait, parse_bulk_error
+from .salesforce.bulk2 import parse_bulk_error, result_rows, wait_for_job
 
 if TYPE_CHECKING:
     from .job_journal import JobJournal
@@ -83,7 +83,7 @@ def reconcile_journal(
                 # A run of this integration is still going (another process on this machine):
                 # never abort its job; wait for it, and leave the reporting to that run.
                 if entry.get("kind") == "bulk":
-                    _wait(client, str(entry.get("job_id")))
+                    wait_for_job(client.transport, str(entry.get("job_id")))
                 continue
             if entry.get("kind") == "bulk":
                 rows = _bulk_job(client, str(entry.get("job_id")), logger)
@@ -153,12 +153,12 @@ def _bulk_job(
             "before writing",
             job_id,
         )
-        info = _wait(client, job_id, int(info.get("numberRecordsProcessed") or 0))
+        info = wait_for_job(client.transport, job_id, int(info.get("numberRecordsProcessed") or 0))
         state = str(info.get("state"))
     rows: list[tuple[str, str, str, str, str]] = []
-    for row in _result_rows(client, job_id, "successfulResults/"):
+    for row in result_rows(client.transport, job_id, "successfulResults/"):
         rows.append((job_id, row.get("sf__Id") or row.get("Id") or "", "written", "", ""))
-    for row in _result_rows(client, job_id, "failedResults/"):
+    for row in result_rows(client.transport, job_id, "failedResults/"):
         errors = parse_bulk_error(row.get("sf__Error", ""))
         rows.append(
             (
@@ -169,7 +169,7 @@ def _bulk_job(
                 " | ".join(e.message for e in errors),
             )
         )
-    for row in _result_rows(client, job_id, "unprocessedrecords/"):
+    for row in result_rows(client.transport, job_id, "unprocessedrecords/"):
         rows.append(
             (job_id, row.get("Id") or "", "not_written", state.upper(), f"job ended {state}")
         )

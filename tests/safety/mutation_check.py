@@ -74,9 +74,9 @@ MUTATIONS: dict[str, tuple[str, str, str, list[str]]] = {
         ["test_safety_secrets.py", "-k", "target_refuses_http"],
     ),
     "access-token-logged": (
-        "salesforce/client.py",
-        '                "Authorization": f"Bearer {token.access_token}",',
-        '                "Authorization": f"Bearer {token.access_token}"'
+        "salesforce/transport.py",
+        '            "Authorization": f"Bearer {token.access_token}",',
+        '            "Authorization": f"Bearer {token.access_token}"'
         " if not __import__('logging').getLogger(__name__).warning("
         "'auth Bearer %s', token.access_token) else '',",
         ["test_safety_secrets.py", "-k", "target_at_debug_level"],
@@ -109,13 +109,13 @@ MUTATIONS: dict[str, tuple[str, str, str, list[str]]] = {
         ["test_safety_bulk_journal.py", "-k", "row_locks"],
     ),
     "literal-na-sent-through-bulk": (
-        "salesforce/bulk2.py",
+        "salesforce/bulk_csv.py",
         "    return any(\n        isinstance(value, str) and value.strip() == NULL_CELL",
         "    return False and any(\n        isinstance(value, str) and value.strip() == NULL_CELL",
         ["tests/target/test_target_bulk_trust.py", "-k", "literal_na"],
     ),
     "bare-cr-left-unquoted": (
-        "salesforce/bulk2.py",
+        "salesforce/bulk_csv.py",
         """_QUOTE_WHEN = frozenset(',"\\r\\n')""",
         """_QUOTE_WHEN = frozenset(',"\\n')""",
         ["tests/target/test_target_bulk_trust.py", "-k", "character_class"],

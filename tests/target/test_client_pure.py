@@ -14,10 +14,10 @@ from target_salesforce_update.exceptions import (
     redact,
 )
 from target_salesforce_update.salesforce.auth import check_url, infer_auth_flow
-from target_salesforce_update.salesforce.bulk2 import (
-    _columns,
-    _csv_chunks,
+from target_salesforce_update.salesforce.bulk_csv import (
     csv_cell,
+    csv_chunks,
+    csv_columns,
     parse_bulk_error,
 )
 from target_salesforce_update.salesforce.client import (
@@ -171,18 +171,18 @@ def test_csv_chunks_absent_vs_null_and_split() -> None:
         {"Id": "003000000000002", "B": "b"},
         {"id": "003000000000003", "A": 1},
     ]
-    columns = _columns(records)
+    columns = csv_columns(records)
     assert columns == ["Id", "A", "B"]
-    [(indices, payload)] = list(_csv_chunks(records, columns, 10_000))
+    [(indices, payload)] = list(csv_chunks(records, columns, 10_000))
     assert indices == [0, 1, 2]
     assert payload.decode() == (
         'Id,A,B\n003000000000001,#N/A,"x,""y""\nz"\n003000000000002,,b\n003000000000003,1,\n'
     )
-    chunks = list(_csv_chunks(records, columns, 50))
+    chunks = list(csv_chunks(records, columns, 50))
     assert [c[0] for c in chunks] == [[0], [1, 2]]
     assert all(len(c[1]) <= 50 for c in chunks)
     with pytest.raises(ValueError, match="needs an Id"):
-        list(_csv_chunks([{"A": 1}], ["Id", "A"], 1000))
+        list(csv_chunks([{"A": 1}], ["Id", "A"], 1000))
 
 
 @pytest.mark.parametrize(

@@ -10,36 +10,32 @@ Job"). Each page is a streamed CSV response; rows are yielded as ``{column: text
 
 from __future__ import annotations
 
-import csv
-import time
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any
 from urllib.parse import quote as url_quote
 
 from ..exceptions import BulkJobError
-from .csv_stream import response_lines
+from .bulk_jobs import BulkJobs, PollSchedule
+from .transport import Transport
 
-if TYPE_CHECKING:
-    from .client import SalesforceClient
+__all__ = ["DEFAULT_PAGE_RECORDS", "count_records", "query_pages"]
 
 #: Records per results page (``maxRecords``). Salesforce splits results into sets by size
 #: anyway; asking for big sets keeps the page count (one API call each) low, and each page is
 #: streamed, so its size does not cost memory.
 DEFAULT_PAGE_RECORDS = 100_000
-_FINAL_STATES = {"JobComplete", "Failed", "Aborted"}
-_FIRST_POLL_SECONDS = 0.5
-_RECORDS_PER_FIRST_SECOND = 50_000
-_MAX_POLL_SECONDS = 10.0
+#: First poll 0.5 s + 1 s per 50,000 expected records (see :mod:`.bulk_jobs`).
+POLL_SCHEDULE = PollSchedule(first_seconds=0.5, records_per_second=50_000)
+_TIMEOUT_ADVICE = "raise bulk_poll_timeout, or set match_strategy to in_query"
 
 
-def count_records(client: SalesforceClient, soql: str) -> int:
+def count_records(transport: Transport, soql: str) -> int:
     """Run a ``SELECT COUNT() …`` statement over REST (one API call); return ``totalSize``."""
-    body = client.request_json("GET", "query", encoded_query=f"q={url_quote(soql, safe='')}")
+    body = transport.request_json("GET", "query", encoded_query=f"q={url_quote(soql, safe='')}")
     return int(body.get("totalSize") or 0)
 
 
 def query_pages(
-    client: SalesforceClient,
+    transport: Transport,
     soql: str,
     *,
     expected_records: int = 0,
@@ -51,19 +47,17 @@ def query_pages(
         BulkJobError: the job failed, was aborted or did not finish within
             ``bulk_poll_timeout``.
     """
-    job = client.request_json(
-        "POST",
-        "jobs/query",
-        json={
+    jobs = BulkJobs(transport, "query", "Bulk API 2.0 query job")
+    job_id = jobs.create(
+        {
             "operation": "query",
             "query": soql,
             "contentType": "CSV",
             "columnDelimiter": "COMMA",
             "lineEnding": "LF",
-        },
+        }
     )
-    job_id = str(job["id"])
-    info = _wait(client, job_id, expected_records)
+    info = jobs.wait(job_id, POLL_SCHEDULE, expected_records, _TIMEOUT_ADVICE)
     if info.get("state") != "JobComplete":
         raise BulkJobError(
             f"Bulk API 2.0 query job {job_id} ended {info.get('state')}: "
@@ -77,39 +71,10 @@ def query_pages(
         params = {"maxRecords": str(page_records)}
         if locator:
             params["locator"] = locator
-        response = client.request(
-            "GET",
-            f"jobs/query/{job_id}/results",
-            params=params,
-            headers={"Accept": "text/csv"},
-            stream=True,
-        )
         pages += 1
-        try:
+        for response, rows in jobs.csv_rows(f"{job_id}/results", params):
             locator = response.headers.get("Sforce-Locator") or "null"
-            yield from csv.DictReader(response_lines(response))
-        finally:
-            response.close()
+            yield from rows
         if locator == "null":
             break
-    client.logger.debug("Bulk query job %s returned %d page(s)", job_id, pages)
-
-
-def _wait(client: SalesforceClient, job_id: str, expected_records: int) -> dict[str, Any]:
-    """Poll the job until it ends; the first poll waits longer for bigger objects."""
-    deadline = time.monotonic() + client.bulk_poll_timeout
-    first = _FIRST_POLL_SECONDS + expected_records / _RECORDS_PER_FIRST_SECOND
-    delay = min(_MAX_POLL_SECONDS, first)
-    while True:
-        time.sleep(delay)
-        info = client.request_json("GET", f"jobs/query/{job_id}")
-        if info.get("state") in _FINAL_STATES:
-            return info
-        delay = min(_MAX_POLL_SECONDS, delay * 1.5)
-        if time.monotonic() + delay > deadline:
-            raise BulkJobError(
-                f"Bulk API 2.0 query job {job_id} still {info.get('state')} after "
-                f"{client.bulk_poll_timeout:g}s: raise bulk_poll_timeout, or set match_strategy "
-                "to in_query",
-                error_code="TIMEOUT",
-            )
+    transport.logger.debug("Bulk query job %s returned %d page(s)", job_id, pages)
