@@ -68,7 +68,7 @@ MUTATIONS: dict[str, tuple[str, str, str, list[str]]] = {
         ["test_safety_properties.py", "-k", "datetimes"],
     ),
     "http-allowed-to-any-host": (
-        "salesforce/auth.py",
+        "salesforce/connection_settings.py",
         '    if not host:\n        return False\n    if host.lower() == "localhost":',
         '    if True:\n        return True\n    if host.lower() == "localhost":',
         ["test_safety_secrets.py", "-k", "target_refuses_http"],

@@ -14,8 +14,10 @@ from salesforce_emulator.testing import SalesforceEmulator
 from target_harness import run_target, singer_lines
 from target_salesforce_update.coercion import CoercionError
 from target_salesforce_update.exceptions import (
+    AccessDeniedError,
     ApiUsageCeilingError,
     AuthenticationError,
+    BadRequestError,
     BulkJobError,
     ConfigurationError,
     InvalidFieldError,
@@ -43,6 +45,8 @@ HIERARCHY: dict[type[BaseException], tuple[type[BaseException], ...]] = {
     InvalidFieldError: (SalesforceError,),
     NotFoundError: (SalesforceError,),
     TransientError: (SalesforceError,),
+    AccessDeniedError: (SalesforceError,),
+    BadRequestError: (SalesforceError,),
     BulkJobError: (SalesforceError,),
     ConfigurationError: (SalesforceError, ValueError),
     TlsVerificationError: (ConfigurationError, ValueError),

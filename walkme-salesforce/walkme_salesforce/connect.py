@@ -29,15 +29,15 @@ from target_salesforce_update.salesforce import SalesforceClient
 from target_salesforce_update.salesforce.auth import (
     PRODUCTION_LOGIN_URL,
     SANDBOX_LOGIN_URL,
+    WebFlowResult,
     check_url,
+    exchange_code,
 )
 from target_salesforce_update.salesforce.oauth_web_flow import (
     DEFAULT_REDIRECT_URI,
     LoopbackReceiver,
     Pkce,
-    WebFlowResult,
     authorize_url,
-    exchange_code,
 )
 
 from .connection import env_var, forget_connection, shadowing_variables, write_connection

@@ -17,19 +17,22 @@ Supported flows (``auth_flow``):
 ``access_token``
     A ready ``access_token`` + ``instance_url``. Not renewable: when it expires the run stops.
 
+Every call to the token endpoint is here: the flows above (:meth:`Authenticator.authenticate`),
+the web-server flow's code exchange (:func:`exchange_code`; PKCE, the authorize URL and the
+loopback receiver are :mod:`.oauth_web_flow`'s) and revocation (:func:`revoke_token`), and
+every refusal is built by :func:`oauth_refusal`. The settings are checked by
+:mod:`.connection_settings` (re-exported here).
+
 TLS verification is always on (``requests`` honours ``REQUESTS_CA_BUNDLE``), and only ``https``
 URLs are accepted except for loopback hosts, where a local emulator may speak plain HTTP.
 """
 
 from __future__ import annotations
 
-import ipaddress
 import time
-import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import urlsplit
 
 import requests
@@ -37,11 +40,19 @@ import requests
 from ..exceptions import (
     AuthenticationError,
     ConfigurationError,
-    SalesforceError,
     TlsVerificationError,
     redact,
 )
-from ..settings import AUTH_FLOWS, default
+from .connection_settings import (
+    AUTH_FLOWS,
+    PRODUCTION_LOGIN_URL,
+    REQUIRED_SETTINGS,
+    SANDBOX_LOGIN_URL,
+    check_url,
+    infer_auth_flow,
+    load_private_key,
+)
+from .jwt_assertion import JWT_GRANT_TYPE, jwt_assertion
 
 __all__ = [
     "AUTH_FLOWS",
@@ -49,16 +60,15 @@ __all__ = [
     "SANDBOX_LOGIN_URL",
     "Authenticator",
     "Token",
+    "WebFlowResult",
     "check_url",
+    "exchange_code",
     "infer_auth_flow",
+    "oauth_refusal",
     "revoke_token",
     "tls_error",
 ]
 
-PRODUCTION_LOGIN_URL: str = default("login_url")
-SANDBOX_LOGIN_URL = "https://test.salesforce.com"
-JWT_GRANT_TYPE = "urn:ietf:params:oauth:grant-type:jwt-bearer"
-JWT_LIFETIME_SECONDS = 180
 
 # What to tell the user for each OAuth error we can recognise.
 _OAUTH_FIXES = {
@@ -85,73 +95,98 @@ class Token:
     issued_at: float = field(default_factory=time.time)
 
 
-def _is_loopback(host: str | None) -> bool:
-    if not host:
-        return False
-    if host.lower() == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
+@dataclass(frozen=True)
+class WebFlowResult:
+    """What the token endpoint returned for the authorization code. `repr` hides tokens."""
+
+    access_token: str = field(repr=False)
+    refresh_token: str | None = field(repr=False)
+    instance_url: str
+    identity_url: str | None
+    scope: str | None
 
 
-def check_url(url: str, setting: str) -> str:
-    """Validate a Salesforce URL setting and return it without a trailing slash.
+class CodeVerifier(Protocol):
+    """A PKCE pair (:class:`.oauth_web_flow.Pkce`): only its verifier goes to the token call."""
 
-    ``https`` is required; ``http`` is accepted only for loopback hosts (a local emulator).
-    """
-    if not isinstance(url, str) or not url.strip():
-        raise ConfigurationError(f"{setting} is empty: set it to an https:// URL")
-    url = url.strip().rstrip("/")
-    parts = urlsplit(url)
-    if parts.scheme not in {"http", "https"} or not parts.hostname:
-        raise ConfigurationError(
-            f"{setting} must be an https:// URL such as {PRODUCTION_LOGIN_URL}, got {url!r}"
-        )
-    if parts.scheme == "http" and not _is_loopback(parts.hostname):
-        raise ConfigurationError(
-            f"{setting} uses http:// with the non-loopback host {parts.hostname!r}; Salesforce "
-            "credentials must travel over TLS: use https://"
-        )
-    if parts.username or parts.password:
-        raise ConfigurationError(f"{setting} must not contain credentials")
-    return url
+    @property
+    def verifier(self) -> str: ...
 
 
-def infer_auth_flow(config: Mapping[str, Any]) -> str:
-    """Return ``config["auth_flow"]`` or, when absent, the flow the given settings imply."""
-    flow = config.get("auth_flow")
-    if flow:
-        if flow not in AUTH_FLOWS:
-            raise ConfigurationError(
-                f"auth_flow {flow!r} is not supported: use one of {', '.join(AUTH_FLOWS)}"
-            )
-        return str(flow)
-    if config.get("refresh_token"):
-        return "refresh_token"
-    if config.get("private_key") or config.get("private_key_path"):
-        return "jwt_bearer"
-    if config.get("username") and config.get("password"):
-        return "password"
-    if config.get("client_id") and config.get("client_secret"):
-        return "client_credentials"
-    if config.get("access_token"):
-        return "access_token"
-    raise ConfigurationError(
-        "no Salesforce credentials configured: set client_id + refresh_token (refresh_token "
-        "flow), client_id + username + private_key (jwt_bearer), client_id + client_secret "
-        "(client_credentials) or access_token + instance_url"
+# ----------------------------------------------------------------- the token endpoint
+
+
+def tls_error(url: str) -> TlsVerificationError:
+    """The error for a certificate that does not verify (never retried: it will not heal)."""
+    return TlsVerificationError(
+        f"the TLS certificate of {urlsplit(url).netloc} could not be verified: fix the URL, "
+        "or point REQUESTS_CA_BUNDLE at the CA bundle that signs it (verification is never "
+        "switched off)"
     )
 
 
-_REQUIRED = {
-    "refresh_token": ("client_id", "refresh_token"),
-    "jwt_bearer": ("client_id", "username"),
-    "client_credentials": ("client_id", "client_secret"),
-    "password": ("client_id", "username", "password"),
-    "access_token": ("access_token", "instance_url"),
-}
+def oauth_refusal(
+    what: str,
+    fix: str,
+    *,
+    status: int,
+    code: str | None,
+    shown: str | None = None,
+    description: str = "",
+    secrets: tuple[str | None, ...] = (),
+) -> AuthenticationError:
+    """The one error for a refusal at the OAuth endpoints: "Salesforce refused {what}:
+    {code} ({description}); {fix}" with every known secret removed."""
+    description = redact(description, secrets)
+    detail = f" ({description})" if description else ""
+    return AuthenticationError(
+        f"Salesforce refused {what}: {shown or code}{detail}; {fix}",
+        status=status,
+        error_code=code,
+    )
+
+
+def _post(
+    session: requests.Session, url: str, form: Mapping[str, str], timeout: float, unreachable: str
+) -> requests.Response:
+    """POST a form to an OAuth endpoint; TLS and network failures become our errors."""
+    try:
+        return session.post(
+            url, data=dict(form), timeout=timeout, headers={"Accept": "application/json"}
+        )
+    except requests.exceptions.SSLError:
+        raise tls_error(url) from None
+    except requests.RequestException as exc:
+        raise AuthenticationError(unreachable.replace("{error}", type(exc).__name__)) from None
+
+
+def _json_object(response: requests.Response) -> dict[str, Any]:
+    try:
+        body = response.json()
+    except ValueError:
+        return {}
+    return body if isinstance(body, dict) else {}
+
+
+def token_call(
+    session: requests.Session,
+    login_url: str,
+    form: Mapping[str, str],
+    timeout: float,
+    *,
+    unreachable: str,
+    refused: Any,
+) -> dict[str, Any]:
+    """POST ``form`` to ``/services/oauth2/token``; returns the answer holding an access token.
+
+    ``unreachable`` is the message (with ``{error}``) for a network failure; ``refused(status,
+    body)`` builds the error for any other answer.
+    """
+    response = _post(session, f"{login_url}/services/oauth2/token", form, timeout, unreachable)
+    body = _json_object(response)
+    if response.status_code != 200 or not body.get("access_token"):
+        raise refused(response.status_code, body)
+    return body
 
 
 class Authenticator:
@@ -162,7 +197,7 @@ class Authenticator:
 
     def __init__(self, config: Mapping[str, Any]) -> None:
         self.flow = infer_auth_flow(config)
-        missing = [k for k in _REQUIRED[self.flow] if not config.get(k)]
+        missing = [k for k in REQUIRED_SETTINGS[self.flow] if not config.get(k)]
         if missing:
             raise ConfigurationError(
                 f"auth_flow {self.flow} needs {', '.join(missing)}: add "
@@ -184,7 +219,7 @@ class Authenticator:
         )
         self._private_key: str | None = None
         if self.flow == "jwt_bearer":
-            self._private_key = _load_private_key(config)
+            self._private_key = load_private_key(config)
 
     def __repr__(self) -> str:
         return f"Authenticator(flow={self.flow!r}, login_url={self.login_url!r})"
@@ -221,7 +256,10 @@ class Authenticator:
             form = {"grant_type": "refresh_token", "refresh_token": self._refresh_token or ""}
             form.update(self._client_form())
         elif self.flow == "jwt_bearer":
-            form = {"grant_type": JWT_GRANT_TYPE, "assertion": self._jwt_assertion()}
+            assertion = jwt_assertion(
+                self._client_id or "", self._username or "", self.login_url, self._private_key
+            )
+            form = {"grant_type": JWT_GRANT_TYPE, "assertion": assertion}
         elif self.flow == "client_credentials":
             form = {"grant_type": "client_credentials", **self._client_form()}
         elif self.flow == "password":
@@ -239,58 +277,18 @@ class Authenticator:
             form["client_secret"] = self._client_secret
         return form
 
-    def _jwt_audience(self) -> str:
-        """Salesforce wants login/test.salesforce.com as ``aud`` even behind My Domain."""
-        host = (urlsplit(self.login_url).hostname or "").lower()
-        if host == "test.salesforce.com" or host.endswith(".sandbox.my.salesforce.com"):
-            return SANDBOX_LOGIN_URL
-        if host.endswith("salesforce.com"):
-            return PRODUCTION_LOGIN_URL
-        return self.login_url
-
-    def _jwt_assertion(self) -> str:
-        import jwt  # imported lazily: only this flow needs pyjwt's crypto backend
-
-        now = int(time.time())
-        claims = {
-            "iss": self._client_id,
-            "sub": self._username,
-            "aud": self._jwt_audience(),
-            "exp": now + JWT_LIFETIME_SECONDS,
-            "iat": now,
-            "jti": uuid.uuid4().hex,
-        }
-        try:
-            return jwt.encode(claims, self._private_key, algorithm="RS256")
-        except (ValueError, TypeError, jwt.PyJWTError) as exc:
-            raise ConfigurationError(
-                f"private_key could not sign the JWT ({type(exc).__name__}): supply the RSA "
-                "private key in PEM form whose certificate is uploaded to the connected app"
-            ) from None
-
     def _token_request(
         self, session: requests.Session, form: dict[str, str], timeout: float
     ) -> Token:
-        url = f"{self.login_url}/services/oauth2/token"
-        try:
-            response = session.post(
-                url, data=form, timeout=timeout, headers={"Accept": "application/json"}
-            )
-        except requests.exceptions.SSLError:
-            raise tls_error(self.login_url) from None
-        except requests.RequestException as exc:
-            raise AuthenticationError(
-                f"could not reach {self.login_url} for the {self.flow} flow "
-                f"({type(exc).__name__}): check login_url and the network"
-            ) from None
-        try:
-            body = response.json()
-        except ValueError:
-            body = {}
-        if not isinstance(body, dict):
-            body = {}
-        if response.status_code != 200 or not body.get("access_token"):
-            raise self._oauth_error(response.status_code, body)
+        body = token_call(
+            session,
+            self.login_url,
+            form,
+            timeout,
+            unreachable=f"could not reach {self.login_url} for the {self.flow} flow "
+            "({error}): check login_url and the network",
+            refused=self._oauth_error,
+        )
         instance_url = body.get("instance_url") or self._instance_url
         if not instance_url:
             raise AuthenticationError(
@@ -303,9 +301,8 @@ class Authenticator:
             refresh_token=body.get("refresh_token"),
         )
 
-    def _oauth_error(self, status: int, body: Mapping[str, Any]) -> SalesforceError:
+    def _oauth_error(self, status: int, body: Mapping[str, Any]) -> AuthenticationError:
         code = str(body.get("error") or f"HTTP {status}")
-        description = redact(str(body.get("error_description") or ""), self.secrets)
         fix = _OAUTH_FIXES.get(code, "check the connection settings")
         if code == "invalid_grant":
             fix = {
@@ -318,59 +315,85 @@ class Authenticator:
                 "password": "check username and password (append the security token to the "
                 "password when the org requires one)",
             }.get(self.flow, fix)
-        detail = f" ({description})" if description else ""
-        return AuthenticationError(
-            f"Salesforce refused the {self.flow} login at {self.login_url}: {code}{detail}; {fix}",
+        return oauth_refusal(
+            f"the {self.flow} login at {self.login_url}",
+            fix,
             status=status,
-            error_code=code,
+            code=code,
+            description=str(body.get("error_description") or ""),
+            secrets=self.secrets,
         )
 
 
-def tls_error(url: str) -> TlsVerificationError:
-    """The error for a certificate that does not verify (never retried: it will not heal)."""
-    return TlsVerificationError(
-        f"the TLS certificate of {urlsplit(url).netloc} could not be verified: fix the URL, "
-        "or point REQUESTS_CA_BUNDLE at the CA bundle that signs it (verification is never "
-        "switched off)"
+def exchange_code(
+    login_url: str,
+    client_id: str,
+    client_secret: str | None,
+    code: str,
+    redirect_uri: str,
+    pkce: CodeVerifier,
+    *,
+    timeout: float = 60.0,
+) -> WebFlowResult:
+    """Web-server flow: trade the authorization code (+ PKCE verifier) for tokens."""
+    login_url = check_url(login_url, "login_url")
+    form = {
+        "grant_type": "authorization_code",
+        "code": code,
+        "client_id": client_id,
+        "redirect_uri": redirect_uri,
+        "code_verifier": pkce.verifier,
+    }
+    if client_secret:
+        form["client_secret"] = client_secret
+
+    def refused(status: int, body: Mapping[str, Any]) -> AuthenticationError:
+        return oauth_refusal(
+            "the authorization code",
+            "check client_id/client_secret against the connected app and retry the login "
+            "(a code is single-use and expires after a few minutes)",
+            status=status,
+            code=str(body.get("error") or f"HTTP {status}"),
+            description=str(body.get("error_description") or ""),
+            secrets=(code, client_secret, pkce.verifier),
+        )
+
+    with requests.Session() as session:
+        body = token_call(
+            session,
+            login_url,
+            form,
+            timeout,
+            unreachable=f"could not reach {login_url} to finish the login ({{error}}): check "
+            "the login URL and the network",
+            refused=refused,
+        )
+    return WebFlowResult(
+        access_token=str(body["access_token"]),
+        refresh_token=body.get("refresh_token"),
+        instance_url=check_url(str(body.get("instance_url") or ""), "instance_url"),
+        identity_url=body.get("id"),
+        scope=body.get("scope"),
     )
-
-
-def _load_private_key(config: Mapping[str, Any]) -> str:
-    key = config.get("private_key")
-    if not key and config.get("private_key_path"):
-        path = Path(str(config["private_key_path"])).expanduser()
-        try:
-            key = path.read_text(encoding="utf-8")
-        except OSError as exc:
-            raise ConfigurationError(
-                f"private_key_path {str(path)!r} cannot be read ({exc.strerror}): point it at "
-                "the PEM file of the connected app's private key"
-            ) from None
-    if not key or "PRIVATE KEY-----" not in str(key):
-        raise ConfigurationError(
-            "auth_flow jwt_bearer needs private_key (PEM text) or private_key_path: the RSA "
-            "private key whose certificate is uploaded to the connected app"
-        )
-    return str(key).replace("\\n", "\n")
 
 
 def revoke_token(session: requests.Session, login_url: str, token: str, timeout: float) -> None:
     """Revoke an access or refresh token (revoking a refresh token ends its sessions too)."""
-    url = f"{check_url(login_url, 'login_url')}/services/oauth2/revoke"
-    try:
-        response = session.post(url, data={"token": token}, timeout=timeout)
-    except requests.RequestException as exc:
-        raise AuthenticationError(
-            f"could not reach {login_url} to revoke the token ({type(exc).__name__})"
-        ) from None
+    login_url = check_url(login_url, "login_url")
+    response = _post(
+        session,
+        f"{login_url}/services/oauth2/revoke",
+        {"token": token},
+        timeout,
+        f"could not reach {login_url} to revoke the token ({{error}})",
+    )
     if response.status_code != 200:
-        try:
-            code = str(response.json().get("error") or "")
-        except (ValueError, AttributeError):
-            code = ""
-        raise AuthenticationError(
-            f"Salesforce refused to revoke the token: HTTP {response.status_code} {code}".strip()
-            + "; it may already be revoked or expired",
+        code = str(_json_object(response).get("error") or "")
+        raise oauth_refusal(
+            "to revoke the token",
+            "it may already be revoked or expired",
             status=response.status_code,
-            error_code=code or None,
+            code=code or None,
+            shown=f"HTTP {response.status_code} {code}".strip(),
+            secrets=(token,),
         )

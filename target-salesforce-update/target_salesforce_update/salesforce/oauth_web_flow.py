@@ -4,7 +4,9 @@ This is how a person connects an org from the command line (what WalkMe's wizard
 "Connect" button): open the authorize URL in a browser, log in and approve, and Salesforce
 redirects to `http://localhost:PORT/PATH?code=…&state=…`, where a one-shot local listener waits.
 The code is then exchanged, with the PKCE verifier, for an access token, the instance URL and a
-refresh token (the connected app must grant the `refresh_token` scope).
+refresh token (the connected app must grant the `refresh_token` scope) by `auth.exchange_code`,
+where every token-endpoint call lives; this module holds PKCE, the authorize URL and the
+loopback receiver.
 
 - PKCE (RFC 7636, S256): the verifier never leaves this process until the token call, so an
   intercepted code is useless.
@@ -25,8 +27,6 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
-
-import requests
 
 from ..exceptions import AuthenticationError, ConfigurationError, redact
 from .auth import check_url
@@ -49,17 +49,6 @@ class Pkce:
         digest = hashlib.sha256(verifier.encode("ascii")).digest()
         challenge = base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
         return cls(verifier=verifier, challenge=challenge)
-
-
-@dataclass(frozen=True)
-class WebFlowResult:
-    """What the token endpoint returned for the authorization code. `repr` hides tokens."""
-
-    access_token: str = field(repr=False)
-    refresh_token: str | None = field(repr=False)
-    instance_url: str
-    identity_url: str | None
-    scope: str | None
 
 
 def authorize_url(
@@ -181,62 +170,3 @@ class LoopbackReceiver:
                 error_code=error,
             )
         return params["code"]
-
-
-def exchange_code(
-    login_url: str,
-    client_id: str,
-    client_secret: str | None,
-    code: str,
-    redirect_uri: str,
-    pkce: Pkce,
-    *,
-    timeout: float = 60.0,
-) -> WebFlowResult:
-    """Trade the authorization code (+ PKCE verifier) for tokens at the token endpoint."""
-    login_url = check_url(login_url, "login_url")
-    form = {
-        "grant_type": "authorization_code",
-        "code": code,
-        "client_id": client_id,
-        "redirect_uri": redirect_uri,
-        "code_verifier": pkce.verifier,
-    }
-    if client_secret:
-        form["client_secret"] = client_secret
-    known = (code, client_secret, pkce.verifier)
-    try:
-        response = requests.post(
-            f"{login_url}/services/oauth2/token",
-            data=form,
-            timeout=timeout,
-            headers={"Accept": "application/json"},
-        )
-    except requests.RequestException as exc:
-        raise AuthenticationError(
-            f"could not reach {login_url} to finish the login ({type(exc).__name__}): check "
-            "the login URL and the network"
-        ) from None
-    try:
-        body = response.json()
-    except ValueError:
-        body = {}
-    body = body if isinstance(body, dict) else {}
-    if response.status_code != 200 or not body.get("access_token"):
-        error = str(body.get("error") or f"HTTP {response.status_code}")
-        description = redact(str(body.get("error_description") or ""), known)
-        raise AuthenticationError(
-            f"Salesforce refused the authorization code: {error}"
-            + (f" ({description})" if description else "")
-            + "; check client_id/client_secret against the connected app and retry the login "
-            "(a code is single-use and expires after a few minutes)",
-            status=response.status_code,
-            error_code=error,
-        )
-    return WebFlowResult(
-        access_token=str(body["access_token"]),
-        refresh_token=body.get("refresh_token"),
-        instance_url=check_url(str(body.get("instance_url") or ""), "instance_url"),
-        identity_url=body.get("id"),
-        scope=body.get("scope"),
-    )

@@ -21,7 +21,8 @@ from typing import Any
 
 from target_salesforce_update.exceptions import SalesforceError
 from target_salesforce_update.salesforce import SalesforceClient
-from target_salesforce_update.salesforce.oauth_web_flow import Pkce, authorize_url, exchange_code
+from target_salesforce_update.salesforce.auth import exchange_code
+from target_salesforce_update.salesforce.oauth_web_flow import Pkce, authorize_url
 
 from .. import connect as connect_module
 from ..errors import SetupError
