@@ -1,9 +1,10 @@
 """HTTP with retries, ``Retry-After`` and error messages that never carry a secret.
 
-Retried: HTTP 429, 5xx, connection errors, timeouts and bodies cut off before their
-``Content-Length``. The wait is ``Retry-After`` when the server sends it (seconds or an HTTP
-date, capped at ``MAX_RETRY_AFTER``), otherwise exponential backoff ``backoff_factor * 2**n``
-(capped at 60 s) with a little jitter. 401/403 raise :class:`HttpAuthError` at once.
+Retried: HTTP 429, 500, 502, 503, 504, connection errors, timeouts and bodies cut off before
+their ``Content-Length``. When and how long to wait is the policy shared with the target
+(:mod:`.retry_policy`, urllib3's ``Retry``): ``Retry-After`` when the server sends it (seconds
+or an HTTP date, capped at 120 s), otherwise ``backoff_factor * 2**(n-1)`` capped at 30 s,
+jittered. 401/403 raise :class:`HttpAuthError` at once.
 
 URLs are shown without their query string or user info (:func:`redact_url`) — a signed link's
 signature lives in the query — and exceptions from ``requests`` are re-raised without their
@@ -12,10 +13,8 @@ original message (which would contain the full URL).
 
 from __future__ import annotations
 
-import email.utils
 import hashlib
 import logging
-import random
 import re
 import time
 from collections.abc import Mapping
@@ -26,12 +25,18 @@ from urllib.parse import urlsplit, urlunsplit
 import requests
 
 from tap_walkme_insights.errors import TapWalkMeInsightsError
+from tap_walkme_insights.retry_policy import (
+    MAX_BACKOFF_SECONDS,
+    MAX_RETRY_AFTER_SECONDS,
+    RETRY_STATUSES,
+    RetrySchedule,
+    backoff_seconds,
+)
 
 LOGGER = logging.getLogger(__name__)
-MAX_RETRY_AFTER = 300.0
-MAX_BACKOFF = 60.0
+MAX_RETRY_AFTER = MAX_RETRY_AFTER_SECONDS
+MAX_BACKOFF = MAX_BACKOFF_SECONDS
 _CHUNK = 1024 * 1024
-_RETRY_STATUSES = {429, 500, 502, 503, 504}
 
 _QUERY_RE = re.compile(r"\?[^\s\"']*")
 # Libraries that log request lines, headers or signed parameters at DEBUG.
@@ -118,25 +123,18 @@ class RetryPolicy:
     timeout: float = 300.0
 
     def backoff(self, attempt: int) -> float:
-        """Exponential backoff for retry ``attempt`` (1-based), with up to 10 % jitter."""
-        base = min(MAX_BACKOFF, self.backoff_factor * (2 ** (attempt - 1)))
-        return base * (1 + random.random() / 10)
+        """The shared policy's backoff before retry ``attempt`` (1-based)."""
+        return backoff_seconds(attempt, self.backoff_factor)
+
+    def wait(self, attempt: int, retry_after: str | None = None) -> float:
+        """Seconds before retry ``attempt`` (1-based): ``Retry-After`` or the backoff."""
+        seconds = retry_after_seconds(retry_after)
+        return seconds if seconds is not None else self.backoff(attempt)
 
 
 def retry_after_seconds(value: str | None) -> float | None:
-    """Parse a ``Retry-After`` header (delta seconds or HTTP date)."""
-    if not value:
-        return None
-    value = value.strip()
-    try:
-        seconds = float(value)
-    except ValueError:
-        try:
-            when = email.utils.parsedate_to_datetime(value)
-        except (TypeError, ValueError):
-            return None
-        seconds = when.timestamp() - time.time()
-    return max(0.0, min(seconds, MAX_RETRY_AFTER))
+    """Parse a ``Retry-After`` header (delta seconds or HTTP date, capped), as the policy does."""
+    return RetrySchedule.policy(0, 0.0).retry_after(value)
 
 
 def _status_message(method: str, url: str, response: requests.Response) -> str:
@@ -211,7 +209,7 @@ class HttpClient:
                     raise HttpError(msg) from None
                 self._wait(attempt, reason, url, None)
                 continue
-            if response.status_code in _RETRY_STATUSES:
+            if response.status_code in RETRY_STATUSES:
                 attempt += 1
                 message = _status_message(method, url, response)
                 retry_after = retry_after_seconds(response.headers.get("Retry-After"))
