@@ -203,7 +203,8 @@ _TABLE = (
         "retry_backoff_base",
         "decimal",
         "Seconds of the first retry's backoff; each further retry doubles it (jittered, at "
-        "most 30 s; a longer `Retry-After` from Salesforce wins, up to 120 s).",
+        "most 30 s). A `Retry-After` from Salesforce (seconds or HTTP date, at most 120 s) is "
+        "waited instead.",
         default=0.5,
         summary="Seconds of the first retry's backoff, doubled for each further retry "
         "(default 0.5).",
