@@ -7,7 +7,7 @@
 - :mod:`.bulk_jobs`: the one Bulk job lifecycle (create, poll, abort, CSV results).
 - :mod:`.transport`: the session and the one retry loop (renewal, limits, call meter, logging).
 - :mod:`.retry_policy`: when to retry and how long to wait (urllib3 ``Retry``).
-- :mod:`.errors`: the error table (``errorCode`` / HTTP status → named error).
+- :mod:`.errors`: the error tables (``errorCode`` / HTTP status → named error; OAuth refusals).
 - :mod:`.auth`: every token-endpoint call (flows, code exchange, revoke);
   :mod:`.connection_settings` and :mod:`.jwt_assertion` check and sign what it sends.
 - :mod:`.oauth_web_flow`: PKCE, the authorize URL and the loopback redirect receiver.

@@ -20,7 +20,7 @@ Supported flows (``auth_flow``):
 Every call to the token endpoint is here: the flows above (:meth:`Authenticator.authenticate`),
 the web-server flow's code exchange (:func:`exchange_code`; PKCE, the authorize URL and the
 loopback receiver are :mod:`.oauth_web_flow`'s) and revocation (:func:`revoke_token`), and
-every refusal is built by :func:`oauth_refusal`. The settings are checked by
+every refusal is built by :func:`.errors.oauth_refusal`. The settings are checked by
 :mod:`.connection_settings` (re-exported here).
 
 TLS verification is always on (``requests`` honours ``REQUESTS_CA_BUNDLE``), and only ``https``
@@ -33,16 +33,10 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
-from urllib.parse import urlsplit
 
 import requests
 
-from ..exceptions import (
-    AuthenticationError,
-    ConfigurationError,
-    TlsVerificationError,
-    redact,
-)
+from ..exceptions import AuthenticationError, ConfigurationError
 from .connection_settings import (
     AUTH_FLOWS,
     PRODUCTION_LOGIN_URL,
@@ -52,6 +46,7 @@ from .connection_settings import (
     infer_auth_flow,
     load_private_key,
 )
+from .errors import OAUTH_FIXES, oauth_refusal, tls_error
 from .jwt_assertion import JWT_GRANT_TYPE, jwt_assertion
 
 __all__ = [
@@ -68,20 +63,6 @@ __all__ = [
     "revoke_token",
     "tls_error",
 ]
-
-
-# What to tell the user for each OAuth error we can recognise.
-_OAUTH_FIXES = {
-    "invalid_client_id": "the client_id is not a known connected app consumer key: copy the "
-    "Consumer Key from the connected app into client_id",
-    "invalid_client": "the client_id/client_secret pair was refused: check client_secret "
-    "against the connected app's Consumer Secret",
-    "invalid_grant": "the grant was refused",
-    "unsupported_grant_type": "this org or login_url does not allow this auth_flow: "
-    "client_credentials needs a My Domain login_url and the flow enabled on the connected app",
-    "inactive_user": "the user is inactive: activate the user or use another one",
-    "inactive_org": "the org is locked, closed or suspended",
-}
 
 
 @dataclass(frozen=True)
@@ -114,36 +95,6 @@ class CodeVerifier(Protocol):
 
 
 # ----------------------------------------------------------------- the token endpoint
-
-
-def tls_error(url: str) -> TlsVerificationError:
-    """The error for a certificate that does not verify (never retried: it will not heal)."""
-    return TlsVerificationError(
-        f"the TLS certificate of {urlsplit(url).netloc} could not be verified: fix the URL, "
-        "or point REQUESTS_CA_BUNDLE at the CA bundle that signs it (verification is never "
-        "switched off)"
-    )
-
-
-def oauth_refusal(
-    what: str,
-    fix: str,
-    *,
-    status: int,
-    code: str | None,
-    shown: str | None = None,
-    description: str = "",
-    secrets: tuple[str | None, ...] = (),
-) -> AuthenticationError:
-    """The one error for a refusal at the OAuth endpoints: "Salesforce refused {what}:
-    {code} ({description}); {fix}" with every known secret removed."""
-    description = redact(description, secrets)
-    detail = f" ({description})" if description else ""
-    return AuthenticationError(
-        f"Salesforce refused {what}: {shown or code}{detail}; {fix}",
-        status=status,
-        error_code=code,
-    )
 
 
 def _post(
@@ -303,7 +254,7 @@ class Authenticator:
 
     def _oauth_error(self, status: int, body: Mapping[str, Any]) -> AuthenticationError:
         code = str(body.get("error") or f"HTTP {status}")
-        fix = _OAUTH_FIXES.get(code, "check the connection settings")
+        fix = OAUTH_FIXES.get(code, "check the connection settings")
         if code == "invalid_grant":
             fix = {
                 "refresh_token": "the refresh token is expired or revoked: authorise the "

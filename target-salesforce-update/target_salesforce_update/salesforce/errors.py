@@ -1,10 +1,14 @@
-"""The error table: which named error an unsuccessful Salesforce answer becomes.
+"""The error tables: which named error an unsuccessful Salesforce answer becomes.
 
 A REST or Bulk answer that is not 2xx (and is not retried) is looked up by its Salesforce
 ``errorCode`` first, then by its HTTP status; what it does not match is a plain
 :class:`SalesforceError`. Each entry names the class and the fix appended to the message
 ("problem: fix"). The classes live under the package's one root in
 :mod:`target_salesforce_update.exceptions`.
+
+The OAuth endpoints have their own table (:data:`OAUTH_FIXES`, OAuth ``error`` → fix) and one
+builder for every refusal there (:func:`oauth_refusal`); :func:`tls_error` is the error for a
+certificate that does not verify, wherever it happens.
 """
 
 from __future__ import annotations
@@ -12,11 +16,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 import requests
 
 from ..exceptions import (
     AccessDeniedError,
+    AuthenticationError,
     BadRequestError,
     InvalidFieldError,
     MalformedQueryError,
@@ -24,10 +30,20 @@ from ..exceptions import (
     RequestLimitExceededError,
     SalesforceError,
     SessionExpiredError,
+    TlsVerificationError,
     redact,
 )
 
-__all__ = ["BY_ERROR_CODE", "BY_STATUS", "ErrorRule", "error_details", "error_for"]
+__all__ = [
+    "BY_ERROR_CODE",
+    "BY_STATUS",
+    "OAUTH_FIXES",
+    "ErrorRule",
+    "error_details",
+    "error_for",
+    "oauth_refusal",
+    "tls_error",
+]
 
 
 @dataclass(frozen=True)
@@ -110,3 +126,47 @@ def error_for(
     rule = BY_ERROR_CODE.get(code or "") or BY_STATUS.get(status) or ErrorRule(SalesforceError)
     fix = _SESSION_FIX[can_renew] if rule.error is SessionExpiredError else rule.fix
     return rule.error(f"{text}{fix}", status=status, error_code=code)
+
+
+# What to tell the user for each OAuth error we can recognise.
+OAUTH_FIXES = {
+    "invalid_client_id": "the client_id is not a known connected app consumer key: copy the "
+    "Consumer Key from the connected app into client_id",
+    "invalid_client": "the client_id/client_secret pair was refused: check client_secret "
+    "against the connected app's Consumer Secret",
+    "invalid_grant": "the grant was refused",
+    "unsupported_grant_type": "this org or login_url does not allow this auth_flow: "
+    "client_credentials needs a My Domain login_url and the flow enabled on the connected app",
+    "inactive_user": "the user is inactive: activate the user or use another one",
+    "inactive_org": "the org is locked, closed or suspended",
+}
+
+
+def tls_error(url: str) -> TlsVerificationError:
+    """The error for a certificate that does not verify (never retried: it will not heal)."""
+    return TlsVerificationError(
+        f"the TLS certificate of {urlsplit(url).netloc} could not be verified: fix the URL, "
+        "or point REQUESTS_CA_BUNDLE at the CA bundle that signs it (verification is never "
+        "switched off)"
+    )
+
+
+def oauth_refusal(
+    what: str,
+    fix: str,
+    *,
+    status: int,
+    code: str | None,
+    shown: str | None = None,
+    description: str = "",
+    secrets: tuple[str | None, ...] = (),
+) -> AuthenticationError:
+    """The one error for a refusal at the OAuth endpoints: "Salesforce refused {what}:
+    {code} ({description}); {fix}" with every known secret removed."""
+    description = redact(description, secrets)
+    detail = f" ({description})" if description else ""
+    return AuthenticationError(
+        f"Salesforce refused {what}: {shown or code}{detail}; {fix}",
+        status=status,
+        error_code=code,
+    )

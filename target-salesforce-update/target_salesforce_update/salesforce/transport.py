@@ -37,36 +37,16 @@ from ..exceptions import (
     SalesforceError,
     TransientError,
 )
-from .auth import Authenticator, Token, tls_error
-from .errors import error_details, error_for
+from .auth import Authenticator, Token
+from .errors import error_details, error_for, tls_error
+from .log_redaction import protect_urllib3_log
 from .retry_policy import RETRY_STATUSES, RetrySchedule, retry_delay
 from .save_results import TRANSIENT_CODES
 from .tuning import Tuning
 
 __all__ = ["Transport", "parse_limit_info"]
 
-_QUERY_STRING = re.compile(r"\?[^\s\"']*")
-
-
-class _RedactQueryStrings(logging.Filter):
-    """Drops query strings from urllib3's DEBUG request lines: SOQL there carries match keys
-    (email addresses) that do not belong in logs."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        message = record.getMessage()
-        if "?" in message:
-            record.msg = _QUERY_STRING.sub("?…", message)
-            record.args = ()
-        return True
-
-
-def _protect_urllib3_log() -> None:
-    pool_logger = logging.getLogger("urllib3.connectionpool")
-    if not any(isinstance(f, _RedactQueryStrings) for f in pool_logger.filters):
-        pool_logger.addFilter(_RedactQueryStrings())
-
-
-_protect_urllib3_log()
+protect_urllib3_log()
 
 
 def parse_limit_info(header: str | None) -> tuple[int, int] | None:
