@@ -213,9 +213,12 @@ class BulkJobs:
                 )
             job.state = "UploadComplete"
             job.modstamp = now_iso()
+            # The answer shows the job as closed, even if processing (no delay) ends first.
+            answer = json_response(job.info(full=False))
             threading.Thread(
                 target=self._run, args=(job,), daemon=True, name=f"bulk-{job_id}"
             ).start()
+            return answer
         elif state == "Aborted":
             if job.state in TERMINAL:
                 raise ApiError(409, "INVALIDJOBSTATE", f"Job {job_id} is already {job.state}")
