@@ -254,13 +254,12 @@ def update(
         if to_write:
             now = now_iso()
             changes = []
-            stamp = {"LastModifiedDate": now, "SystemModstamp": now, "LastModifiedById": user.id}
-            fields = obj.fields
             for i in to_write:
-                values = items[i].values
-                if any(isinstance(v, float) for v in values.values()):
-                    values = {k: round_number(fields[k], v) for k, v in values.items()}
-                changes.append((outcomes[i].id, {**values, **stamp}))
+                values = {k: round_number(obj.fields[k], v) for k, v in items[i].values.items()}
+                values.update(
+                    {"LastModifiedDate": now, "SystemModstamp": now, "LastModifiedById": user.id}
+                )
+                changes.append((outcomes[i].id, values))
             conn.execute("BEGIN")
             try:
                 org.store.update_rows(conn, obj, changes)
