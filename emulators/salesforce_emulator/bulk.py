@@ -17,10 +17,19 @@ import csv
 import io
 import threading
 import time
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from . import bulk_csv, ids, writes
+from .bulk_job import (
+    DELIMITERS,
+    MAX_UPLOAD_BYTES,
+    OPERATIONS,
+    TERMINAL,
+    Job,
+    base64_size,
+    bulk_errors,
+    record_endings,
+)
 from .metadata import TEXT_TYPES
 from .soql import SFCI_FOLD, sfci_fold
 from .store import now_iso
@@ -30,88 +39,7 @@ from .wire import ApiError, Request, Response, empty, json_response, not_found
 if TYPE_CHECKING:
     from .org import Org, User
 
-MAX_UPLOAD_BYTES = 150 * 1024 * 1024
-"""Upload data per job, measured after base64 encoding ("Prepare CSV Files": files are
-converted to base64 when received, which adds about 50 %; the limit is 150 MB after it)."""
-
-
-def base64_size(raw_bytes: int) -> int:
-    """Size of ``raw_bytes`` bytes once base64-encoded."""
-    return 4 * ((raw_bytes + 2) // 3)
-
-
-DELIMITERS = {
-    "COMMA": ",",
-    "TAB": "\t",
-    "PIPE": "|",
-    "SEMICOLON": ";",
-    "CARET": "^",
-    "BACKQUOTE": "`",
-}
-OPERATIONS = {"insert", "update", "upsert", "delete", "hardDelete"}
-TERMINAL = {"JobComplete", "Failed", "Aborted"}
 _CHUNK = 10_000
-
-
-@dataclass
-class Job:
-    id: str
-    object: str
-    operation: str
-    created_by: str
-    api_version: str
-    column_delimiter: str = "COMMA"
-    line_ending: str = "LF"
-    external_id: str | None = None
-    state: str = "Open"
-    created: str = field(default_factory=now_iso)
-    modstamp: str = field(default_factory=now_iso)
-    uploads: list[bytes] = field(default_factory=list)
-    error_message: str | None = None
-    processed: int = 0
-    failed: int = 0
-    header: list[str] = field(default_factory=list)
-    successes: list[list[str]] = field(default_factory=list)
-    failures: list[list[str]] = field(default_factory=list)
-    unprocessed: list[list[str]] = field(default_factory=list)
-    processing_ms: int = 0
-    bad_rows: list[str] = field(default_factory=list)  # malformed CSV records (raw text)
-    abort: threading.Event = field(default_factory=threading.Event)
-
-    def info(self, *, full: bool) -> dict[str, Any]:
-        data: dict[str, Any] = {
-            "id": self.id,
-            "operation": self.operation,
-            "object": self.object,
-            "createdById": self.created_by,
-            "createdDate": self.created,
-            "systemModstamp": self.modstamp,
-            "state": self.state,
-            "externalIdFieldName": self.external_id,
-            "concurrencyMode": "Parallel",
-            "contentType": "CSV",
-            "apiVersion": float(self.api_version),
-            "contentUrl": f"services/data/v{self.api_version}/jobs/ingest/{self.id}/batches",
-            "lineEnding": self.line_ending,
-            "columnDelimiter": self.column_delimiter,
-        }
-        if full:
-            data.update(
-                {
-                    "jobType": "V2Ingest",
-                    "retries": 0,
-                    "totalProcessingTime": self.processing_ms,
-                    "apiActiveProcessingTime": self.processing_ms,
-                    "apexProcessingTime": 0,
-                    "numberRecordsProcessed": self.processed,
-                    "numberRecordsFailed": self.failed,
-                }
-            )
-            if self.error_message:
-                data["errorMessage"] = self.error_message
-        if self.external_id is None:
-            del data["externalIdFieldName"]
-        return data
 
 
 class BulkJobs:
@@ -298,7 +226,7 @@ class BulkJobs:
         rows: list[list[str]] = []
         delimiter = DELIMITERS[job.column_delimiter]
         for data in job.uploads:
-            crlf, lf = _record_endings(data)
+            crlf, lf = record_endings(data)
             if (job.line_ending == "LF" and crlf) or (job.line_ending == "CRLF" and lf != crlf):
                 self._fail(
                     job,
@@ -398,7 +326,7 @@ class BulkJobs:
                     )
                 else:
                     norm = ids.normalize(item.raw_id) if item.raw_id else None
-                    job.failures.append([out.id or norm or "", _bulk_errors(out.errors), *padded])
+                    job.failures.append([out.id or norm or "", bulk_errors(out.errors), *padded])
                     job.failed += 1
                 job.processed += 1
 
@@ -477,22 +405,3 @@ class BulkJobs:
             ):
                 outcomes[i] = out
         return [o if o is not None else writes.Outcome(None) for o in outcomes]
-
-
-def _record_endings(data: bytes) -> tuple[int, int]:
-    """``(CRLF, LF)`` line endings that end records: those outside quoted fields (RFC 4180).
-
-    A CR or LF inside quotes is part of the value, whatever the job's ``lineEnding``.
-    """
-    if b'"' not in data:
-        return data.count(b"\r\n"), data.count(b"\n")
-    crlf = lf = 0
-    for index, part in enumerate(data.split(b'"')):
-        if index % 2 == 0:  # outside quotes (a doubled quote is an empty quoted stretch)
-            crlf += part.count(b"\r\n")
-            lf += part.count(b"\n")
-    return crlf, lf
-
-
-def _bulk_errors(errors: list[RecordError]) -> str:
-    return " ".join(e.to_bulk() for e in errors)

@@ -24,7 +24,7 @@ from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from . import soql
-from .bulk import DELIMITERS
+from .bulk_job import DELIMITERS
 from .metadata import NUMBER_TYPES
 from .store import now_iso
 from .wire import ApiError, Request, Response, empty, json_response, not_found
