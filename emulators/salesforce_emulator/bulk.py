@@ -19,7 +19,7 @@ import threading
 import time
 from typing import TYPE_CHECKING, Any
 
-from . import bulk_csv, ids, writes
+from . import bulk_csv, bulk_upsert, ids, writes
 from .bulk_job import (
     DELIMITERS,
     MAX_UPLOAD_BYTES,
@@ -30,8 +30,6 @@ from .bulk_job import (
     bulk_errors,
     record_endings,
 )
-from .metadata import TEXT_TYPES
-from .soql import SFCI_FOLD, sfci_fold
 from .store import now_iso
 from .validation import RecordError, TypeMismatch, converter
 from .wire import ApiError, Request, Response, empty, json_response, not_found
@@ -344,64 +342,4 @@ class BulkJobs:
                         RecordError("INVALID_FIELD", "cannot specify Id in an insert call", ("Id",))
                     )
             return writes.create(self.org, user, obj, pending)
-        return self._upsert(job, obj, user, pending)
-
-    def _upsert(
-        self, job: Job, obj: Any, user: User, pending: list[writes.Pending]
-    ) -> list[writes.Outcome]:
-        key = job.external_id or "Id"
-        key_field = obj.field(key) if key != "Id" else None
-        text_key = key_field is not None and key_field["type"] in TEXT_TYPES
-        # Text keys compare case-insensitively, through the store's sfci_fold index.
-        key_sql = f'{SFCI_FOLD}("{key}")' if text_key else f'"{key}"'
-        outcomes: list[writes.Outcome | None] = [None] * len(pending)
-        updates: list[tuple[int, writes.Pending]] = []
-        inserts: list[tuple[int, writes.Pending]] = []
-        with self.org.store.locked() as conn:
-            for i, item in enumerate(pending):
-                value = item.raw_id if key == "Id" else item.values.get(key)
-                if item.errors:
-                    outcomes[i] = writes.Outcome(None, list(item.errors))
-                    continue
-                if value in (None, ""):
-                    inserts.append((i, item))
-                    continue
-                if key == "Id":
-                    updates.append((i, item))
-                    continue
-                matches = [
-                    r[0]
-                    for r in conn.execute(
-                        f'SELECT "Id" FROM "{obj.name}" WHERE {key_sql} = ? '  # noqa: S608 - identifiers are validated API names
-                        'AND "IsDeleted" = 0',
-                        (sfci_fold(value),),
-                    )
-                ]
-                if len(matches) > 1:
-                    outcomes[i] = writes.Outcome(
-                        None,
-                        [
-                            RecordError(
-                                "DUPLICATE_EXTERNAL_ID",
-                                f"{key}: more than one record found for external id field: "
-                                f"{matches}",
-                                (key,),
-                            )
-                        ],
-                    )
-                elif matches:
-                    item.raw_id = matches[0]
-                    updates.append((i, item))
-                else:
-                    inserts.append((i, item))
-        if updates:
-            for (i, _), out in zip(
-                updates, writes.update(self.org, user, obj, [p for _, p in updates]), strict=False
-            ):
-                outcomes[i] = out
-        if inserts:
-            for (i, _), out in zip(
-                inserts, writes.create(self.org, user, obj, [p for _, p in inserts]), strict=False
-            ):
-                outcomes[i] = out
-        return [o if o is not None else writes.Outcome(None) for o in outcomes]
+        return bulk_upsert.upsert(self.org, user, obj, job.external_id or "Id", pending)
