@@ -17,12 +17,19 @@ import csv
 import io
 import threading
 import time
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from . import bulk_csv, ids, writes
-from .metadata import TEXT_TYPES
-from .soql import SFCI_FOLD, sfci_fold
+from . import bulk_csv, bulk_upsert, ids, writes
+from .bulk_job import (
+    DELIMITERS,
+    MAX_UPLOAD_BYTES,
+    OPERATIONS,
+    TERMINAL,
+    Job,
+    base64_size,
+    bulk_errors,
+    record_endings,
+)
 from .store import now_iso
 from .validation import RecordError, TypeMismatch, converter
 from .wire import ApiError, Request, Response, empty, json_response, not_found
@@ -30,88 +37,7 @@ from .wire import ApiError, Request, Response, empty, json_response, not_found
 if TYPE_CHECKING:
     from .org import Org, User
 
-MAX_UPLOAD_BYTES = 150 * 1024 * 1024
-"""Upload data per job, measured after base64 encoding ("Prepare CSV Files": files are
-converted to base64 when received, which adds about 50 %; the limit is 150 MB after it)."""
-
-
-def base64_size(raw_bytes: int) -> int:
-    """Size of ``raw_bytes`` bytes once base64-encoded."""
-    return 4 * ((raw_bytes + 2) // 3)
-
-
-DELIMITERS = {
-    "COMMA": ",",
-    "TAB": "\t",
-    "PIPE": "|",
-    "SEMICOLON": ";",
-    "CARET": "^",
-    "BACKQUOTE": "`",
-}
-OPERATIONS = {"insert", "update", "upsert", "delete", "hardDelete"}
-TERMINAL = {"JobComplete", "Failed", "Aborted"}
 _CHUNK = 10_000
-
-
-@dataclass
-class Job:
-    id: str
-    object: str
-    operation: str
-    created_by: str
-    api_version: str
-    column_delimiter: str = "COMMA"
-    line_ending: str = "LF"
-    external_id: str | None = None
-    state: str = "Open"
-    created: str = field(default_factory=now_iso)
-    modstamp: str = field(default_factory=now_iso)
-    uploads: list[bytes] = field(default_factory=list)
-    error_message: str | None = None
-    processed: int = 0
-    failed: int = 0
-    header: list[str] = field(default_factory=list)
-    successes: list[list[str]] = field(default_factory=list)
-    failures: list[list[str]] = field(default_factory=list)
-    unprocessed: list[list[str]] = field(default_factory=list)
-    processing_ms: int = 0
-    bad_rows: list[str] = field(default_factory=list)  # malformed CSV records (raw text)
-    abort: threading.Event = field(default_factory=threading.Event)
-
-    def info(self, *, full: bool) -> dict[str, Any]:
-        data: dict[str, Any] = {
-            "id": self.id,
-            "operation": self.operation,
-            "object": self.object,
-            "createdById": self.created_by,
-            "createdDate": self.created,
-            "systemModstamp": self.modstamp,
-            "state": self.state,
-            "externalIdFieldName": self.external_id,
-            "concurrencyMode": "Parallel",
-            "contentType": "CSV",
-            "apiVersion": float(self.api_version),
-            "contentUrl": f"services/data/v{self.api_version}/jobs/ingest/{self.id}/batches",
-            "lineEnding": self.line_ending,
-            "columnDelimiter": self.column_delimiter,
-        }
-        if full:
-            data.update(
-                {
-                    "jobType": "V2Ingest",
-                    "retries": 0,
-                    "totalProcessingTime": self.processing_ms,
-                    "apiActiveProcessingTime": self.processing_ms,
-                    "apexProcessingTime": 0,
-                    "numberRecordsProcessed": self.processed,
-                    "numberRecordsFailed": self.failed,
-                }
-            )
-            if self.error_message:
-                data["errorMessage"] = self.error_message
-        if self.external_id is None:
-            del data["externalIdFieldName"]
-        return data
 
 
 class BulkJobs:
@@ -213,9 +139,12 @@ class BulkJobs:
                 )
             job.state = "UploadComplete"
             job.modstamp = now_iso()
+            # The answer shows the job as closed, even if processing (no delay) ends first.
+            answer = json_response(job.info(full=False))
             threading.Thread(
                 target=self._run, args=(job,), daemon=True, name=f"bulk-{job_id}"
             ).start()
+            return answer
         elif state == "Aborted":
             if job.state in TERMINAL:
                 raise ApiError(409, "INVALIDJOBSTATE", f"Job {job_id} is already {job.state}")
@@ -295,7 +224,7 @@ class BulkJobs:
         rows: list[list[str]] = []
         delimiter = DELIMITERS[job.column_delimiter]
         for data in job.uploads:
-            crlf, lf = _record_endings(data)
+            crlf, lf = record_endings(data)
             if (job.line_ending == "LF" and crlf) or (job.line_ending == "CRLF" and lf != crlf):
                 self._fail(
                     job,
@@ -395,7 +324,7 @@ class BulkJobs:
                     )
                 else:
                     norm = ids.normalize(item.raw_id) if item.raw_id else None
-                    job.failures.append([out.id or norm or "", _bulk_errors(out.errors), *padded])
+                    job.failures.append([out.id or norm or "", bulk_errors(out.errors), *padded])
                     job.failed += 1
                 job.processed += 1
 
@@ -413,83 +342,4 @@ class BulkJobs:
                         RecordError("INVALID_FIELD", "cannot specify Id in an insert call", ("Id",))
                     )
             return writes.create(self.org, user, obj, pending)
-        return self._upsert(job, obj, user, pending)
-
-    def _upsert(
-        self, job: Job, obj: Any, user: User, pending: list[writes.Pending]
-    ) -> list[writes.Outcome]:
-        key = job.external_id or "Id"
-        key_field = obj.field(key) if key != "Id" else None
-        text_key = key_field is not None and key_field["type"] in TEXT_TYPES
-        # Text keys compare case-insensitively, through the store's sfci_fold index.
-        key_sql = f'{SFCI_FOLD}("{key}")' if text_key else f'"{key}"'
-        outcomes: list[writes.Outcome | None] = [None] * len(pending)
-        updates: list[tuple[int, writes.Pending]] = []
-        inserts: list[tuple[int, writes.Pending]] = []
-        with self.org.store.locked() as conn:
-            for i, item in enumerate(pending):
-                value = item.raw_id if key == "Id" else item.values.get(key)
-                if item.errors:
-                    outcomes[i] = writes.Outcome(None, list(item.errors))
-                    continue
-                if value in (None, ""):
-                    inserts.append((i, item))
-                    continue
-                if key == "Id":
-                    updates.append((i, item))
-                    continue
-                matches = [
-                    r[0]
-                    for r in conn.execute(
-                        f'SELECT "Id" FROM "{obj.name}" WHERE {key_sql} = ? '  # noqa: S608 - identifiers are validated API names
-                        'AND "IsDeleted" = 0',
-                        (sfci_fold(value),),
-                    )
-                ]
-                if len(matches) > 1:
-                    outcomes[i] = writes.Outcome(
-                        None,
-                        [
-                            RecordError(
-                                "DUPLICATE_EXTERNAL_ID",
-                                f"{key}: more than one record found for external id field: "
-                                f"{matches}",
-                                (key,),
-                            )
-                        ],
-                    )
-                elif matches:
-                    item.raw_id = matches[0]
-                    updates.append((i, item))
-                else:
-                    inserts.append((i, item))
-        if updates:
-            for (i, _), out in zip(
-                updates, writes.update(self.org, user, obj, [p for _, p in updates]), strict=False
-            ):
-                outcomes[i] = out
-        if inserts:
-            for (i, _), out in zip(
-                inserts, writes.create(self.org, user, obj, [p for _, p in inserts]), strict=False
-            ):
-                outcomes[i] = out
-        return [o if o is not None else writes.Outcome(None) for o in outcomes]
-
-
-def _record_endings(data: bytes) -> tuple[int, int]:
-    """``(CRLF, LF)`` line endings that end records: those outside quoted fields (RFC 4180).
-
-    A CR or LF inside quotes is part of the value, whatever the job's ``lineEnding``.
-    """
-    if b'"' not in data:
-        return data.count(b"\r\n"), data.count(b"\n")
-    crlf = lf = 0
-    for index, part in enumerate(data.split(b'"')):
-        if index % 2 == 0:  # outside quotes (a doubled quote is an empty quoted stretch)
-            crlf += part.count(b"\r\n")
-            lf += part.count(b"\n")
-    return crlf, lf
-
-
-def _bulk_errors(errors: list[RecordError]) -> str:
-    return " ".join(e.to_bulk() for e in errors)
+        return bulk_upsert.upsert(self.org, user, obj, job.external_id or "Id", pending)

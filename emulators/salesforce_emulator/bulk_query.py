@@ -18,11 +18,14 @@ import csv
 import io
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from . import soql
-from .bulk import DELIMITERS
+from .bulk_job import DELIMITERS
+from .metadata import NUMBER_TYPES
 from .store import now_iso
 from .wire import ApiError, Request, Response, empty, json_response, not_found
 
@@ -104,6 +107,30 @@ def _cell(value: Any, sf_type: str) -> str:
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     return str(value)
+
+
+def _text_cell(value: Any) -> str:
+    """:func:`_cell` for a text column (stored as TEXT: a str or None)."""
+    if value is None:
+        return ""
+    return value if type(value) is str else _cell(value, "string")
+
+
+def _row_formatter(types: list[str]) -> Callable[[tuple[Any, ...]], list[str]]:
+    """One row's CSV cells, each column's formatting chosen once per job."""
+    cells: list[Callable[[Any], str]] = [
+        _text_cell
+        if t not in NUMBER_TYPES and t not in {"boolean", "int", "long"}
+        else partial(_cell_of, t)
+        for t in types
+    ]
+    if all(c is _text_cell for c in cells):
+        return lambda row: [v if type(v) is str else _text_cell(v) for v in row]
+    return lambda row: [c(v) for c, v in zip(cells, row, strict=True)]
+
+
+def _cell_of(sf_type: str, value: Any) -> str:
+    return _cell(value, sf_type)
 
 
 class BulkQueryJobs:
@@ -242,7 +269,7 @@ class BulkQueryJobs:
             lineterminator="\r\n" if job.line_ending == "CRLF" else "\n",
         )
         writer.writerow(job.fields)
-        writer.writerows([_cell(v, t) for v, t in zip(row, job.types, strict=True)] for row in page)
+        writer.writerows(map(_row_formatter(job.types), page))
         nxt = start + size
         headers = {
             "Sforce-NumberOfRecords": str(len(page)),

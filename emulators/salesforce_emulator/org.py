@@ -30,7 +30,7 @@ from .metadata import ObjectDef, make_object, standard_object_defs
 from .seed_file import SeedFile, SeedFormatError
 from .seed_records import RecordEncoder, SeedError, batches
 from .store import Store, now_iso
-from .validation import ValidationRule
+from .validation_rules import ValidationRule
 
 STREAM_SEED_BYTES = 8 * 1024 * 1024
 """Seed files larger than this are streamed (records last) instead of read whole."""
