@@ -160,6 +160,13 @@ class StreamResults:
             self.rows += 1
             return self.rows
 
+    def reserve_positions(self, count: int) -> int:
+        """Number the next ``count`` input rows at once; returns the first one's position."""
+        with self._lock:
+            first = self.rows + 1
+            self.rows += count
+            return first
+
     def _writer(self, category: str) -> Any:
         if category not in self._writers:
             self.open()
