@@ -14,6 +14,7 @@ value in :mod:`.text_values`, :mod:`.number_values` and :mod:`.date_values`.
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 from typing import Any
 
 from .date_values import date_value, datetime_value, time_value
@@ -46,6 +47,7 @@ __all__ = [
     "FieldSpec",
     "canonical_id",
     "coerce",
+    "coercer",
     "id_suffix",
     "is_empty",
     "normalize",
@@ -82,6 +84,46 @@ _CACHEABLE_LENGTH = 64
 @functools.lru_cache(maxsize=8192)
 def _coerce_text_cached(value: str, spec: FieldSpec) -> Any:
     return _coerce(value, spec)
+
+
+def coercer(spec: FieldSpec) -> Callable[[Any], Any]:
+    """:func:`coerce` for one field, with its own caches of distinct short texts and numbers
+    and no per-value hashing of ``spec`` (build it once per field and stream; see
+    :func:`.matching.field_coercers`)."""
+    cache: dict[str, Any] = {}
+    numbers: dict[tuple[type, Any], Any] = {}
+    convert = _coerce
+
+    def coerce_value(value: Any) -> Any:
+        if value.__class__ is str and len(value) <= _CACHEABLE_LENGTH:
+            if value in cache:
+                return cache[value]
+            if not value.strip():
+                return None
+            result = convert(value, spec)  # a CoercionError is raised, never cached
+            if len(cache) < _CACHED_PER_FIELD:
+                cache[value] = result
+            return result
+        kind = value.__class__
+        if kind is float or kind is int or kind is bool:
+            # Numbers repeat too (percentages, counts), and cost Decimal arithmetic each;
+            # the type is part of the key, as True == 1 == 1.0.
+            key = (kind, value)
+            if key in numbers:
+                return numbers[key]
+            result = convert(value, spec)
+            if len(numbers) < _CACHED_PER_FIELD:
+                numbers[key] = result
+            return result
+        if is_empty(value):
+            return None
+        return convert(value, spec)
+
+    return coerce_value
+
+
+#: Distinct texts remembered per field by :func:`coercer` (then new ones are converted only).
+_CACHED_PER_FIELD = 8192
 
 
 def _coerce(value: Any, spec: FieldSpec) -> Any:
