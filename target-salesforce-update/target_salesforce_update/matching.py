@@ -22,7 +22,6 @@ from .coercion import (
     coercer,
     id_suffix,
     is_empty,
-    normalize,
     record_id,
     valid_text,
 )
@@ -251,13 +250,32 @@ def changed_fields(
     ``desired`` holds values from :func:`prepare_row`, already in :func:`coerce`'s canonical
     form, so only the stored value needs normalising.
     """
-    specs = plan.specs_by_field
+    by_name = _coercers_by_name(plan)
     changed = {}
     for name, value in desired.items():
         current = record.get(name)
         # Equal as stored (e.g. 45.0 and 45, or the same text) is unchanged without
         # normalising; desired values are already of the field's type, so bool/int mix-ups
-        # cannot occur.
-        if current != value and normalize(current, specs[name]) != value:
-            changed[name] = value
+        # cannot occur. Normalising is :func:`.coercion.normalize` by the field's coercer.
+        if current != value:
+            try:  # noqa: SIM105 - a with-statement per value costs more than the coercion
+                current = by_name[name](current)
+            except CoercionError:
+                pass  # a stored value that does not coerce compares as itself
+            if current != value:
+                changed[name] = value
     return changed
+
+
+def _coercers_by_name(plan: Plan) -> dict[str, Callable[[Any], Any]]:
+    entry = _BY_NAME.get(id(plan))
+    if entry is None or entry[0] is not plan:
+        if len(_BY_NAME) >= 64:
+            _BY_NAME.clear()
+        coercers = {spec.name: convert for _, spec, convert in field_coercers(plan)}
+        entry = (plan, coercers)
+        _BY_NAME[id(plan)] = entry
+    return entry[1]
+
+
+_BY_NAME: dict[int, tuple[Plan, dict[str, Callable[[Any], Any]]]] = {}
