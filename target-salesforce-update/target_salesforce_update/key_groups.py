@@ -38,8 +38,9 @@ class KeyGroup:
 def group_rows(records: Sequence[dict], plan: Plan, results: StreamResults) -> dict[str, KeyGroup]:
     """Coerce each record to a row (rejected rows are reported here) and group rows by key."""
     groups: dict[str, KeyGroup] = {}
-    for record in records:
-        row = prepare_row(results.next_position(), record, plan)
+    first = results.reserve_positions(len(records))
+    for offset, record in enumerate(records):
+        row = prepare_row(first + offset, record, plan)
         if row.error or row.key is None:
             results.add("rejected", row=row.position, key=row.raw_key, error_message=row.error)
             continue

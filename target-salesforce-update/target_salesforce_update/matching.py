@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 import urllib.parse
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -19,10 +19,9 @@ from .coercion import (
     ID_TYPES,
     CoercionError,
     FieldSpec,
-    coerce,
+    coercer,
     id_suffix,
     is_empty,
-    normalize,
     record_id,
     valid_text,
 )
@@ -166,6 +165,23 @@ class PreparedRow:
     error: str = ""
 
 
+#: Per plan (by id, the plan kept to check identity): each mapped field's source, spec and
+#: :func:`.coercion.coercer`, built once per stream instead of hashing specs per value.
+FieldCoercers = tuple[tuple[str, FieldSpec, Callable[[Any], Any]], ...]
+_FIELD_COERCERS: dict[int, tuple[Plan, FieldCoercers]] = {}
+
+
+def field_coercers(plan: Plan) -> FieldCoercers:
+    """``(source, spec, coerce_value)`` for each mapped field of ``plan``, in mapping order."""
+    entry = _FIELD_COERCERS.get(id(plan))
+    if entry is None or entry[0] is not plan:
+        if len(_FIELD_COERCERS) >= 64:
+            _FIELD_COERCERS.clear()  # a long-lived process: keep the plans of recent sinks only
+        entry = (plan, tuple((src, spec, coercer(spec)) for src, spec in plan.fields.items()))
+        _FIELD_COERCERS[id(plan)] = entry
+    return entry[1]
+
+
 def prepare_row(position: int, record: Mapping[str, Any], plan: Plan) -> PreparedRow:
     """Extract the key and coerce every mapped value; a failure marks the row rejected.
 
@@ -193,7 +209,7 @@ def prepare_row(position: int, record: Mapping[str, Any], plan: Plan) -> Prepare
     row = PreparedRow(position, key, raw_key)
     errors: list[str] = []
     clear = integration.null_values == "clear"
-    for source, spec in plan.fields.items():
+    for source, spec, coerce_value in field_coercers(plan):
         if source not in record:
             # Not "leave untouched": the export no longer has the column (an older catalog
             # was reused), so the value the mapping promises cannot land. Null is different.
@@ -204,7 +220,7 @@ def prepare_row(position: int, record: Mapping[str, Any], plan: Plan) -> Prepare
             )
             continue
         try:
-            value = coerce(record[source], spec)
+            value = coerce_value(record[source])
         except CoercionError as exc:
             errors.append(f"{source}: {exc}")
             continue
@@ -234,13 +250,32 @@ def changed_fields(
     ``desired`` holds values from :func:`prepare_row`, already in :func:`coerce`'s canonical
     form, so only the stored value needs normalising.
     """
-    specs = plan.specs_by_field
+    by_name = _coercers_by_name(plan)
     changed = {}
     for name, value in desired.items():
         current = record.get(name)
         # Equal as stored (e.g. 45.0 and 45, or the same text) is unchanged without
         # normalising; desired values are already of the field's type, so bool/int mix-ups
-        # cannot occur.
-        if current != value and normalize(current, specs[name]) != value:
-            changed[name] = value
+        # cannot occur. Normalising is :func:`.coercion.normalize` by the field's coercer.
+        if current != value:
+            try:  # noqa: SIM105 - a with-statement per value costs more than the coercion
+                current = by_name[name](current)
+            except CoercionError:
+                pass  # a stored value that does not coerce compares as itself
+            if current != value:
+                changed[name] = value
     return changed
+
+
+def _coercers_by_name(plan: Plan) -> dict[str, Callable[[Any], Any]]:
+    entry = _BY_NAME.get(id(plan))
+    if entry is None or entry[0] is not plan:
+        if len(_BY_NAME) >= 64:
+            _BY_NAME.clear()
+        coercers = {spec.name: convert for _, spec, convert in field_coercers(plan)}
+        entry = (plan, coercers)
+        _BY_NAME[id(plan)] = entry
+    return entry[1]
+
+
+_BY_NAME: dict[int, tuple[Plan, dict[str, Callable[[Any], Any]]]] = {}

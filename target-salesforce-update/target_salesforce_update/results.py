@@ -5,7 +5,8 @@ For each run and stream the target writes, under ``<results_dir>/<stream>/<UTC t
 - ``updated.csv``, ``unchanged.csv``, ``unmatched.csv``, ``ambiguous.csv``, ``failed.csv`` —
   one line per input row (rejected rows go to ``failed.csv`` with outcome ``rejected``);
 - ``summary.json`` — stream, object, environment, times, counts, API calls, the status and
-  its reason, ``dry_run``, ``fail_on``, ``exit_nonzero`` and ``bookmark_withheld``;
+  its reason, ``dry_run``, ``fail_on``, ``exit_nonzero``, ``bookmark_withheld`` and the
+  ``match_strategy`` chosen (``chosen`` and the ``reason`` also logged);
 
 and logs one ``Summary: key=value ...`` line (parsed by the demo and run-history tools) plus a
 ``Progress:`` line at most every ``progress_interval`` seconds. Files are appended batch by
@@ -138,6 +139,9 @@ class StreamResults:
         self.write_calls: dict[str, int] = {"collections": 0, "bulk": 0}
         #: Outcomes of an earlier run's unfinished writes, settled by this run (reconcile.py).
         self.reconciled: dict[str, int] = {}
+        #: The match strategy chosen for the stream's batches and why (:mod:`.match_strategy`):
+        #: ``{"chosen": "in_query" | "bulk_query", "reason": ...}``, updated when it changes.
+        self.match_strategy: dict[str, str] | None = None
         self.status = "running"
         self.error = ""
         self.reason = ""
@@ -155,6 +159,13 @@ class StreamResults:
         with self._lock:
             self.rows += 1
             return self.rows
+
+    def reserve_positions(self, count: int) -> int:
+        """Number the next ``count`` input rows at once; returns the first one's position."""
+        with self._lock:
+            first = self.rows + 1
+            self.rows += count
+            return first
 
     def _writer(self, category: str) -> Any:
         if category not in self._writers:
@@ -264,6 +275,7 @@ class StreamResults:
                 {"used": self.api_usage[0], "max": self.api_usage[1]} if self.api_usage else None
             ),
             "write_calls": dict(self.write_calls),
+            "match_strategy": dict(self.match_strategy) if self.match_strategy else None,
             "reconciled": dict(self.reconciled),
             "results_dir": str(self.folder),
             "files": {category: f"{category}.csv" for category in CATEGORIES},

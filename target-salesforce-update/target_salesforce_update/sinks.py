@@ -31,7 +31,7 @@ from .coercion import CoercionError
 from .exceptions import SalesforceError, TargetSalesforceUpdateError
 from .job_journal import JobJournal, abort_running_jobs_on_signal
 from .key_groups import diff_groups, group_rows
-from .match_strategy import FALLBACK_ERRORS, Matcher
+from .match_strategy import FALLBACK_ERRORS, Choice, Matcher
 from .matching import index_records, match_key, match_queries
 from .preflight import Plan, check_integration
 from .reconcile import reconcile_journal
@@ -298,6 +298,7 @@ class SalesforceUpdateSink(SalesforceSinkBase):
             matcher.give_up_bulk(exc)
             choice = matcher.choose(len(statements), len(keys))
         matcher.log(choice)
+        self._record_strategy(choice)
         if choice.strategy == "bulk_query" and matcher.snapshot is None:
             try:
                 matcher.read_snapshot()
@@ -306,6 +307,7 @@ class SalesforceUpdateSink(SalesforceSinkBase):
                     raise
                 matcher.give_up_bulk(exc)
                 choice = matcher.choose(len(statements), len(keys))
+                self._record_strategy(choice)
         if choice.strategy == "in_query":
             matcher.in_query_calls += len(statements)
             return self._in_queries(plan, statements)
@@ -323,6 +325,13 @@ class SalesforceUpdateSink(SalesforceSinkBase):
             again = self._in_queries(plan, list(match_queries(plan, [texts[k] for k in seen])))
             found.update(again)
         return found
+
+    def _record_strategy(self, choice: Choice) -> None:
+        """Put the strategy into the summary when it changes, with the reason that is logged
+        (later batches of a read snapshot keep the reason it was chosen for)."""
+        recorded = self.results.match_strategy
+        if recorded is None or recorded["chosen"] != choice.strategy:
+            self.results.match_strategy = {"chosen": choice.strategy, "reason": choice.reason}
 
     def _in_queries(self, plan: Plan, statements: list[str]) -> dict[str, list[dict]]:
         """Run the batch's match queries, up to ``max_concurrency`` at once.

@@ -62,7 +62,7 @@ MUTATIONS: dict[str, tuple[str, str, str, list[str]]] = {
         ["test_safety_properties.py", "-k", "quote"],
     ),
     "datetime-offset-ignored": (
-        "coercion.py",
+        "date_values.py",
         "    moment = moment.astimezone(dt.timezone.utc)\n",
         "    moment = moment.replace(tzinfo=dt.timezone.utc)\n",
         ["test_safety_properties.py", "-k", "datetimes"],

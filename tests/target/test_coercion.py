@@ -13,6 +13,7 @@ from target_salesforce_update.coercion import (
     CoercionError,
     FieldSpec,
     coerce,
+    coercer,
     values_equal,
 )
 
@@ -175,3 +176,21 @@ def test_ids_are_validated_and_canonical():
     for bad in ("S", "005xx000001Sv6", "005xx000001Sv6e!!!", "005xx000001Sv6eAA9"):
         with pytest.raises(CoercionError, match="is not a Salesforce Id for OwnerId"):
             coerce(bad, ref)
+
+
+def _outcome(convert, value):
+    try:
+        result = convert(value)
+    except CoercionError as exc:
+        return ("error", str(exc))
+    return ("value", type(result), result)
+
+
+@settings(max_examples=300)
+@given(st.lists(_ANY_VALUE, min_size=1, max_size=8), _ANY_SPEC)
+def test_a_field_coercer_gives_what_coerce_gives_even_for_repeated_values(values, field_spec):
+    """The per-field coercer caches texts and numbers: a repeated value (or 1 after True, 1.0
+    after 1) still gets exactly what :func:`coerce` gives it, errors included."""
+    convert = coercer(field_spec)
+    for value in [*values, *values, True, 1, 1.0, False, 0, 0.0]:
+        assert _outcome(convert, value) == _outcome(lambda v: coerce(v, field_spec), value)

@@ -196,6 +196,11 @@ def test_auto_picks_bulk_query_for_a_report_covering_most_of_the_object(sf, base
     assert calls["query"] == 1
     assert 3 <= calls["bulk_query"] <= 5
     assert run.summary()["counts"]["updated"] == 2600
+    # The summary records the choice and the reason the log gives for it (the first batch's:
+    # later batches only join the snapshot).
+    chosen = run.summary()["match_strategy"]
+    assert chosen["chosen"] == "bulk_query"
+    assert chosen["reason"].startswith("2600 key(s) need 8 IN quer(y/ies) (0 spent before); a Bulk")
 
 
 def test_auto_picks_in_query_for_a_small_report_over_a_big_object(sf, base_config):
@@ -210,6 +215,11 @@ def test_auto_picks_in_query_for_a_small_report_over_a_big_object(sf, base_confi
     assert calls["query"] == 1
     assert "bulk_query" not in calls
     assert run.summary()["counts"]["updated"] == 10
+    assert run.summary()["match_strategy"] == {
+        "chosen": "in_query",
+        "reason": "10 key(s) need 1 IN quer(y/ies) (0 spent before), no more than the "
+        "cheapest Bulk read (4 calls)",
+    }
 
 
 def test_auto_counts_then_keeps_in_query_when_bulk_would_cost_more(sf, base_config):

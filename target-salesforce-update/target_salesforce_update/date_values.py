@@ -1,0 +1,98 @@
+"""Dates, date-times and times in the forms Salesforce stores: ``YYYY-MM-DD``,
+``YYYY-MM-DDTHH:MM:SS.sssZ`` in UTC (milliseconds), ``HH:MM:SS.sssZ``. Pure functions; see
+:mod:`.coercion`."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Any
+
+from .field_spec import CoercionError, FieldSpec, short
+
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def _parse_datetime(value: Any, spec: FieldSpec) -> dt.datetime:
+    if isinstance(value, dt.datetime):
+        moment = value
+    elif isinstance(value, dt.date):
+        moment = dt.datetime(value.year, value.month, value.day)
+    elif isinstance(value, str):
+        text = value.strip()
+        if text.endswith(("Z", "z")):
+            text = text[:-1] + "+00:00"
+        # Salesforce writes offsets without a colon (+0000); fromisoformat wants one on 3.10.
+        text = re.sub(r"([+-]\d{2})(\d{2})$", r"\1:\2", text)
+        try:
+            moment = dt.datetime.fromisoformat(text.replace(" ", "T", 1))
+        except ValueError:
+            msg = f"{short(value)} is not an ISO 8601 date-time for {spec.name}"
+            raise CoercionError(msg) from None
+    else:
+        msg = f"{short(value)} is not a date-time for {spec.name}"
+        raise CoercionError(msg)
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=dt.timezone.utc)
+    moment = moment.astimezone(dt.timezone.utc)
+    # Salesforce keeps milliseconds.
+    return moment.replace(microsecond=moment.microsecond // 1000 * 1000)
+
+
+_UTC_STAMP = re.compile(
+    r"^(\d{4}-\d{2}-\d{2})[T ](\d{2}:\d{2}:\d{2})(?:\.(\d{1,9}))?(?:Z|z|\+0000|\+00:00)$"
+)
+
+
+def datetime_value(value: Any, spec: FieldSpec) -> str:
+    if isinstance(value, str):
+        # Fast path for UTC stamps (how Salesforce returns them and most reports hold them).
+        found = _UTC_STAMP.match(value.strip())
+        if found:
+            day, clock, fraction = found.groups()
+            try:
+                dt.date.fromisoformat(day)
+                dt.time.fromisoformat(clock)
+            except ValueError:
+                pass
+            else:
+                millis = (fraction or "").ljust(3, "0")[:3]
+                return f"{day}T{clock}.{millis}Z"
+    moment = _parse_datetime(value, spec)
+    millis = moment.microsecond // 1000
+    return moment.strftime("%Y-%m-%dT%H:%M:%S") + f".{millis:03d}Z"
+
+
+def date_value(value: Any, spec: FieldSpec) -> str:
+    if isinstance(value, dt.datetime):
+        return _parse_datetime(value, spec).date().isoformat()
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, str):
+        text = value.strip()
+        if _DATE.match(text):
+            try:
+                return dt.date.fromisoformat(text).isoformat()
+            except ValueError:
+                pass
+        elif "T" in text or " " in text:
+            try:
+                return _parse_datetime(text, spec).date().isoformat()
+            except CoercionError:
+                pass
+    msg = f"{short(value)} is not a date (YYYY-MM-DD) for {spec.name}"
+    raise CoercionError(msg)
+
+
+def time_value(value: Any, spec: FieldSpec) -> str:
+    if isinstance(value, dt.time):
+        moment = value
+    else:
+        text = str(value).strip().rstrip("Zz")
+        try:
+            moment = dt.time.fromisoformat(text)
+        except ValueError:
+            msg = f"{short(value)} is not a time (HH:MM:SS) for {spec.name}"
+            raise CoercionError(msg) from None
+    millis = moment.microsecond // 1000
+    return moment.strftime("%H:%M:%S") + f".{millis:03d}Z"
