@@ -333,6 +333,16 @@ _TABLE = (
         "which auto uses Bulk API 2.0 (default 2000).",
     ),
     _stream(
+        "bulk_job_records",
+        "integer",
+        "Changed records per Bulk API 2.0 update job: once the write spool holds this many, "
+        "its job runs in the background while the stream goes on (one job in flight at a "
+        "time; its rows are reported, and any STATE printed, only after it is answered).",
+        default=250_000,
+        summary="Changed records per Bulk update job; full jobs run in the background while "
+        "the stream goes on (default 250000).",
+    ),
+    _stream(
         "query_batch_size",
         "integer",
         "Most keys in one SOQL `IN` query (queries are also filled up to Salesforce's "
