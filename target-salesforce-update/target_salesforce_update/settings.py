@@ -230,8 +230,8 @@ _TABLE = (
         "integer",
         "Records per results page (`maxRecords`) of the Bulk query match strategy: one API "
         "call per page; pages are streamed into the local snapshot.",
-        default=100_000,
-        summary="Records per results page of the Bulk query match strategy (default 100000).",
+        default=500_000,
+        summary="Records per results page of the Bulk query match strategy (default 500000).",
     ),
     _connection(
         "bulk_poll_timeout",

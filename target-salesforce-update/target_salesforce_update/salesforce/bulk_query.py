@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 #: Records per results page (``maxRecords``). Salesforce splits results into sets by size
 #: anyway; asking for big sets keeps the page count (one API call each) low, and each page is
 #: streamed, so its size does not cost memory.
-DEFAULT_PAGE_RECORDS = 100_000
+DEFAULT_PAGE_RECORDS = 500_000
 _FINAL_STATES = {"JobComplete", "Failed", "Aborted"}
 _FIRST_POLL_SECONDS = 0.5
 _RECORDS_PER_FIRST_SECOND = 50_000
