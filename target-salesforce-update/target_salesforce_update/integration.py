@@ -70,6 +70,7 @@ class Integration:
     write_method: str = default("write_method")
     match_strategy: str = default("match_strategy")
     bulk_threshold: int = DEFAULT_BULK_THRESHOLD
+    bulk_job_records: int = default("bulk_job_records")
     query_batch_size: int = DEFAULT_QUERY_BATCH_SIZE
     dry_run: bool = default("dry_run")
     fail_on: str = DEFAULT_FAIL_ON
@@ -160,6 +161,9 @@ def resolve_integration(config: Mapping[str, Any], stream: str) -> Integration:
         chosen[key] = value
     fail_on = _fail_on(merged, where, problems)
     bulk_threshold = _positive_int(merged, "bulk_threshold", DEFAULT_BULK_THRESHOLD, problems)
+    bulk_job_records = _positive_int(
+        merged, "bulk_job_records", default("bulk_job_records"), problems
+    )
     query_batch_size = _positive_int(merged, "query_batch_size", DEFAULT_QUERY_BATCH_SIZE, problems)
     if query_batch_size > MAX_QUERY_BATCH_SIZE:
         problems.append(f"'{where}query_batch_size' must be at most {MAX_QUERY_BATCH_SIZE}")
@@ -177,6 +181,7 @@ def resolve_integration(config: Mapping[str, Any], stream: str) -> Integration:
         write_method=chosen["write_method"],
         match_strategy=chosen["match_strategy"],
         bulk_threshold=bulk_threshold,
+        bulk_job_records=bulk_job_records,
         query_batch_size=query_batch_size,
         dry_run=bool(merged.get("dry_run") or default("dry_run")),
         fail_on=fail_on,

@@ -231,8 +231,8 @@ _TABLE = (
         "integer",
         "Records per results page (`maxRecords`) of the Bulk query match strategy: one API "
         "call per page; pages are streamed into the local snapshot.",
-        default=100_000,
-        summary="Records per results page of the Bulk query match strategy (default 100000).",
+        default=500_000,
+        summary="Records per results page of the Bulk query match strategy (default 500000).",
     ),
     _connection(
         "bulk_poll_timeout",
@@ -332,6 +332,16 @@ _TABLE = (
         default=2000,
         summary="Changed records waiting to be written (normally the stream's total) from "
         "which auto uses Bulk API 2.0 (default 2000).",
+    ),
+    _stream(
+        "bulk_job_records",
+        "integer",
+        "Changed records per Bulk API 2.0 update job: once the write spool holds this many, "
+        "its job runs in the background while the stream goes on (one job in flight at a "
+        "time; its rows are reported, and any STATE printed, only after it is answered).",
+        default=250_000,
+        summary="Changed records per Bulk update job; full jobs run in the background while "
+        "the stream goes on (default 250000).",
     ),
     _stream(
         "query_batch_size",

@@ -18,10 +18,13 @@ Each write is journaled while in flight (:mod:`.job_journal`) and its rows are r
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import typing as t
 from collections.abc import Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 
+from .call_meter import carry_meter
 from .exceptions import SalesforceError
 from .key_groups import KeyGroup, report, restore
 from .salesforce.client import COLLECTION_SIZE, is_retryable
@@ -31,7 +34,8 @@ if t.TYPE_CHECKING:
     from .job_journal import JobJournal
     from .preflight import Plan
     from .results import StreamResults
-    from .salesforce import RecordError, SalesforceClient, SaveResult
+    from .salesforce import SalesforceClient, SaveResult
+    from .salesforce.client import RecordError
 
 __all__ = ["WRITE_SLICE", "StreamWriter"]
 
@@ -64,11 +68,14 @@ class StreamWriter:
         self.spool: WriteSpool | None = None
         if not integration.dry_run and integration.write_method != "collections":
             self.spool = WriteSpool([spec.name for spec in plan.fields.values()])
+        #: The rolling Bulk job in flight: its spool and the future of its failures.
+        self._rolling: tuple[WriteSpool, Future[dict[str, tuple[RecordError, ...]]]] | None = None
+        self._jobs: ThreadPoolExecutor | None = None
 
     @property
     def waiting(self) -> bool:
-        """Whether changes wait in the spool."""
-        return self.spool is not None and bool(self.spool.groups)
+        """Whether changes wait in the spool or in a rolling Bulk job not reported yet."""
+        return self._rolling is not None or (self.spool is not None and bool(self.spool.groups))
 
     def report(self, group: KeyGroup, *, stopped: bool = False) -> None:
         report(self.results, group, self.plan.integration.multiple_matches, stopped=stopped)
@@ -76,6 +83,9 @@ class StreamWriter:
     def write_waiting_for(self, keys: t.Iterable[str]) -> None:
         """Write the spool first when it holds a change for one of ``keys``, so the batch
         carrying them is compared with (and applied after) that change."""
+        keys = list(keys)
+        if self._rolling is not None and self._rolling[0].holds_any(keys):
+            self.finish_rolling()
         if self.spool is not None and self.spool.holds_any(keys):
             self.write_spool()
 
@@ -90,7 +100,13 @@ class StreamWriter:
                 for group in groups:
                     self.report(group)
             return
+        if self.rolling_done():
+            self.finish_rolling()  # report the rows of a job answered meanwhile
         limit = self.client.bulk_max_upload_bytes * 0.9
+        integration = self.plan.integration
+        roll_at = integration.bulk_job_records
+        if integration.write_method != "bulk":
+            roll_at = max(roll_at, integration.bulk_threshold)
         for group in groups:
             if not group.changes:
                 self.report(group)
@@ -99,6 +115,9 @@ class StreamWriter:
             spool.add(group.key, rows, [str(r["Id"]) for r in group.records], group.changes)
             if spool.csv_bytes >= limit:
                 self.write_spool()
+            elif spool.csv_records >= roll_at:
+                self._roll()
+                spool = self.spool
 
     def _write_collections(self, groups: Sequence[KeyGroup]) -> None:
         """Send every change by Collections; a fatal error marks the unconfirmed records failed
@@ -169,7 +188,9 @@ class StreamWriter:
 
     def write_spool(self) -> None:
         """Write what the spool holds — one Bulk job, or Collections calls below
-        ``bulk_threshold`` — and report its rows; the spool is empty afterwards."""
+        ``bulk_threshold`` — and report its rows; the spool is empty afterwards. A rolling
+        job still in flight is waited for (and its rows reported) first."""
+        self.finish_rolling()
         spool = self.spool
         plan = self.plan
         results = self.results
@@ -178,28 +199,101 @@ class StreamWriter:
         integration = plan.integration
         count = len(spool)
         use_bulk = integration.write_method == "bulk" or count >= integration.bulk_threshold
-        journal = self.journal
-        try:
-            if not use_bulk:
-                groups = [restore(spooled) for spooled in spool.read_groups()]
-                try:
-                    self._write_collections(groups)
-                finally:
-                    for group in groups:
-                        self.report(group)
-                return
+        if use_bulk:
             try:
                 failures: dict[str, tuple[RecordError, ...]] = {}
                 if spool.csv_records:
                     results.write_calls["bulk"] += 1
                     failures = self.client.bulk_update_file(
-                        plan.sobject, spool.csv_file(), spool.csv_records, journal=journal
+                        plan.sobject, spool.csv_file(), spool.csv_records, journal=self.journal
                     )
+            except SalesforceError as exc:
+                self._fail_spool(spool, exc)
+                raise
+            self._report_written(spool, failures)
+            return
+        journal = self.journal
+        try:
+            groups = [restore(spooled) for spooled in spool.read_groups()]
+            try:
+                self._write_collections(groups)
+            finally:
+                for group in groups:
+                    self.report(group)
+        finally:
+            spool.clear()
+            results.flush()
+            if journal is not None:
+                journal.forget_reported()
+            results.maybe_log_progress()
+
+    # ------------------------------------------------------------------ rolling Bulk jobs
+
+    def _roll(self) -> None:
+        """The spool holds ``bulk_job_records`` changes: its Bulk job runs in the background
+        (after the previous rolling job, if any, is answered and reported) and a new spool
+        takes the stream's next changes. The rows are reported by :meth:`finish_rolling`."""
+        self.finish_rolling()
+        spool = self.spool
+        assert spool is not None
+        self.results.write_calls["bulk"] += 1
+        if self._jobs is None:
+            self._jobs = ThreadPoolExecutor(1, thread_name_prefix="sf-bulk-job")
+        client = self.client
+        sobject = self.plan.sobject
+        journal = self.journal
+
+        def run() -> dict[str, tuple[RecordError, ...]]:
+            return client.bulk_update_file(
+                sobject, spool.csv_file(), spool.csv_records, journal=journal
+            )
+
+        self.logger.info(
+            "Stream %s → %s: Bulk update job of %d record(s) runs in the background while "
+            "the stream goes on",
+            self.plan.integration.stream,
+            sobject,
+            spool.csv_records,
+        )
+        self._rolling = (spool, self._jobs.submit(carry_meter(run)))
+        self.spool = WriteSpool(spool.columns[1:])
+
+    def rolling_done(self) -> bool:
+        """Whether a rolling job was answered and waits to be reported."""
+        return self._rolling is not None and self._rolling[1].done()
+
+    def finish_rolling(self) -> None:
+        """Wait for the rolling Bulk job in flight, if any, and report its rows (a fatal
+        error reports them as not confirmed and re-raises)."""
+        if self._rolling is None:
+            return
+        spool, future = self._rolling
+        self._rolling = None
+        try:
+            failures = future.result()
+        except SalesforceError as exc:
+            self._fail_spool(spool, exc)
+            raise
+        self._report_written(spool, failures)
+
+    def _fail_spool(self, spool: WriteSpool, exc: SalesforceError) -> None:
+        code = exc.error_code or type(exc).__name__
+        self._report_spool(code, f"not confirmed, the run stopped: {exc}", spool)
+        self.results.flush()
+
+    def _report_written(
+        self, spool: WriteSpool, failures: dict[str, tuple[RecordError, ...]]
+    ) -> None:
+        """After a spool's Bulk job: its ``#N/A`` records by Collections, transient failures
+        sent again, then one results line per row; the spool is empty afterwards."""
+        results = self.results
+        journal = self.journal
+        try:
+            try:
                 if spool.direct:
                     failures.update(self._send_direct(spool.direct))
             except SalesforceError as exc:
-                code = exc.error_code or type(exc).__name__
-                self._report_spool(code, f"not confirmed, the run stopped: {exc}")
+                self._fail_spool(spool, exc)
                 raise
             stopped: SalesforceError | None = None
             try:
@@ -282,9 +376,10 @@ class StreamWriter:
                 sum(1 for errors in failures.values() if is_retryable(errors)),
             )
 
-    def _report_spool(self, code: str, message: str) -> None:
-        """Report every spooled row as failed with ``code``/``message`` (nothing confirmed)."""
-        spool = self.spool
+    def _report_spool(self, code: str, message: str, spool: WriteSpool | None = None) -> None:
+        """Report every row of ``spool`` (default: the current spool) as failed with
+        ``code``/``message`` (nothing confirmed)."""
+        spool = spool if spool is not None else self.spool
         if spool is None:
             return
         for spooled in spool.read_groups():
@@ -294,6 +389,9 @@ class StreamWriter:
         spool.clear()
 
     def abandon(self, reason: str) -> None:
-        """The run stops: rows still waiting in the spool are reported as not written."""
-        if self.waiting:
+        """The run stops: a rolling job in flight is waited for and reported; rows still
+        waiting in the spool are reported as not written."""
+        with contextlib.suppress(SalesforceError):
+            self.finish_rolling()  # a failure reports its rows as not confirmed
+        if self.spool is not None and self.spool.groups:
             self._report_spool("NOT_WRITTEN", f"not written, the run stopped: {reason}")

@@ -250,7 +250,8 @@ def test_bulk_query_calls_estimate():
 
     assert bulk_query_calls(0) == 3  # create, 1 poll, 1 (empty) page
     assert bulk_query_calls(5_000) == 3
-    assert bulk_query_calls(1_000_000) == 1 + 2 + 10
+    assert bulk_query_calls(1_000_000, page_records=100_000) == 1 + 2 + 10
+    assert bulk_query_calls(1_000_000) == 1 + 2 + 2  # default page: 500,000 records
     assert bulk_query_calls(3_000, page_records=100) == 1 + 1 + 30
 
 

@@ -22,7 +22,7 @@ __all__ = ["DEFAULT_PAGE_RECORDS", "count_records", "query_pages"]
 #: Records per results page (``maxRecords``). Salesforce splits results into sets by size
 #: anyway; asking for big sets keeps the page count (one API call each) low, and each page is
 #: streamed, so its size does not cost memory.
-DEFAULT_PAGE_RECORDS = 100_000
+DEFAULT_PAGE_RECORDS = 500_000
 #: First poll 0.5 s + 1 s per 50,000 expected records (see :mod:`.bulk_jobs`).
 POLL_SCHEDULE = PollSchedule(first_seconds=0.5, records_per_second=50_000)
 _TIMEOUT_ADVICE = "raise bulk_poll_timeout, or set match_strategy to in_query"
