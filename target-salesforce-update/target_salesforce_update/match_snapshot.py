@@ -17,7 +17,6 @@ keys apart, and the caller reads them fresh with an ``IN`` query.
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import sqlite3
 import tempfile
@@ -53,40 +52,61 @@ class MatchSnapshot:
         self._db = sqlite3.connect(self.path, check_same_thread=False)
         self._db.execute("PRAGMA journal_mode=OFF")
         self._db.execute("PRAGMA synchronous=OFF")
-        self._db.execute(
-            "CREATE TABLE records (key TEXT NOT NULL, used INTEGER NOT NULL DEFAULT 0, "
-            "record TEXT NOT NULL)"
-        )
+        #: The Bulk CSV's header; each record is stored as its raw cells, one column each
+        #: (no per-record JSON: converting cells is left to the records a lookup returns).
+        self._columns: list[str] = []
+        self._column_specs: list[FieldSpec | None] = []
         self.records = 0
+
+    def _create_table(self, columns: Sequence[str]) -> None:
+        self._columns = list(columns)
+        self._column_specs = [self._specs.get(name.lower()) for name in self._columns]
+        cells = ", ".join(f"c{index} TEXT" for index in range(len(self._columns)))
+        self._db.execute(
+            f"CREATE TABLE records (key TEXT NOT NULL, used INTEGER NOT NULL DEFAULT 0, {cells})"
+        )
 
     def load(self, rows: Iterable[Mapping[str, str]]) -> int:
         """Store every row whose match field gives a key; return how many were stored."""
-        chunk: list[tuple[str, str]] = []
+        chunk: list[tuple[str, ...]] = []
         stored = 0
-        specs = self._specs
-        match_name = self.match.name
+        match = self.match
+        match_name = match.name
+        match_spec: FieldSpec | None = None
+        insert = ""
         for row in rows:
-            record = {name: _cell(text, specs.get(name.lower())) for name, text in row.items()}
+            if not insert:
+                self._create_table(list(row))
+                match_spec = self._specs.get(match_name.lower(), match)
+                marks = ", ".join("?" * (len(self._columns) + 1))
+                # Only placeholders and the literal 0 are interpolated, never data.
+                insert = f"INSERT INTO records VALUES ({marks[:1]}, 0{marks[1:]})"  # noqa: S608
             try:
-                key = match_key(record.get(match_name), self.match)
+                key = match_key(_cell(row.get(match_name, ""), match_spec), match)
             except CoercionError:
                 continue
             if key is None:
                 continue
-            chunk.append((key, json.dumps(record, separators=(",", ":"))))
+            chunk.append((key, *row.values()))
             if len(chunk) >= _INSERT_CHUNK:
-                stored += self._insert(chunk)
+                self._db.executemany(insert, chunk)
+                stored += len(chunk)
                 chunk = []
+        if not insert:
+            self._create_table([match_name])
         if chunk:
-            stored += self._insert(chunk)
+            self._db.executemany(insert, chunk)
+            stored += len(chunk)
         self._db.execute("CREATE INDEX records_key ON records (key)")
         self._db.commit()
         self.records += stored
         return stored
 
-    def _insert(self, chunk: Sequence[tuple[str, str]]) -> int:
-        self._db.executemany("INSERT INTO records (key, record) VALUES (?, ?)", chunk)
-        return len(chunk)
+    def _record(self, cells: Sequence[str]) -> dict[str, Any]:
+        return {
+            name: _cell(text, spec)
+            for name, spec, text in zip(self._columns, self._column_specs, cells, strict=True)
+        }
 
     def lookup(self, keys: Sequence[str]) -> tuple[dict[str, list[dict]], list[str]]:
         """Records per key (in the order the Bulk job returned them) and the keys whose
@@ -94,18 +114,19 @@ class MatchSnapshot:
         found: dict[str, list[dict]] = {}
         used: set[str] = set()
         db = self._db
+        cells = ", ".join(f"c{index}" for index in range(len(self._columns)))
         for start in range(0, len(keys), _LOOKUP_CHUNK):
             part = list(keys[start : start + _LOOKUP_CHUNK])
             marks = ",".join("?" * len(part))
             rows = db.execute(
-                f"SELECT key, used, record FROM records WHERE key IN ({marks}) ORDER BY rowid",  # noqa: S608
+                f"SELECT key, used, {cells} FROM records WHERE key IN ({marks}) ORDER BY rowid",  # noqa: S608
                 part,
             ).fetchall()
-            for key, was_used, record in rows:
+            for key, was_used, *values in rows:
                 if was_used:
                     used.add(key)
                     continue
-                found.setdefault(key, []).append(json.loads(record))
+                found.setdefault(key, []).append(self._record(values))
             db.execute(f"UPDATE records SET used = 1 WHERE key IN ({marks})", part)  # noqa: S608
         for key in used:
             found.pop(key, None)
