@@ -24,6 +24,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from .coercion import CoercionError, FieldSpec
+from .exceptions import BulkJobError
 from .matching import match_key
 
 _INSERT_CHUNK = 5_000
@@ -66,34 +67,53 @@ class MatchSnapshot:
             f"CREATE TABLE records (key TEXT NOT NULL, used INTEGER NOT NULL DEFAULT 0, {cells})"
         )
 
-    def load(self, rows: Iterable[Mapping[str, str]]) -> int:
-        """Store every row whose match field gives a key; return how many were stored."""
+    def load(self, pages: Iterable[tuple[Sequence[str], Iterable[Sequence[str]]]]) -> int:
+        """Store every row whose match field gives a key; return how many were stored.
+
+        ``pages`` are ``(header, rows)`` pairs as :func:`.salesforce.bulk_query.query_pages`
+        yields them; every page must carry the same header."""
         chunk: list[tuple[str, ...]] = []
         stored = 0
         match = self.match
-        match_name = match.name
-        match_spec: FieldSpec | None = None
         insert = ""
-        for row in rows:
+        for header, rows in pages:
             if not insert:
-                self._create_table(list(row))
-                match_spec = self._specs.get(match_name.lower(), match)
+                self._create_table(header)
                 marks = ", ".join("?" * (len(self._columns) + 1))
                 # Only placeholders and the literal 0 are interpolated, never data.
                 insert = f"INSERT INTO records VALUES ({marks[:1]}, 0{marks[1:]})"  # noqa: S608
+            elif list(header) != self._columns:
+                raise BulkJobError(
+                    f"Bulk query result pages disagree on their columns ({list(header)} after "
+                    f"{self._columns}); set match_strategy to in_query to match with IN queries"
+                )
+            width = len(self._columns)
             try:
-                key = match_key(_cell(row.get(match_name, ""), match_spec), match)
-            except CoercionError:
+                at = [name.lower() for name in self._columns].index(match.name.lower())
+            except ValueError:
                 continue
-            if key is None:
-                continue
-            chunk.append((key, *row.values()))
-            if len(chunk) >= _INSERT_CHUNK:
-                self._db.executemany(insert, chunk)
-                stored += len(chunk)
-                chunk = []
+            spec = self._column_specs[at]
+            for row in rows:
+                if not row:
+                    continue
+                if len(row) != width:
+                    raise BulkJobError(
+                        f"A Bulk query result row has {len(row)} cell(s) where the header has "
+                        f"{width}; set match_strategy to in_query to match with IN queries"
+                    )
+                try:
+                    key = match_key(_cell(row[at], spec), match)
+                except CoercionError:
+                    continue
+                if key is None:
+                    continue
+                chunk.append((key, *row))
+                if len(chunk) >= _INSERT_CHUNK:
+                    self._db.executemany(insert, chunk)
+                    stored += len(chunk)
+                    chunk = []
         if not insert:
-            self._create_table([match_name])
+            self._create_table([match.name])
         if chunk:
             self._db.executemany(insert, chunk)
             stored += len(chunk)

@@ -93,6 +93,21 @@ class BulkJobs:
     ) -> Iterator[tuple[Any, Iterator[dict[str, str]]]]:
         """One streamed CSV answer of ``jobs/{kind}/{path}``: yields ``(response, rows)`` once;
         the response is closed when the caller moves on."""
+        for response, lines in self.csv_lines(path, params):
+            yield response, csv.DictReader(lines)
+
+    def csv_tables(
+        self, path: str, params: Mapping[str, str] | None = None
+    ) -> Iterator[tuple[Any, Iterator[list[str]]]]:
+        """Like :meth:`csv_rows`, but rows are lists of cells, the header first (no dict per
+        row: the Bulk query snapshot reads millions of them)."""
+        for response, lines in self.csv_lines(path, params):
+            yield response, csv.reader(lines)
+
+    def csv_lines(
+        self, path: str, params: Mapping[str, str] | None = None
+    ) -> Iterator[tuple[Any, Iterator[str]]]:
+        """The streamed text lines of one CSV answer; the response is closed afterwards."""
         response = self.transport.request(
             "GET",
             f"jobs/{self.kind}/{path}",
@@ -101,7 +116,7 @@ class BulkJobs:
             stream=True,
         )
         try:
-            yield response, csv.DictReader(response_lines(response))
+            yield response, response_lines(response)
         finally:
             response.close()
 

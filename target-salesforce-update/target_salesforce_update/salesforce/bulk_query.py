@@ -40,8 +40,9 @@ def query_pages(
     *,
     expected_records: int = 0,
     page_records: int = DEFAULT_PAGE_RECORDS,
-) -> Iterator[dict[str, str]]:
-    """Run ``soql`` as a Bulk API 2.0 query job and yield its rows, page by page.
+) -> Iterator[tuple[list[str], Iterator[list[str]]]]:
+    """Run ``soql`` as a Bulk API 2.0 query job and yield ``(header, rows)`` per result page
+    (rows as lists of cells, in the header's order; each page repeats the header).
 
     Raises:
         BulkJobError: the job failed, was aborted or did not finish within
@@ -72,9 +73,11 @@ def query_pages(
         if locator:
             params["locator"] = locator
         pages += 1
-        for response, rows in jobs.csv_rows(f"{job_id}/results", params):
+        for response, rows in jobs.csv_tables(f"{job_id}/results", params):
             locator = response.headers.get("Sforce-Locator") or "null"
-            yield from rows
+            header = next(rows, None)
+            if header is not None:
+                yield header, rows
         if locator == "null":
             break
     transport.logger.debug("Bulk query job %s returned %d page(s)", job_id, pages)
