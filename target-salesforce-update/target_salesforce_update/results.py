@@ -73,6 +73,11 @@ _NONZERO_UNDER: dict[str, frozenset[str]] = {
 }
 
 
+#: ``json.dumps(..., default=str, ensure_ascii=False)`` builds a new encoder on every call
+#: (non-default arguments); one shared encoder writes the same text for every updated row.
+_encode_values = json.JSONEncoder(default=str, ensure_ascii=False).encode
+
+
 def spreadsheet_safe(value: Any) -> str:
     """Text for a CSV cell that a spreadsheet will not run as a formula.
 
@@ -207,7 +212,7 @@ class StreamResults:
             shown = outcome
             if self.dry_run and outcome == "updated":
                 shown = "would_update"
-            values = json.dumps(new_values, default=str, ensure_ascii=False) if new_values else ""
+            values = _encode_values(new_values) if new_values else ""
             self._writer(category).writerow(
                 [
                     row,
