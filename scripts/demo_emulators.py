@@ -95,15 +95,33 @@ def _free_port(preferred: int | None = None) -> int:
     raise RuntimeError("no free loopback port")  # pragma: no cover - port 0 always binds
 
 
-def _generate_world(world: Path, rows: int, seed: str, log: Path) -> None:
-    command = [str(BIN / "walkme-emulator"), "generate", "--rows", str(rows), "--seed", seed]
+def generate_world(
+    world: Path,
+    rows: int,
+    seed: str | int = 42,
+    *,
+    reports: Sequence[str] = (),
+    log: Path | None = None,
+) -> Path:
+    """`walkme-emulator generate`: a deterministic demo world in `world`, returned.
+
+    The world: the report exports (`onboarding.csv`, `nps.csv`, or only `reports`), the matching
+    Salesforce seed (`salesforce-seed.json`) and the expected outcome (`expected.json`). The one
+    place the demo, `make emulators` and the tests make a world. `log` keeps the command's output.
+    """
+    command = [str(BIN / "walkme-emulator"), "generate", "--rows", str(rows), "--seed", str(seed)]
     command += ["--out", str(world), "--salesforce-seed", str(world / "salesforce-seed.json")]
+    if reports:
+        command += ["--reports", ",".join(reports)]
     result = subprocess.run(
         command, text=True, capture_output=True, timeout=GENERATE_TIMEOUT_S, check=False
     )
-    log.write_text(result.stdout + result.stderr, encoding="utf-8")
+    if log is not None:
+        log.write_text(result.stdout + result.stderr, encoding="utf-8")
     if result.returncode != 0:
-        raise RuntimeError(f"walkme-emulator generate failed (see {log}):\n{result.stderr[-2000:]}")
+        where = f" (see {log})" if log is not None else ""
+        raise RuntimeError(f"walkme-emulator generate failed{where}:\n{result.stderr[-2000:]}")
+    return world
 
 
 @contextmanager
@@ -166,7 +184,7 @@ def demo_emulators(
     if fresh:
         for stale in (database, workdir / "salesforce.db-journal"):
             stale.unlink(missing_ok=True)
-    _generate_world(world, rows, str(seed), workdir / "generate.log")
+    generate_world(world, rows, seed, log=workdir / "generate.log")
 
     redirect_uri = f"http://localhost:{_free_port(redirect_port)}/OauthRedirect"
     admin = salesforce_demo_admin()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import shutil
 import sys
@@ -12,15 +11,10 @@ from pathlib import Path
 import pytest
 from airflow_harness import AIRFLOW, TESTS, Airflow, airflow_env
 
-# The e2e fixtures (emulators + this project in the demo environment), shared rather than copied.
 sys.path.insert(0, str(TESTS / "e2e"))
-_spec = importlib.util.spec_from_file_location("e2e_fixtures", TESTS / "e2e" / "conftest.py")
-assert _spec and _spec.loader
-_e2e = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(_e2e)
-meltano_installed = _e2e.meltano_installed
-world = _e2e.world
-project = _e2e.project
+from e2e_fixtures import meltano_installed, project, world
+
+__all__ = ["meltano_installed", "project", "world"]
 
 
 @pytest.fixture(scope="session")

@@ -23,8 +23,6 @@ WORLD_ROWS = 40
 WORLD_SEED = 7
 MELTANO_TIMEOUT_S = 180
 
-sys.path.insert(0, str(ROOT / "scripts"))
-
 
 @dataclass
 class MeltanoResult:
@@ -100,14 +98,6 @@ class Project:
         """Every summary.json the target wrote for this test, oldest first."""
         paths = sorted(self.results_dir.glob("*/*/summary.json"), key=lambda p: p.stat().st_mtime)
         return [json.loads(path.read_text(encoding="utf-8")) for path in paths]
-
-
-def salesforce_demo_credentials() -> dict[str, str]:
-    """The target's settings for the emulator's documented demo admin (built-in `default` seed)."""
-    sys.path.insert(0, str(ROOT / "scripts"))
-    from demo import salesforce_demo_settings
-
-    return salesforce_demo_settings()
 
 
 def expected_for(world: Path, report: str) -> dict[str, Any]:

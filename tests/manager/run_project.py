@@ -5,24 +5,22 @@ and a `.meltano/` whose plugin folders link to the ones `make plugins` installed
 repository (installing is slow and never happens at test time). Each project gets its own
 system DB, Meltano log folder and results folder; the `demo` environment reaches a fresh
 Salesforce emulator seeded with a generated demo world and a WalkMe emulator serving its
-reports, exactly as `make demo` wires them.
+reports, exactly as `make demo` wires them (tests/demo_world.py).
 """
 
 from __future__ import annotations
 
-import json
-import os
 import shutil
 import subprocess
-import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-REPO = Path(__file__).resolve().parents[2]
-BIN = Path(sys.executable).parent
+import demo_world
+from demo_world import BIN, ROOT, demo_emulators_for, missing_plugins
+
 WORLD_ROWS = 30
 WORLD_SEED = 11
 
@@ -54,97 +52,36 @@ class RunProject:
 
 def generate_world(out: Path, rows: int = WORLD_ROWS, seed: int = WORLD_SEED) -> Path:
     """A small deterministic demo world (reports + Salesforce seed)."""
-    subprocess.run(
-        [
-            str(BIN / "walkme-emulator"),
-            "generate",
-            "--rows",
-            str(rows),
-            "--seed",
-            str(seed),
-            "--out",
-            str(out),
-            "--salesforce-seed",
-            str(out / "salesforce-seed.json"),
-        ],
-        check=True,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    return out
+    return demo_world.generate_world(out, rows, seed)
 
 
 def _copy_project(folder: Path) -> Path:
-    installed = REPO / ".meltano"
-    for kind, name in (
-        ("extractors", "tap-walkme-insights"),
-        ("loaders", "target-salesforce-update"),
-    ):
-        if not (installed / kind / name / "venv" / "bin" / name).exists():
-            msg = f"Meltano plugin {name} is not installed: run `make plugins` first."
-            raise AssertionError(msg)
+    installed = ROOT / ".meltano"
+    for name in missing_plugins():
+        msg = f"Meltano plugin {name} is not installed: run `make plugins` first."
+        raise AssertionError(msg)
     folder.mkdir(parents=True)
-    shutil.copy(REPO / "meltano.yml", folder / "meltano.yml")
+    shutil.copy(ROOT / "meltano.yml", folder / "meltano.yml")
     (folder / ".meltano").mkdir()
     for kind in ("extractors", "loaders", "utilities"):
         if (installed / kind).is_dir():
             (folder / ".meltano" / kind).symlink_to(installed / kind, target_is_directory=True)
     # `pip_url: -e ./tap-walkme-insights` etc. name folders next to meltano.yml.
     for package in ("tap-walkme-insights", "target-salesforce-update", "walkme-salesforce"):
-        (folder / package).symlink_to(REPO / package, target_is_directory=True)
+        (folder / package).symlink_to(ROOT / package, target_is_directory=True)
     return folder
-
-
-def demo_credentials() -> dict[str, str]:
-    """The target's settings for the emulator's demo admin (as `make demo` sets them)."""
-    sys.path.insert(0, str(REPO / "scripts"))
-    from demo import salesforce_demo_settings
-
-    return salesforce_demo_settings()
 
 
 @contextmanager
 def run_project(tmp_path: Path, world: Path) -> Iterator[RunProject]:
     """The project copy with fresh emulators for the `demo` environment."""
-    from salesforce_emulator.testing import SalesforceEmulator
-    from walkme_emulator.testing import WalkMeEmulator
-
     root = _copy_project(tmp_path / "project")
-    reports = tmp_path / "reports"
-    reports.mkdir()
-    for name in ("onboarding.csv", "nps.csv"):
-        shutil.copy(world / name, reports / name)
-    seed = json.loads((world / "salesforce-seed.json").read_text(encoding="utf-8"))
-    with SalesforceEmulator() as salesforce, WalkMeEmulator(reports_dir=reports) as walkme:
-        salesforce.seed(seed)
-        env = {
-            key: value
-            for key, value in os.environ.items()
-            if not key.startswith(
-                ("MELTANO_", "TAP_WALKME", "TARGET_SALESFORCE", "DEMO_", "WALKME_SALESFORCE")
-            )
-        }
-        env.update(
-            PATH=f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",
-            MELTANO_DATABASE_URI=f"sqlite:///{tmp_path / 'meltano.db'}",
-            MELTANO_SEND_ANONYMOUS_USAGE_STATS="false",
-            # The copy links the repository's installed plugins: never reinstall into them
-            # (a reinstall wipes the venv other tests are running from).
-            MELTANO_AUTO_INSTALL="false",
-            XDG_STATE_HOME=str(tmp_path / "state"),
-            TARGET_SALESFORCE_UPDATE_RESULTS_DIR=str(tmp_path / "results"),
-            DEMO_SALESFORCE_URL=salesforce.url,
-            DEMO_WALKME_URL=walkme.url,
-            TAP_WALKME_INSIGHTS_CLIENT_ID=walkme.client_id,
-            TAP_WALKME_INSIGHTS_CLIENT_SECRET=walkme.client_secret,
-        )
-        env.update(demo_credentials())
+    with demo_emulators_for(world, tmp_path) as running:
         yield RunProject(
             root=root,
-            env=env,
-            results_dir=tmp_path / "results",
-            salesforce=salesforce,
-            walkme=walkme,
+            env=running.env,
+            results_dir=running.results_dir,
+            salesforce=running.salesforce,
+            walkme=running.walkme,
             world=world,
         )

@@ -1,5 +1,5 @@
 """Helpers for the setup-command tests: a copy of the project's meltano.yml in a temp dir and
-a helper that runs the manager's `walkme-salesforce` console script as a subprocess."""
+helpers that run the manager's `walkme-salesforce` console script and `meltano` as subprocesses."""
 
 from __future__ import annotations
 
@@ -43,6 +43,21 @@ def run_setup(
         timeout=timeout,
         input=input_text if input_text is not None else "",
         check=False,
+    )
+
+
+def run_meltano(
+    *args: str, cwd: Path, timeout: float = 300, check: bool = False
+) -> subprocess.CompletedProcess[str]:
+    """Run `meltano ARGS` in a test project with `clean_env()` (text output captured)."""
+    return subprocess.run(
+        [str(BIN / "meltano"), *args],
+        cwd=cwd,
+        env=clean_env(),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=check,
     )
 
 

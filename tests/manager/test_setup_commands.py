@@ -21,8 +21,9 @@ from urllib.parse import urlencode
 
 import pytest
 import requests
+from demo_world import generate_world
 from salesforce_emulator.testing import SalesforceEmulator, jwt_key_pair
-from setup_helpers import BIN, SETUP, clean_env, copy_project, run_setup
+from setup_helpers import SETUP, clean_env, copy_project, run_meltano, run_setup
 from walkme_salesforce.envfile import read_env
 from walkme_salesforce.meltano_yml import MeltanoYml
 
@@ -42,23 +43,7 @@ def free_port() -> int:
 @pytest.fixture(scope="module")
 def world(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A generated demo world: onboarding.csv, salesforce-seed.json, expected.json."""
-    folder = tmp_path_factory.mktemp("world")
-    subprocess.run(
-        [
-            str(BIN / "walkme-emulator"),
-            "generate",
-            "--rows",
-            "20",
-            "--out",
-            str(folder),
-            "--reports",
-            "onboarding",
-        ],
-        check=True,
-        capture_output=True,
-        timeout=120,
-    )
-    return folder
+    return generate_world(tmp_path_factory.mktemp("world"), 20, reports=["onboarding"])
 
 
 @pytest.fixture(scope="module")
@@ -202,20 +187,14 @@ def test_prod_connects_side_by_side_and_missing_permissions_are_named(
     # Meltano itself resolves a different token per environment.
     tokens = {}
     for environment in ("sandbox", "prod"):
-        resolved = subprocess.run(
-            [
-                str(BIN / "meltano"),
-                f"--environment={environment}",
-                "config",
-                "--unsafe",
-                "print",
-                "--format=json",
-                "target-salesforce-update--onboarding",
-            ],
+        resolved = run_meltano(
+            f"--environment={environment}",
+            "config",
+            "--unsafe",
+            "print",
+            "--format=json",
+            "target-salesforce-update--onboarding",
             cwd=project,
-            env=clean_env(),
-            capture_output=True,
-            text=True,
             timeout=120,
             check=True,
         )
@@ -454,25 +433,12 @@ def test_reachable_as_meltano_plugin_commands(connected: tuple[Path, str], tmp_p
             plugin.pop("pip_url", None)
     document.path = project / "meltano.yml"
     (project / "meltano.yml").write_text(document.dump())
-    meltano = str(BIN / "meltano")
-    listed = subprocess.run(
-        [meltano, "--environment=sandbox", "invoke", "walkme-salesforce:list"],
-        cwd=project,
-        env=clean_env(),
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    listed = run_meltano("--environment=sandbox", "invoke", "walkme-salesforce:list", cwd=project)
     assert listed.returncode == 0, listed.stderr[-2000:]
     assert "onboarding: report 'onboarding'" in listed.stdout
     command = "walkme-salesforce:describe"
-    described = subprocess.run(
-        [meltano, "--environment=sandbox", "invoke", command, "Contact", "--match"],
-        cwd=project,
-        env=clean_env(),
-        capture_output=True,
-        text=True,
-        timeout=300,
+    described = run_meltano(
+        "--environment=sandbox", "invoke", command, "Contact", "--match", cwd=project
     )
     assert described.returncode == 0, described.stderr[-2000:]
     assert re.search(r"^Email\s+email\(80\)", described.stdout, re.M)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import shutil
 import subprocess
@@ -15,13 +14,9 @@ import pytest
 from postgres_server import PASSWORD, TESTS, USER, PostgresServer, free_port, pg_bin_dir
 
 sys.path.insert(0, str(TESTS / "e2e"))
-_spec = importlib.util.spec_from_file_location("e2e_fixtures_pg", TESTS / "e2e" / "conftest.py")
-assert _spec and _spec.loader
-_e2e = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(_e2e)
-meltano_installed = _e2e.meltano_installed
-world = _e2e.world
-project = _e2e.project
+from e2e_fixtures import meltano_installed, project, world
+
+__all__ = ["meltano_installed", "project", "world"]
 
 
 @pytest.fixture(scope="session")
