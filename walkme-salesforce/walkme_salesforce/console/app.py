@@ -7,7 +7,6 @@ Screens: Accounts (`/accounts`), Integrations (`/`), the wizard (`/wizard/...`),
 
 from __future__ import annotations
 
-import json
 import secrets
 from datetime import datetime, timezone
 from pathlib import Path
@@ -18,12 +17,10 @@ from flask import (
     Response,
     abort,
     flash,
-    jsonify,
     redirect,
     render_template,
     request,
     session,
-    stream_with_context,
     url_for,
 )
 from target_salesforce_update.exceptions import SalesforceError
@@ -35,9 +32,11 @@ from ..integrations import job_name, list_integrations, read_integration
 from ..run_history import COUNT_KEYS
 from . import history, security
 from .accounts import Accounts
-from .jobs import RunRefused, Runs
+from .jobs import Runs
+from .run_routes import register_run_routes
 from .schedule import describe_interval, next_run, schedule_of
-from .wizard import Draft, Wizard
+from .wizard import Wizard
+from .wizard_routes import register_wizard_routes
 
 HERE = Path(__file__).parent
 
@@ -235,208 +234,8 @@ def create_app(
         flash(f"Removed integration {name!r}, its job and its schedule.")
         return redirect(url_for("integrations"))
 
-    # -- Run now --------------------------------------------------------------------------
-
-    @app.post("/integrations/<name>/run")
-    def run_now(name: str) -> Any:
-        read_integration(accounts.project().load(), name)
-        environment = request.form.get("environment", "")
-        if environment not in accounts.connected():
-            raise SetupError(f"Environment {environment!r} is not connected: connect it first.")
-        try:
-            runs.start(name, environment)
-        except RunRefused as exc:
-            flash(str(exc), "error")
-            return redirect(url_for("run_page", name=name)), 303
-        return redirect(url_for("run_page", name=name))
-
-    @app.get("/integrations/<name>/running")
-    def run_page(name: str) -> Any:
-        active = runs.get(name)
-        if active is None:
-            return redirect(url_for("log_page", name=name))
-        return render_template("running.html", name=name, run=active.view())
-
-    @app.get("/integrations/<name>/progress")
-    def run_progress(name: str) -> Any:
-        active = runs.get(name)
-        if active is None:
-            abort(404)
-        return jsonify(active.view())
-
-    # -- Log ------------------------------------------------------------------------------
-
-    @app.get("/integrations/<name>/log")
-    def log_page(name: str) -> Any:
-        item = read_integration(accounts.project().load(), name)
-        found = history.runs_of(root, name)
-        return render_template(
-            "log.html",
-            name=name,
-            item=item,
-            runs=found,
-            totals=history.totals,
-            duration=history.duration_text,
-            chart=_script_json(history.chart_data(found)),
-        )
-
-    @app.get("/runs/<run_id>")
-    def run_detail(run_id: str) -> Any:
-        run = _run(run_id)
-        outcome = request.args.get("outcome", "")
-        query = request.args.get("q", "")
-        rows = []
-        more = False
-        for index, row in enumerate(history.result_rows(run, outcome, query)):
-            if index >= history.PAGE_ROWS:
-                more = True
-                break
-            rows.append(row)
-        return render_template(
-            "run.html",
-            run=run,
-            rows=rows,
-            more=more,
-            outcome=outcome,
-            q=query,
-            outcomes=(*history.RESULT_FILES, "rejected"),
-            duration=history.duration_text(run),
-        )
-
-    @app.get("/runs/<run_id>/results.csv")
-    def run_csv(run_id: str) -> Any:
-        run = _run(run_id)
-        rows = history.result_rows(run, request.args.get("outcome", ""), request.args.get("q", ""))
-        return Response(
-            stream_with_context(history.rows_csv(rows)),
-            mimetype="text/csv",
-            headers={"Content-Disposition": f'attachment; filename="run-{run.run_id[:8]}.csv"'},
-        )
-
-    @app.get("/runs/<run_id>/log")
-    def run_log(run_id: str) -> Any:
-        run = _run(run_id)
-        return render_template("run_log.html", run=run, text=history.log_text(run))
-
-    # -- Wizard ---------------------------------------------------------------------------
-
-    def _draft(draft_id: str) -> Draft:
-        draft = wizard.get(draft_id)
-        if draft is None or draft_id not in session.get("drafts", []):
-            abort(404)
-        return draft
-
-    @app.get("/wizard/new")
-    def wizard_new() -> Any:
-        draft = wizard.start()
-        session["drafts"] = [*session.get("drafts", [])[-20:], draft.id]
-        return redirect(url_for("wizard_screen", draft_id=draft.id, screen=1))
-
-    @app.get("/integrations/<name>/edit")
-    def wizard_edit(name: str) -> Any:
-        connected = accounts.connected()
-        environment = request.args.get("environment") or (connected[0] if connected else "")
-        if environment not in connected:
-            raise SetupError("Connect an environment on Accounts before editing an integration.")
-        draft = wizard.edit(name, environment)
-        session["drafts"] = [*session.get("drafts", [])[-20:], draft.id]
-        return redirect(url_for("wizard_screen", draft_id=draft.id, screen=3))
-
-    @app.route("/wizard/<draft_id>/<int:screen>", methods=["GET", "POST"])
-    def wizard_screen(draft_id: str, screen: int) -> Any:
-        draft = _draft(draft_id)
-        error = ""
-        if request.method == "POST":
-            form = request.form
-            if form.get("action") == "back":
-                if screen == 3:  # keep the rows as they are for when the admin comes back
-                    pairs = zip(form.getlist("column"), form.getlist("field"), strict=False)
-                    draft.mapping = {c: f for c, f in pairs if c and f}
-                return redirect(
-                    url_for("wizard_screen", draft_id=draft.id, screen=max(1, screen - 1))
-                )
-            try:
-                if screen == 1:
-                    wizard.set_source(
-                        draft,
-                        form.get("name", draft.name),
-                        form.get("environment", ""),
-                        form.get("source", ""),
-                        form.get("key", ""),
-                        form.get("report_name", ""),
-                    )
-                    return redirect(url_for("wizard_screen", draft_id=draft.id, screen=2))
-                if screen == 2:
-                    wizard.set_pair(
-                        draft,
-                        form.get("sobject", ""),
-                        form.get("key", ""),
-                        form.get("match_field", ""),
-                    )
-                    return redirect(url_for("wizard_screen", draft_id=draft.id, screen=3))
-                if screen == 3:
-                    pairs = list(zip(form.getlist("column"), form.getlist("field"), strict=False))
-                    wizard.set_mapping(draft, pairs)
-                    if form.get("action") == "save":
-                        if draft.preview is None:
-                            wizard.run_preview(draft)
-                        warnings = wizard.save(draft)
-                        verb = "Added" if draft.create else "Updated"
-                        flash(f"{verb} integration {draft.name!r}.")
-                        for warning in warnings:
-                            flash(f"Preflight warning: {warning}")
-                        return redirect(url_for("integrations", environment=draft.environment))
-                    wizard.run_preview(draft)
-            except SetupError as exc:
-                error = str(exc)
-        if screen == 2 and draft.columns is None:
-            return redirect(url_for("wizard_screen", draft_id=draft.id, screen=1))
-        if screen == 3 and (draft.described is None or not draft.match_field):
-            return redirect(
-                url_for("wizard_screen", draft_id=draft.id, screen=2 if draft.columns else 1)
-            )
-        if screen == 2 and not draft.objects and not error:
-            try:
-                wizard.load_objects(draft)
-            except SetupError as exc:
-                error = str(exc)
-        if screen == 2 and draft.described is None and draft.sobject and not error:
-            try:
-                wizard.describe(draft)
-            except SetupError as exc:
-                error = str(exc)
-        return render_template(
-            f"wizard{screen}.html",
-            draft=draft,
-            screen=screen,
-            error=error,
-            connected=accounts.connected() if screen == 1 else [],
-            options_json=_script_json(
-                {
-                    "targets": draft.target_options(),
-                    "labels": {
-                        c["property"]: f"{c['header']} ({c['type']})" for c in draft.column_rows()
-                    },
-                }
-            )
-            if screen == 3
-            else "{}",
-        ), (400 if error else 200)
-
-    @app.post("/wizard/<draft_id>/object")
-    def wizard_object(draft_id: str) -> Any:
-        """Screen 2: the object changed — describe it, stay on screen 2."""
-        draft = _draft(draft_id)
-        draft.sobject = request.form.get("sobject", draft.sobject)
-        draft.described = None
-        draft.mapping = {}
-        return redirect(url_for("wizard_screen", draft_id=draft.id, screen=2))
-
-    def _run(run_id: str) -> Any:
-        try:
-            return history.run_by_id(root, run_id)
-        except LookupError:
-            abort(404)
+    register_run_routes(app, root, accounts, runs)
+    register_wizard_routes(app, accounts, wizard)
 
     return app
 
@@ -451,8 +250,3 @@ def _when(moment: datetime | None) -> str:
     if moment is None:
         return "—"
     return moment.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
-
-
-def _script_json(value: Any) -> str:
-    """JSON safe inside a `<script type="application/json">` block."""
-    return json.dumps(value).replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
