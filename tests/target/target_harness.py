@@ -117,3 +117,19 @@ def run_target(
 
 def unique_domain() -> str:
     return f"t{uuid.uuid4().hex[:8]}.example.com"
+
+
+def seed_contacts(sf, domain: str, count: int) -> list[str]:
+    """Seed ``count`` Contacts ``u<i>@<domain>`` (through the inspection API); their e-mails."""
+    emails = [f"u{i}@{domain}" for i in range(count)]
+    sf.seed({"records": {"Contact": [{"LastName": "T", "Email": e} for e in emails]}})
+    return emails
+
+
+def contacts(sf, domain: str) -> dict[str, dict]:
+    """The org's live Contacts of ``domain``, by e-mail."""
+    return {
+        r["Email"]: r
+        for r in sf.records("Contact")
+        if (r.get("Email") or "").endswith(domain) and not r.get("IsDeleted")
+    }

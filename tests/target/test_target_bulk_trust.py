@@ -9,26 +9,14 @@ from pathlib import Path
 
 import pytest
 from target_harness import (
+    contacts,
     record_message,
     run_target,
     schema_message,
+    seed_contacts,
     state_message,
     unique_domain,
 )
-
-
-def seed_contacts(sf, domain: str, count: int) -> list[str]:
-    emails = [f"u{i}@{domain}" for i in range(count)]
-    sf.seed({"records": {"Contact": [{"LastName": "T", "Email": e} for e in emails]}})
-    return emails
-
-
-def contacts(sf, domain: str) -> dict[str, dict]:
-    return {
-        r["Email"]: r
-        for r in sf.records("Contact")
-        if (r.get("Email") or "").endswith(domain) and not r.get("IsDeleted")
-    }
 
 
 def lines_for(rows: list[dict]) -> list[str]:

@@ -14,16 +14,11 @@ from target_harness import (
     record_message,
     run_target,
     schema_message,
+    seed_contacts,
     singer_lines,
     state_message,
     unique_domain,
 )
-
-
-def seed_contacts(sf, domain: str, count: int) -> list[str]:
-    emails = [f"u{i}@{domain}" for i in range(count)]
-    sf.seed({"records": {"Contact": [{"LastName": "T", "Email": e} for e in emails]}})
-    return emails
 
 
 def segments(sf, domain: str) -> dict[str, str | None]:
