@@ -20,7 +20,7 @@ from tap_walkme_insights.export_source import (
 from tap_walkme_insights.http import HttpAuthError, HttpClient, is_plain_http_to_remote, redact_url
 from tap_walkme_insights.walkme_auth import WalkMeTokenProvider
 
-# The logger keeps the name it had before sources.py was split, so log filters and lines stay as they were.
+# The logger keeps the name it had before sources.py was split (log filters and lines unchanged).
 LOGGER = logging.getLogger("tap_walkme_insights.sources")
 
 
