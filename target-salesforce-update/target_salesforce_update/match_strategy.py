@@ -19,14 +19,17 @@ about twice the cheaper one's calls, and at most one COUNT() call more.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import math
 import threading
 from collections.abc import Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from . import soql
+from .call_meter import carry_meter
 from .exceptions import BulkJobError, InvalidFieldError, MalformedQueryError, NotFoundError
 from .match_snapshot import MatchSnapshot
 from .salesforce.bulk_query import DEFAULT_PAGE_RECORDS, count_records, query_pages
@@ -91,6 +94,8 @@ class Matcher:
         self.snapshot: MatchSnapshot | None = None
         self._lock = threading.Lock()
         self._logged: str | None = None
+        self._reading: Future[MatchSnapshot] | None = None
+        self._reader: ThreadPoolExecutor | None = None
 
     def choose(self, statements: int, keys: int) -> Choice:
         """The strategy for a batch needing ``statements`` ``IN`` queries for ``keys`` keys."""
@@ -127,6 +132,7 @@ class Matcher:
     def give_up_bulk(self, exc: Exception) -> None:
         """``auto`` only: the Bulk read failed; use ``IN`` queries for the rest of the stream."""
         self.setting = "in_query"
+        self._reading = None
         self.logger.warning(
             "Stream %s → %s: the Bulk query match failed (%s); matching with SOQL IN queries "
             "instead for the rest of the stream",
@@ -149,7 +155,43 @@ class Matcher:
             choice.reason,
         )
 
+    def start_snapshot(self) -> None:
+        """Start the Bulk read in a background thread (its calls count on the current meter):
+        the sink goes on reading batches meanwhile and keeps them in its backlog."""
+        with self._lock:
+            if self._reading is not None or self.snapshot is not None:
+                return
+            self._reader = ThreadPoolExecutor(1, thread_name_prefix="sf-bulk-read")
+            self._reading = self._reader.submit(carry_meter(self._read))
+
+    @property
+    def started(self) -> bool:
+        """Whether the Bulk read was started (it may be running, done or failed)."""
+        return self._reading is not None or self.snapshot is not None
+
+    @property
+    def loading(self) -> bool:
+        """Whether the background Bulk read is still running."""
+        reading = self._reading
+        return reading is not None and not reading.done()
+
     def read_snapshot(self) -> MatchSnapshot:
+        """The stream's snapshot: waits for the background read (re-raising its error; a
+        failed read is not retried) or runs the Bulk query job now."""
+        reading = self._reading
+        if reading is not None:
+            try:
+                return reading.result()
+            finally:
+                self._stop_reader()
+        return self._read()
+
+    def _stop_reader(self) -> None:
+        reader, self._reader = self._reader, None
+        if reader is not None:
+            reader.shutdown(wait=False)
+
+    def _read(self) -> MatchSnapshot:
         """Run the Bulk query job once and spill its rows into a :class:`MatchSnapshot`."""
         with self._lock:
             if self.snapshot is not None:
@@ -188,6 +230,13 @@ class Matcher:
         return self.read_snapshot().lookup(keys)
 
     def close(self) -> None:
+        reading = self._reading
+        if reading is not None and self.snapshot is None:
+            # The stream stopped while the Bulk read ran: let it end, then drop its file.
+            with contextlib.suppress(Exception):
+                self.snapshot = reading.result()
+        self._reading = None
+        self._stop_reader()
         if self.snapshot is not None:
             self.snapshot.close()
             self.snapshot = None

@@ -1,7 +1,7 @@
 """The batch sink: match a batch of rows to existing records, diff, and update what changed.
 
 Per batch: coerce rows and group them by key (:mod:`.key_groups`; rejects go to failed.csv)
-→ find each key's records (:meth:`SalesforceUpdateSink._query`: SOQL ``IN`` queries of a few
+→ find each key's records (:class:`.record_lookup.RecordLookup`: SOQL ``IN`` queries of a few
 hundred keys each, up to ``max_concurrency`` at once, or the stream's Bulk query snapshot, as
 :mod:`.match_strategy` chooses) → keep only records whose values really change
 (:func:`.key_groups.diff_groups`) → write them (:mod:`.writer`: Collections now, or the write
@@ -26,18 +26,17 @@ import typing as t
 from collections.abc import Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 
+from .batch_backlog import BatchBacklog, report_not_written
 from .call_meter import carry_meter, metering
-from .coercion import CoercionError
 from .exceptions import SalesforceError, TargetSalesforceUpdateError
 from .job_journal import JobJournal, abort_running_jobs_on_signal
-from .key_groups import diff_groups, group_rows
-from .match_strategy import FALLBACK_ERRORS, Choice, Matcher
-from .matching import index_records, match_key, match_queries
+from .key_groups import KeyGroup, diff_groups, group_rows
+from .match_strategy import Matcher
 from .preflight import Plan, check_integration
 from .reconcile import reconcile_journal
+from .record_lookup import RecordLookup
 from .settings import default
 from .sink_base import SalesforceSinkBase
-from .soql import redact_literals
 from .writer import StreamWriter
 
 if t.TYPE_CHECKING:
@@ -60,10 +59,13 @@ class SalesforceUpdateSink(SalesforceSinkBase):
         #: the newest sink ends the stream.
         self.superseded = False
         self._writer: StreamWriter | None = None
-        self._pool: ThreadPoolExecutor | None = None
         self._worker: ThreadPoolExecutor | None = None
         self._in_flight: Future[None] | None = None
-        self._matcher: Matcher | None = None
+        self._lookup: RecordLookup | None = None
+        self._backlog = BatchBacklog()
+        #: The key groups of the batch being matched and written (reported NOT_WRITTEN if
+        #: the run stops before they are reported or spooled).
+        self._unfinished: t.Iterable[KeyGroup] = ()
         super().__init__(*args, **kwargs)
 
     @property
@@ -92,7 +94,7 @@ class SalesforceUpdateSink(SalesforceSinkBase):
             if not integration.dry_run:
                 journal = self._settle_earlier_writes(integration.results_dir)
         self._writer = StreamWriter(self.plan, context.client, results, journal, self.logger)
-        self._matcher = Matcher(
+        matcher = Matcher(
             self.plan,
             context.client,
             page_records=int(
@@ -100,6 +102,7 @@ class SalesforceUpdateSink(SalesforceSinkBase):
             ),
             logger=self.logger,
         )
+        self._lookup = RecordLookup(self.plan, context.client, results, matcher)
         for warning in self.plan.warnings:
             self.logger.warning("%s", warning)
         self.logger.info(
@@ -171,11 +174,18 @@ class SalesforceUpdateSink(SalesforceSinkBase):
 
     def _process_batch(self, records: Sequence[dict]) -> None:
         """Match, diff and update one batch (in the worker thread); see the module docstring."""
+        self._guarded(self._process, records)
+        assert self.context is not None
+        self.context.results.flush()
+        self.context.results.maybe_log_progress()
+
+    def _guarded(self, work: t.Callable[..., None], *args: t.Any) -> None:
+        """Run ``work``, then count its calls; a fatal error ends the stream (see the module
+        docstring) and is raised."""
         context = self.context
         assert context is not None
-        results = context.results
         try:
-            self._process(records)
+            work(*args)
         except SalesforceError as exc:
             context.count_calls()
             self._fail(exc.run_stopped_message())
@@ -187,12 +197,11 @@ class SalesforceUpdateSink(SalesforceSinkBase):
             self._stop_unexpectedly(exc)
             raise
         context.count_calls()
-        results.flush()
-        results.maybe_log_progress()
 
     def settle(self) -> None:
-        """Write every change still waiting in the spool; the target calls this before it
-        prints a STATE, so no STATE ever follows a row that is not written yet.
+        """Match the batches kept while the Bulk snapshot was read and write every change
+        still waiting in the spool; the target calls this before it prints a STATE, so no
+        STATE ever follows a row that is not written yet.
 
         Raises:
             TargetRunError: a fatal Salesforce error; results and summary are written.
@@ -200,20 +209,19 @@ class SalesforceUpdateSink(SalesforceSinkBase):
         self.wait()
         context = self.context
         writer = self._writer
-        if context is None or writer is None or not writer.waiting or context.results.finished:
+        if context is None or writer is None or context.results.finished:
+            return
+        if not (self._backlog or writer.waiting):
             return
         with metering(context.meter):
-            try:
-                writer.write_spool()
-            except SalesforceError as exc:
-                context.count_calls()
-                self._fail(exc.run_stopped_message())
-            except Exception as exc:
-                context.count_calls()
-                self._stop_unexpectedly(exc)
-                raise
-            context.count_calls()
+            self._guarded(self._write_everything)
         context.results.flush()
+
+    def _write_everything(self) -> None:
+        assert self._writer is not None
+        self._drain_backlog()
+        if self._writer.waiting:
+            self._writer.write_spool()
 
     def clean_up(self) -> None:
         """At end of stream: write the summary with the status the rows earned."""
@@ -230,11 +238,11 @@ class SalesforceUpdateSink(SalesforceSinkBase):
             # so, once every stream's summary is written and the allowed STATE printed.
             results.finish()
         finally:
-            for pool in (self._worker, self._pool):
-                if pool is not None:
-                    pool.shutdown(cancel_futures=True)
-            if self._matcher is not None:
-                self._matcher.close()
+            if self._worker is not None:
+                self._worker.shutdown(cancel_futures=True)
+            if self._lookup is not None:
+                self._lookup.close()
+            self._backlog.close()
             super().clean_up()
 
     # ------------------------------------------------------------------ the batch
@@ -243,6 +251,8 @@ class SalesforceUpdateSink(SalesforceSinkBase):
         results = self.results
         if self._writer is not None:
             self._writer.abandon(message)
+        report_not_written(results, self._unfinished, message)
+        self._backlog.report_not_written(results, message)
         results.flush()
         results.finish("failed", error=message)
         raise TargetRunError(message)
@@ -251,20 +261,57 @@ class SalesforceUpdateSink(SalesforceSinkBase):
         results = self.results
         if self._writer is not None:
             self._writer.abandon(f"{type(exc).__name__}: {exc}")
+        reason = f"{type(exc).__name__}: {exc}"
+        report_not_written(results, self._unfinished, reason)
+        self._backlog.report_not_written(results, reason)
         results.flush()
         results.finish("failed", error=f"{type(exc).__name__}: {exc}")
 
     def _process(self, records: Sequence[dict]) -> None:
         plan = self.plan
+        assert plan is not None
+        groups = group_rows(records, plan, self.results)
+        if not groups:
+            return
+        if self._lookup is not None and self._lookup.loading:
+            self._backlog.add(groups)  # matched once the Bulk snapshot is read
+            return
+        self._drain_backlog()
+        # Under multiple_matches=fail the run stops at the first batch with an ambiguous key;
+        # it waits for the snapshot instead, so no row past that batch is read in the meantime.
+        may_defer = plan.integration.multiple_matches != "fail"
+        if not self._match_and_write(groups, may_defer=may_defer):
+            self._backlog.add(groups)
+
+    def _drain_backlog(self) -> None:
+        """Match and write the batches kept while the Bulk snapshot was read, oldest first."""
+        if not self._backlog:
+            return
+        batches, rows = len(self._backlog), self._backlog.rows
+        for groups in self._backlog.drain():
+            self._match_and_write(groups, may_defer=False)
+        self.logger.info(
+            "Stream %s: matched the %d batch(es) (%d row(s)) read while the Bulk snapshot was read",
+            self.stream_name,
+            batches,
+            rows,
+        )
+
+    def _match_and_write(self, groups: dict[str, KeyGroup], *, may_defer: bool) -> bool:
+        """Match, diff and write (or spool) one batch's key groups. False when the batch must
+        wait: this batch started the Bulk snapshot read (see :mod:`.batch_backlog`)."""
+        plan = self.plan
         writer = self._writer
         results = self.results
         assert plan is not None
         assert writer is not None
-        groups = group_rows(records, plan, results)
-        if not groups:
-            return
+        self._unfinished = groups.values()
         writer.write_waiting_for(groups.keys())
-        found = self._query(plan, [g.key_text for g in groups.values()])
+        assert self._lookup is not None
+        found = self._lookup.find([g.key_text for g in groups.values()], may_defer=may_defer)
+        if found is None:
+            self._unfinished = ()
+            return False
         ambiguous_fail = diff_groups(groups, found, plan, results)
         if ambiguous_fail:
             # Only this batch stays unwritten: the changes of earlier batches are written.
@@ -280,90 +327,5 @@ class SalesforceUpdateSink(SalesforceSinkBase):
                 f"{results.folder}"
             )
         writer.submit(list(groups.values()))
-
-    def _query(self, plan: Plan, keys: list[str]) -> dict[str, list[dict]]:
-        """The records of each of the batch's keys, by the match strategy the
-        :class:`.match_strategy.Matcher` chooses: this batch's ``IN`` queries, or a lookup in
-        the stream's Bulk query snapshot (keys handed out before are read fresh by ``IN``).
-        """
-        statements = list(match_queries(plan, keys))
-        matcher = self._matcher
-        if matcher is None:
-            return self._in_queries(plan, statements)
-        try:
-            choice = matcher.choose(len(statements), len(keys))
-        except FALLBACK_ERRORS as exc:
-            if matcher.setting != "auto":
-                raise
-            matcher.give_up_bulk(exc)
-            choice = matcher.choose(len(statements), len(keys))
-        matcher.log(choice)
-        self._record_strategy(choice)
-        if choice.strategy == "bulk_query" and matcher.snapshot is None:
-            try:
-                matcher.read_snapshot()
-            except FALLBACK_ERRORS as exc:
-                if matcher.setting != "auto":
-                    raise
-                matcher.give_up_bulk(exc)
-                choice = matcher.choose(len(statements), len(keys))
-                self._record_strategy(choice)
-        if choice.strategy == "in_query":
-            matcher.in_query_calls += len(statements)
-            return self._in_queries(plan, statements)
-        texts: dict[str, str] = {}
-        for text in keys:
-            try:
-                folded = match_key(text, plan.match)
-            except CoercionError:
-                continue
-            if folded is not None:
-                texts[folded] = text
-        found, seen = matcher.lookup(list(texts))
-        if seen:
-            # This run may have written these records since the snapshot: read them fresh.
-            again = self._in_queries(plan, list(match_queries(plan, [texts[k] for k in seen])))
-            found.update(again)
-        return found
-
-    def _record_strategy(self, choice: Choice) -> None:
-        """Put the strategy into the summary when it changes, with the reason that is logged
-        (later batches of a read snapshot keep the reason it was chosen for)."""
-        recorded = self.results.match_strategy
-        if recorded is None or recorded["chosen"] != choice.strategy:
-            self.results.match_strategy = {"chosen": choice.strategy, "reason": choice.reason}
-
-    def _in_queries(self, plan: Plan, statements: list[str]) -> dict[str, list[dict]]:
-        """Run the batch's match queries, up to ``max_concurrency`` at once.
-
-        Each statement holds distinct keys, so the answers are merged in statement order
-        without overlap. The first failure cancels the statements not yet started.
-        """
-        assert self.context is not None
-        client = self.context.client
-
-        def run(statement: str) -> dict[str, list[dict]]:
-            try:
-                return index_records(client.query(statement), plan)
-            except SalesforceError as exc:
-                # Salesforce quotes the statement in its errors: other rows' keys.
-                exc.message = redact_literals(exc.message)
-                exc.args = (exc.message,)
-                raise
-
-        found: dict[str, list[dict]] = {}
-        workers = max(1, min(client.max_concurrency, len(statements)))
-        if workers == 1:
-            answers: t.Iterable[dict[str, list[dict]]] = map(run, statements)
-        else:
-            answers = self._query_pool(workers).map(carry_meter(run), statements)
-        for answer in answers:
-            for key, matched in answer.items():
-                found.setdefault(key, []).extend(matched)
-            self.results.maybe_log_progress()
-        return found
-
-    def _query_pool(self, workers: int) -> ThreadPoolExecutor:
-        if self._pool is None:
-            self._pool = ThreadPoolExecutor(workers, thread_name_prefix="sf-query")
-        return self._pool
+        self._unfinished = ()
+        return True

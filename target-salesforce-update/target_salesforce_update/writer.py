@@ -113,6 +113,7 @@ class StreamWriter:
                 continue
             rows = [(row.position, row.raw_key) for row in group.rows]
             spool.add(group.key, rows, [str(r["Id"]) for r in group.records], group.changes)
+            group.reported = True  # the spool reports these rows once Salesforce answers
             if spool.csv_bytes >= limit:
                 self.write_spool()
             elif spool.csv_records >= roll_at:

@@ -129,7 +129,8 @@ def test_request_limit_exceeded_stops_the_run_without_state(sf, base_config):
 
 def test_request_limit_exceeded_with_changes_waiting_in_the_spool(sf, base_config):
     """write_method auto: the first batch's changes wait for the stream's write; when the
-    second batch hits the limit they are reported as not written, and no STATE is printed."""
+    second batch hits the limit they, and the second batch's own rows, are reported as not
+    written (every row received gets a line), and no STATE is printed."""
     d = unique_domain()
     emails = seed_contacts(sf, d, 6)
     lines = batched_lines(emails, "Spooled")
@@ -145,8 +146,9 @@ def test_request_limit_exceeded_with_changes_waiting_in_the_spool(sf, base_confi
     summary = run.summary()
     assert summary["status"] == "failed"
     assert summary["counts"]["updated"] == 0
-    assert summary["counts"]["failed"] == 2
+    assert summary["counts"]["failed"] == 4  # 2 spooled + the 2 of the batch that hit it
     failed = run.rows("failed")
+    assert len(failed) == 4
     assert {r["error_code"] for r in failed} == {"NOT_WRITTEN"}
     assert all("not written, the run stopped" in r["error_message"] for r in failed)
     assert set(segments(sf, d).values()) == {None}
