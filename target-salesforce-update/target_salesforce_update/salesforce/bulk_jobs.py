@@ -1,10 +1,13 @@
 """The Bulk API 2.0 job lifecycle shared by ingest (:mod:`.bulk2`) and query
 (:mod:`.bulk_query`) jobs: create, poll until a final state, abort, read CSV results.
 
-Polling: a job is never done the moment it is closed, so the first poll waits; that wait
-grows with the job (``first_seconds`` + 1 s per ``records_per_second`` records, at most 10 s)
-and each next one is 1.5 times longer (at most 10 s): a 70,000-record ingest job is seen done
-after ~4 polls instead of ~10. A job still running when the next wait would pass
+Polling: every poll is an API call, and every second a finished job waits to be seen is a second
+of the run. A job is never done the moment it is closed, so the first poll waits the queueing
+time (``first_seconds``) plus a third of the expected processing time (1 s per
+``records_per_second`` records). After that the job's own progress decides: when Salesforce
+reports ``numberRecordsProcessed`` part-way, the next poll comes when the rest should be done at
+the rate seen so far (plus 10 % and 0.1 s); with no progress to go by, each wait is 1.5 times
+the last. Waits stay between 0.1 and 10 s. A job still running when the next wait would pass
 ``bulk_poll_timeout`` is a :class:`BulkJobError` (``error_code`` ``TIMEOUT``).
 """
 
@@ -22,23 +25,42 @@ from .transport import Transport
 
 __all__ = ["FINAL_STATES", "BulkJobs", "PollSchedule"]
 
+
+def _int(value: Any) -> int:
+    try:
+        return int(value or 0)
+    except (TypeError, ValueError):
+        return 0
+
+
 FINAL_STATES = frozenset({"JobComplete", "Failed", "Aborted"})
 MAX_POLL_SECONDS = 10.0
+MIN_POLL_SECONDS = 0.1
 
 
 @dataclass(frozen=True)
 class PollSchedule:
-    """How long to wait before each poll of a job of ``records`` records."""
+    """When to poll a job of ``records`` records (see the module docstring)."""
 
     first_seconds: float
     records_per_second: float
 
-    def waits(self, records: int) -> Iterator[float]:
-        """The waits before poll 1, 2, …: the first grows with the job, then 1.5 times more."""
-        delay = min(MAX_POLL_SECONDS, self.first_seconds + records / self.records_per_second)
-        while True:
-            yield delay
-            delay = min(MAX_POLL_SECONDS, delay * 1.5)
+    def first_wait(self, records: int) -> float:
+        """The wait before the first poll."""
+        expected = records / self.records_per_second
+        return _bounded(self.first_seconds + expected / 3)
+
+    def next_wait(self, records: int, processed: int, elapsed: float, last_wait: float) -> float:
+        """The wait before the next poll, ``elapsed`` seconds after the job was closed, when
+        the last poll saw ``processed`` of its ``records`` records done."""
+        if 0 < processed < records and elapsed > 0:
+            rest = (records - processed) * elapsed / processed
+            return _bounded(rest * 1.1 + MIN_POLL_SECONDS)
+        return _bounded(last_wait * 1.5)
+
+
+def _bounded(seconds: float) -> float:
+    return min(MAX_POLL_SECONDS, max(MIN_POLL_SECONDS, seconds))
 
 
 @dataclass(frozen=True)
@@ -73,15 +95,16 @@ class BulkJobs:
         ``advice`` ends the timeout message (what the user can do about a slow job).
         """
         timeout = self.transport.tuning.bulk_poll_timeout
-        deadline = time.monotonic() + timeout
-        waits = schedule.waits(records)
-        delay = next(waits)
+        started = time.monotonic()
+        deadline = started + timeout
+        delay = schedule.first_wait(records)
         while True:
             time.sleep(delay)
             info = self.info(job_id)
             if info.get("state") in FINAL_STATES:
                 return info
-            delay = next(waits)
+            processed = _int(info.get("numberRecordsProcessed"))
+            delay = schedule.next_wait(records, processed, time.monotonic() - started, delay)
             if time.monotonic() + delay > deadline:
                 raise BulkJobError(
                     f"{self.label} {job_id} still {info.get('state')} after {timeout:g}s: {advice}",
