@@ -247,12 +247,16 @@ class SalesforceUpdateSink(SalesforceSinkBase):
 
     # ------------------------------------------------------------------ the batch
 
+    @property
+    def _key_property(self) -> str:
+        return self.plan.integration.match_property if self.plan is not None else ""
+
     def _fail(self, message: str) -> t.NoReturn:
         results = self.results
         if self._writer is not None:
             self._writer.abandon(message)
         report_not_written(results, self._unfinished, message)
-        self._backlog.report_not_written(results, message)
+        self._backlog.report_not_written(results, message, self._key_property)
         results.flush()
         results.finish("failed", error=message)
         raise TargetRunError(message)
@@ -263,33 +267,43 @@ class SalesforceUpdateSink(SalesforceSinkBase):
             self._writer.abandon(f"{type(exc).__name__}: {exc}")
         reason = f"{type(exc).__name__}: {exc}"
         report_not_written(results, self._unfinished, reason)
-        self._backlog.report_not_written(results, reason)
+        self._backlog.report_not_written(results, reason, self._key_property)
         results.flush()
         results.finish("failed", error=f"{type(exc).__name__}: {exc}")
 
     def _process(self, records: Sequence[dict]) -> None:
         plan = self.plan
         assert plan is not None
+        lookup = self._lookup
+        if lookup is not None and lookup.loading and not self._backlog.full:
+            self._backlog.keep(records)  # matched once the Bulk snapshot is read
+            return
+        self._drain_backlog()
         groups = group_rows(records, plan, self.results)
         if not groups:
             return
-        if self._lookup is not None and self._lookup.loading:
-            self._backlog.add(groups)  # matched once the Bulk snapshot is read
-            return
-        self._drain_backlog()
         # Under multiple_matches=fail the run stops at the first batch with an ambiguous key;
         # it waits for the snapshot instead, so no row past that batch is read in the meantime.
         may_defer = plan.integration.multiple_matches != "fail"
         if not self._match_and_write(groups, may_defer=may_defer):
-            self._backlog.add(groups)
+            self._backlog.hold(groups)
 
     def _drain_backlog(self) -> None:
         """Match and write the batches kept while the Bulk snapshot was read, oldest first."""
-        if not self._backlog:
+        backlog = self._backlog
+        if not backlog:
             return
-        batches, rows = len(self._backlog), self._backlog.rows
-        for groups in self._backlog.drain():
-            self._match_and_write(groups, may_defer=False)
+        plan = self.plan
+        assert plan is not None
+        batches, rows = len(backlog), backlog.rows
+        held = backlog.take_held()
+        if held:
+            rows += sum(len(group.rows) for group in held.values())
+            self._match_and_write(held, may_defer=False)
+        for records in backlog.drain():
+            groups = group_rows(records, plan, self.results)
+            if groups:
+                self._match_and_write(groups, may_defer=False)
         self.logger.info(
             "Stream %s: matched the %d batch(es) (%d row(s)) read while the Bulk snapshot was read",
             self.stream_name,
