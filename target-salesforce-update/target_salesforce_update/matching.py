@@ -199,7 +199,12 @@ def prepare_row(position: int, record: Mapping[str, Any], plan: Plan) -> Prepare
         return PreparedRow(
             position, None, raw_key, error=f"empty key: {integration.match_property} is blank"
         )
-    if len(key) > soql.MAX_LITERAL_CHARS or (encoded_length(key) > MAX_ENCODED_QUERY_CHARS // 2):
+    # Percent-encoding makes one character at most 12 long (4 UTF-8 bytes x 3), so only a
+    # long key needs its encoded length measured.
+    if len(key) > soql.MAX_LITERAL_CHARS or (
+        len(key) * 12 > MAX_ENCODED_QUERY_CHARS // 2
+        and encoded_length(key) > MAX_ENCODED_QUERY_CHARS // 2
+    ):
         return PreparedRow(
             position,
             None,

@@ -59,8 +59,9 @@ class RecordLookup:
         None when ``may_defer`` and this batch starts the snapshot read in the background.
         """
         plan = self.plan
-        statements = list(match_queries(plan, keys))
         matcher = self.matcher
+        # Once the snapshot is read every batch is joined with it: no IN statement to count.
+        statements = [] if matcher.snapshot is not None else list(match_queries(plan, keys))
         try:
             choice = matcher.choose(len(statements), len(keys))
         except FALLBACK_ERRORS as exc:
