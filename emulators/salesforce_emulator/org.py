@@ -29,6 +29,7 @@ from .limits import DEFAULT_API_LIMIT, ApiCounter
 from .metadata import ObjectDef, make_object, standard_object_defs
 from .seed_file import SeedFile, SeedFormatError
 from .seed_records import RecordEncoder, SeedError, batches
+from .stats import Stats
 from .store import Store, now_iso
 from .validation_rules import ValidationRule
 
@@ -124,46 +125,6 @@ class ConnectedApp:
     run_as: str | None = None
     scopes: list[str] = field(default_factory=lambda: ["api", "refresh_token"])
     name: str = "Emulator App"
-
-
-class Stats:
-    """Counters exposed by ``GET /__emulator/stats``."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self.reset()
-
-    def reset(self) -> None:
-        self.api_calls = 0
-        self.requests_by_kind: dict[str, int] = {}
-        self.records_created = 0
-        self.records_updated = 0
-        self.records_deleted = 0
-        self.bulk_jobs = 0
-
-    def request(self, kind: str, counted: bool) -> None:
-        with self._lock:
-            self.requests_by_kind[kind] = self.requests_by_kind.get(kind, 0) + 1
-            if counted:
-                self.api_calls += 1
-
-    def add(self, *, created: int = 0, updated: int = 0, deleted: int = 0, jobs: int = 0) -> None:
-        with self._lock:
-            self.records_created += created
-            self.records_updated += updated
-            self.records_deleted += deleted
-            self.bulk_jobs += jobs
-
-    def to_json(self) -> dict[str, Any]:
-        with self._lock:
-            return {
-                "api_calls": self.api_calls,
-                "requests_by_kind": dict(sorted(self.requests_by_kind.items())),
-                "records_created": self.records_created,
-                "records_updated": self.records_updated,
-                "records_deleted": self.records_deleted,
-                "bulk_jobs": self.bulk_jobs,
-            }
 
 
 def load_seed(ref: str) -> Seed:

@@ -23,9 +23,11 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from . import inspection, oauth, rest, soap, sobject_collections, sosl
+from .faults import ApiFault
 from .limits import LimitExceeded
 from .org import Org
 from .rest import Ctx
+from .stats import request_digest
 from .wire import ApiError, OAuthError, Request, Response, json_response, not_found, session_invalid
 
 MAX_URI_BYTES = 16_384
@@ -194,21 +196,12 @@ def _data(org: Org, req: Request, match: re.Match[str]) -> Response:
     if minor != "0" or not rest.MIN_VERSION <= major <= rest.MAX_VERSION:
         raise not_found()
     if org.faults.should_drop():
+        org.stats.fault("drop")
         return Response(drop=True)
-    status = org.faults.error_status()
-    if status is not None:
-        if status == 503:
-            return Response(
-                503,
-                b"<html><body><h1>Service Unavailable</h1></body></html>",
-                content_type="text/html;charset=UTF-8",
-            )
-        raise ApiError(
-            status,
-            "UNKNOWN_EXCEPTION",
-            "An unexpected error occurred. Please include this ErrorId if you "
-            "contact support: 1234567890-12345 (-1234567890)",
-        )
+    fault = org.faults.api_fault()
+    if fault is not None:
+        org.stats.fault(str(fault.status))
+        return _fault_response(fault)
     token = oauth.bearer(req)
     info = org.tokens.validate(token) if token else None
     if info is None:
@@ -240,6 +233,37 @@ def _data(org: Org, req: Request, match: re.Match[str]) -> Response:
         response = exc.response()
     response.headers.update(_limit_header(org))
     return response
+
+
+def _fault_response(fault: ApiFault) -> Response:
+    """The answer to an injected fault, given before the request is authenticated or counted.
+
+    429: Salesforce's REST docs list no 429 (their daily-limit answer is 403
+    ``REQUEST_LIMIT_EXCEEDED``, fatal); this is a throttle as a proxy or the edge may send it,
+    in the REST error shape, always with ``Retry-After``. 503: the front end's HTML page.
+    500/502: ``UNKNOWN_EXCEPTION`` JSON."""
+    headers = {} if fault.retry_after is None else {"Retry-After": str(fault.retry_after)}
+    if fault.status == 429:
+        return ApiError(
+            429,
+            "REQUEST_LIMIT_EXCEEDED",
+            f"Too many requests: retry after {fault.retry_after} seconds.",
+            headers=headers,
+        ).response()
+    if fault.status == 503:
+        return Response(
+            503,
+            b"<html><body><h1>Service Unavailable</h1></body></html>",
+            content_type="text/html;charset=UTF-8",
+            headers=headers,
+        )
+    return ApiError(
+        fault.status,
+        "UNKNOWN_EXCEPTION",
+        "An unexpected error occurred. Please include this ErrorId if you "
+        "contact support: 1234567890-12345 (-1234567890)",
+        headers=headers,
+    ).response()
 
 
 def _find(method: str, path: str) -> tuple[Handler | None, tuple[str, ...], str, set[str]]:
@@ -332,6 +356,7 @@ class RequestHandler(BaseHTTPRequestHandler):
             client_ip=self.client_address[0],
             base_url=f"http://{host}",
         )
+        arrived = time.time()
         try:
             response = dispatch(self.org, req)
         except Exception as exc:  # never leak a traceback to the client
@@ -342,6 +367,16 @@ class RequestHandler(BaseHTTPRequestHandler):
             response = ApiError(
                 500, "UNKNOWN_EXCEPTION", "An unexpected error occurred in the emulator"
             ).response()
+        if not url.path.startswith("/__emulator/"):
+            self.org.stats.log(
+                at=arrived,
+                method=self.command,
+                path=url.path,
+                status=None if response.drop else response.status,
+                digest=request_digest(self.command, url.path, url.query, body)
+                if url.path.startswith("/services/data/")
+                else None,
+            )
         if response.drop:
             self.close_connection = True
             with contextlib.suppress(OSError):
