@@ -35,7 +35,8 @@ from .validation import RecordError, TypeMismatch, converter
 from .wire import ApiError, Request, Response, empty, json_response, not_found
 
 if TYPE_CHECKING:
-    from .org import Org, User
+    from .org import Org
+    from .users import User
 
 _CHUNK = 10_000
 

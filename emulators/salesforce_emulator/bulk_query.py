@@ -30,7 +30,8 @@ from .store import now_iso
 from .wire import ApiError, Request, Response, empty, json_response, not_found
 
 if TYPE_CHECKING:
-    from .org import Org, User
+    from .org import Org
+    from .users import User
 
 _DEFAULT_PAGE = 50_000
 

@@ -11,7 +11,8 @@ from .soql import SFCI_FOLD, sfci_fold
 from .validation import RecordError
 
 if TYPE_CHECKING:
-    from .org import Org, User
+    from .org import Org
+    from .users import User
 
 
 def upsert(

@@ -14,7 +14,8 @@ from typing import Any
 
 from . import tls
 from .faults import Faults, FaultSettings
-from .org import Org, SeedError, load_seed
+from .org import Org
+from .seeding import SeedError, load_seed
 from .server import make_server
 
 

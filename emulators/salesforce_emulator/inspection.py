@@ -23,7 +23,7 @@ import re
 from typing import TYPE_CHECKING, Any
 
 from .faults import KNOBS
-from .org import SeedError, load_seed
+from .seeding import SeedError, load_seed
 from .store import q, row_to_json
 from .wire import ApiError, Request, Response, json_response, not_found
 

@@ -30,7 +30,8 @@ from cryptography.hazmat.primitives.serialization import load_pem_public_key
 from .wire import OAuthError, Request, Response, json_response
 
 if TYPE_CHECKING:
-    from .org import ConnectedApp, Org, User
+    from .org import Org
+    from .users import ConnectedApp, User
 
 DEFAULT_TOKEN_TTL = 7200.0  # Salesforce's default session timeout: two hours
 _CODE_TTL = 900.0

@@ -20,7 +20,8 @@ from .validation import TypeMismatch, coerce
 from .wire import ApiError, Request, Response, empty, json_response, not_found
 
 if TYPE_CHECKING:
-    from .org import Org, User
+    from .org import Org
+    from .users import User
 
 MIN_VERSION = 31  # SOAP API End-of-Life Policy: versions 31.0 and later are supported
 MAX_VERSION = 67

@@ -15,12 +15,13 @@ from typing import TYPE_CHECKING, Any
 
 from . import ids, references
 from .metadata import ObjectDef
-from .org import default_values
+from .record_defaults import default_values
 from .store import decode, now_iso, q
 from .validation import RecordError, check_value, round_number
 
 if TYPE_CHECKING:
-    from .org import Org, User
+    from .org import Org
+    from .users import User
 
 
 ROLLED_BACK = RecordError(
