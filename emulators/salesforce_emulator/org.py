@@ -12,6 +12,8 @@ import threading
 from typing import Any
 
 from . import ids, seeding
+from .bulk import BulkJobs
+from .bulk_query import BulkQueryJobs
 from .faults import Faults
 from .limits import DEFAULT_API_LIMIT, ApiCounter
 from .metadata import ObjectDef, standard_object_defs
@@ -19,6 +21,7 @@ from .record_defaults import default_values
 from .seeding import STREAM_SEED_BYTES, Seed, SeedError, load_seed
 from .stats import Stats
 from .store import Store
+from .tokens import TokenStore
 from .users import ConnectedApp, User
 from .validation_rules import ValidationRule
 
@@ -63,11 +66,6 @@ class Org:
         self.initial_bulk_queue_delay = 0.0
         self.initial_bulk_records_per_second = 0.0
         self._init_state()
-        # Imported here to keep module dependencies one-way (oauth/bulk use Org).
-        from .bulk import BulkJobs
-        from .bulk_query import BulkQueryJobs
-        from .oauth import TokenStore
-
         self.tokens = TokenStore(self)
         self.bulk = BulkJobs(self)
         self.bulk_query = BulkQueryJobs(self)

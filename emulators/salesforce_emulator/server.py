@@ -22,7 +22,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from . import inspection, oauth, rest, soap, sobject_collections, sosl
+from . import identity, inspection, oauth, rest, soap, sobject_collections, sosl
 from .faults import ApiFault
 from .limits import LimitExceeded
 from .org import Org
@@ -145,11 +145,11 @@ def dispatch(org: Org, req: Request) -> Response:
             if delay:
                 time.sleep(delay)
         if path.startswith("/services/oauth2/"):
-            return _oauth(org, req)
+            return oauth.handle(org, req)
         match = _ID_URL.match(path)
         if match:
             org.stats.request("identity", counted=False)
-            return oauth.identity(org, req, match.group(1), match.group(2))
+            return identity.identity(org, req, match.group(1), match.group(2))
         if path.rstrip("/") == "/services/data":
             org.stats.request("versions", counted=False)
             return json_response(rest.versions())  # not counted: no Sforce-Limit-Info
@@ -174,23 +174,6 @@ def _with_limits(org: Org, response: Response) -> Response:
     return response
 
 
-def _oauth(org: Org, req: Request) -> Response:
-    org.stats.request("oauth", counted=False)
-    name = req.path[len("/services/oauth2/") :].rstrip("/")
-    try:
-        if name == "token" and req.method == "POST":
-            return oauth.token(org, req)
-        if name == "authorize" and req.method in ("GET", "POST"):
-            return oauth.authorize(org, req)
-        if name == "revoke" and req.method in ("GET", "POST"):
-            return oauth.revoke(org, req)
-        if name == "userinfo" and req.method in ("GET", "POST"):
-            return oauth.userinfo(org, req)
-    except OAuthError as exc:
-        return exc.response()
-    raise not_found()
-
-
 def _data(org: Org, req: Request, match: re.Match[str]) -> Response:
     major, minor, rest_path = int(match.group(1)), match.group(2), match.group(3) or ""
     if minor != "0" or not rest.MIN_VERSION <= major <= rest.MAX_VERSION:
@@ -202,7 +185,7 @@ def _data(org: Org, req: Request, match: re.Match[str]) -> Response:
     if fault is not None:
         org.stats.fault(str(fault.status))
         return _fault_response(fault)
-    token = oauth.bearer(req)
+    token = identity.bearer(req)
     info = org.tokens.validate(token) if token else None
     if info is None:
         raise session_invalid()
