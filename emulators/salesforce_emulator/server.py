@@ -22,7 +22,18 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from . import identity, inspection, oauth, rest, soap, sobject_collections, sosl
+from . import (
+    identity,
+    inspection,
+    oauth,
+    rest,
+    rest_describe,
+    rest_query,
+    rest_records,
+    soap,
+    sobject_collections,
+    sosl,
+)
 from .faults import ApiFault
 from .limits import LimitExceeded
 from .org import Org
@@ -49,18 +60,18 @@ def _route(method: str, pattern: str, kind: str, handler: Handler) -> None:
 _NAME = r"([A-Za-z][A-Za-z0-9_]*)"
 _route("GET", "", "resources", rest.resources)
 _route("GET", "/limits", "limits", rest.limits)
-_route("GET", "/sobjects", "describe", rest.describe_global)
-_route("GET", f"/sobjects/{_NAME}", "describe", rest.sobject_info)
-_route("POST", f"/sobjects/{_NAME}", "sobject_create", rest.create_record)
-_route("GET", f"/sobjects/{_NAME}/describe", "describe", rest.describe)
-_route("GET", f"/sobjects/{_NAME}/([^/]+)", "sobject_get", rest.get_record)
-_route("PATCH", f"/sobjects/{_NAME}/([^/]+)", "sobject_update", rest.patch_record)
-_route("DELETE", f"/sobjects/{_NAME}/([^/]+)", "sobject_delete", rest.delete_record)
-_route("GET", "/query", "query", rest.query)
+_route("GET", "/sobjects", "describe", rest_describe.describe_global)
+_route("GET", f"/sobjects/{_NAME}", "describe", rest_describe.sobject_info)
+_route("POST", f"/sobjects/{_NAME}", "sobject_create", rest_records.create_record)
+_route("GET", f"/sobjects/{_NAME}/describe", "describe", rest_describe.describe)
+_route("GET", f"/sobjects/{_NAME}/([^/]+)", "sobject_get", rest_records.get_record)
+_route("PATCH", f"/sobjects/{_NAME}/([^/]+)", "sobject_update", rest_records.patch_record)
+_route("DELETE", f"/sobjects/{_NAME}/([^/]+)", "sobject_delete", rest_records.delete_record)
+_route("GET", "/query", "query", rest_query.query)
 _route("GET", "/search", "search", sosl.search)
-_route("GET", "/query/([^/]+)", "query", rest.query_more)
-_route("GET", "/queryAll", "query", lambda ctx: rest.query(ctx, include_deleted=True))
-_route("GET", "/queryAll/([^/]+)", "query", rest.query_more)
+_route("GET", "/query/([^/]+)", "query", rest_query.query_more)
+_route("GET", "/queryAll", "query", lambda ctx: rest_query.query(ctx, include_deleted=True))
+_route("GET", "/queryAll/([^/]+)", "query", rest_query.query_more)
 _route("PATCH", "/composite/sobjects", "collections_update", sobject_collections.update)
 _route("POST", "/composite/sobjects", "collections_create", sobject_collections.create)
 _route("DELETE", "/composite/sobjects", "collections_delete", sobject_collections.delete)

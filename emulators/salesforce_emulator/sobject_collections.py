@@ -14,7 +14,8 @@ from __future__ import annotations
 from typing import Any
 
 from . import writes
-from .rest import Ctx, pending_from_json
+from .rest import Ctx
+from .rest_records import pending_from_json
 from .validation import RecordError
 from .wire import ApiError, Response, json_response
 
