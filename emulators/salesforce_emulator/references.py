@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     import sqlite3
 
     from .org import Org
-    from .writes import Outcome, Pending
+    from .write_results import Outcome, Pending
 
 
 def _incorrect_type(code: str, fdesc: dict[str, Any], value: Any) -> RecordError:
