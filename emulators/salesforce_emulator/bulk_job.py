@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .store import now_iso
-from .validation import RecordError
+from .write_errors import RecordError
 
 MAX_UPLOAD_BYTES = 150 * 1024 * 1024
 """Upload data per job, measured after base64 encoding ("Prepare CSV Files": files are

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from . import ids
 from .metadata import ObjectDef, other_key_prefixes
-from .validation import RecordError
+from .write_errors import RecordError
 
 if TYPE_CHECKING:
     import sqlite3

@@ -10,8 +10,9 @@ from .metadata import TEXT_TYPES, ObjectDef
 from .rest import Ctx, object_or_404
 from .rest_query import records
 from .store import q
-from .validation import TypeMismatch, coerce
+from .value_conversion import coerce
 from .wire import ApiError, Response, empty, json_response, not_found
+from .write_errors import TypeMismatch
 
 
 def pending_from_json(obj: ObjectDef, record: Any, *, body: bytes = b"") -> writes.Pending:

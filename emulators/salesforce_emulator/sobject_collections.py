@@ -16,8 +16,8 @@ from typing import Any
 from . import writes
 from .rest import Ctx
 from .rest_records import pending_from_json
-from .validation import RecordError
 from .wire import ApiError, Response, json_response
+from .write_errors import RecordError
 
 MAX_RECORDS = 200
 

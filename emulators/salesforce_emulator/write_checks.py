@@ -8,7 +8,8 @@ from typing import TYPE_CHECKING, Any
 
 from . import ids
 from .metadata import ObjectDef
-from .validation import RecordError, check_value
+from .validation import check_value
+from .write_errors import RecordError
 from .write_results import ROLLED_BACK, Outcome, Pending
 
 if TYPE_CHECKING:

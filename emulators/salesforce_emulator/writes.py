@@ -16,8 +16,9 @@ from . import references, write_checks
 from .metadata import ObjectDef
 from .record_defaults import default_values
 from .store import decode, now_iso, q
-from .validation import RecordError, round_number
+from .validation import round_number
 from .write_checks import MAX_DUPLICATE_UPDATES
+from .write_errors import RecordError
 from .write_results import ROLLED_BACK, Outcome, Pending
 
 if TYPE_CHECKING:
