@@ -3,7 +3,8 @@
 Faults are set at start (CLI flags) or at run time (``POST /__emulator/faults``). Random
 decisions come from one ``random.Random(seed)``, so a run with the same seed and the same
 request order sees the same faults. ``fail_next`` is a queue of statuses consumed first, one per
-data API request, for tests that need an exact fault at an exact place.
+data API request (``None`` = serve that one normally), for tests that need an exact fault at an
+exact place.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ class FaultSettings:
     error_status: int = 503
     rate_429: float = 0.0
     retry_after: int | None = None
-    fail_next: list[int] = field(default_factory=list)
+    fail_next: list[int | None] = field(default_factory=list)
     lock_rate: float = 0.0
     drop_rate: float = 0.0
     bulk_query_fail_rate: float = 0.0
@@ -58,12 +59,15 @@ def _retry_after(key: str, value: Any) -> int | None:
     return int(value)
 
 
-def _fail_next(key: str, value: Any) -> list[int]:
+def _fail_next(key: str, value: Any) -> list[int | None]:
     if not isinstance(value, list) or any(
-        isinstance(s, bool) or s not in QUEUED_STATUSES for s in value
+        isinstance(s, bool) or (s is not None and s not in QUEUED_STATUSES) for s in value
     ):
-        raise ValueError("fail_next must be a list of statuses among 429, 500, 502, 503")
-    return [int(s) for s in value]
+        raise ValueError(
+            "fail_next must be a list of statuses among 429, 500, 502, 503, or null (serve that "
+            "request normally)"
+        )
+    return [None if s is None else int(s) for s in value]
 
 
 def _seed(key: str, value: Any) -> int | None:
@@ -144,13 +148,16 @@ class Faults:
 
     def api_fault(self) -> ApiFault | None:
         """The error to answer this data API request with, or None: the ``fail_next`` queue
-        first, then ``rate_429``, then ``error_rate``. A 429 always carries ``Retry-After``
-        (``retry_after``, else :data:`DEFAULT_RETRY_AFTER`); a 503 carries it when
-        ``retry_after`` is set."""
+        first (a ``None`` entry serves the request), then ``rate_429``, then ``error_rate``.
+        A 429 always carries ``Retry-After`` (``retry_after``, else
+        :data:`DEFAULT_RETRY_AFTER`); a 503 carries it when ``retry_after`` is set."""
         settings = self.settings
         with self._lock:
-            queued = settings.fail_next.pop(0) if settings.fail_next else None
-        if queued is not None:
+            in_queue = bool(settings.fail_next)
+            queued = settings.fail_next.pop(0) if in_queue else None
+        if in_queue:
+            if queued is None:
+                return None  # a null entry: serve this request, no random fault
             status: int | None = queued
         elif self._roll(settings.rate_429):
             status = 429

@@ -48,8 +48,9 @@ def test_onboarding_run_succeeds_through_429s_from_both_services(project: Projec
     before = project.salesforce.records("Contact")
     # WalkMe: the first two requests (the token request and its first retry) are throttled.
     project.walkme.faults(fail_next=[429, 429], retry_after=RETRY_AFTER)
-    # Salesforce: the first data API call is throttled, then a seeded quarter of the rest.
-    project.salesforce.faults(fail_next=[429], seed=11, rate_429=0.25, retry_after=RETRY_AFTER)
+    # Salesforce: every other data API call from the first is throttled (None = served), so the
+    # describe, the match query and the Collections write each meet a 429 once.
+    project.salesforce.faults(fail_next=[429, None] * 6, retry_after=RETRY_AFTER)
 
     result = run_job(project, "onboarding")
 
@@ -61,8 +62,11 @@ def test_onboarding_run_succeeds_through_429s_from_both_services(project: Projec
     assert_waited(retried_pairs(walkme["recent"], "route"), "tap → WalkMe")
 
     salesforce = project.salesforce.stats()["faults_served"]
-    assert salesforce.get("429", 0) >= 1 and set(salesforce) == {"429"}, salesforce
+    assert set(salesforce) == {"429"} and salesforce["429"] >= 3, salesforce
     data_api = [e for e in project.salesforce.requests() if "digest" in e]
     pairs = retried_pairs(data_api, "digest")
     assert len(pairs) == salesforce["429"]
+    # "/services/data/vNN.0/composite/sobjects" → "/composite/sobjects"
+    throttled = {(t["method"], "/" + "/".join(t["path"].split("/")[4:])) for t, _ in pairs}
+    assert {("GET", "/query"), ("PATCH", "/composite/sobjects")} <= throttled, throttled
     assert_waited(pairs, "target → Salesforce")

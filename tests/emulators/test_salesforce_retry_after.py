@@ -44,6 +44,13 @@ def test_rate_429_defaults_to_retry_after_1_and_is_seeded(api: Any, sf: Salesfor
     assert sf.stats()["faults_served"]["429"] == 2 * len(throttled)
 
 
+def test_fail_next_null_entries_serve_those_calls(api: Any, sf: SalesforceEmulator) -> None:
+    sf.faults(fail_next=[None, 429, None, 503], rate_429=1.0)
+    codes = [api.get("/limits").status_code for _ in range(5)]
+    assert codes == [200, 429, 200, 503, 429]  # after the queue, rate_429 applies again
+    assert sf.stats()["faults_served"] == {"429": 2, "503": 1}
+
+
 def test_retry_after_applies_to_503_only_when_set(api: Any, sf: SalesforceEmulator) -> None:
     sf.faults(fail_next=[503, 500])
     plain = api.get("/limits")
