@@ -1,4 +1,6 @@
-"""OAuth 2.0 under ``/services/oauth2/`` and the identity URL, as Salesforce answers them.
+"""OAuth 2.0 under ``/services/oauth2/``, as Salesforce answers it: this module routes each
+endpoint to :mod:`.oauth_token` (token, revoke), :mod:`.oauth_authorize` (authorize) and
+:mod:`.identity` (userinfo; the identity URL is routed by :mod:`.dispatch`).
 
 Flows: web server (``authorize`` + ``authorization_code`` with PKCE and ``state``),
 ``refresh_token``, ``client_credentials``, JWT bearer (RS256 checked against the connected
