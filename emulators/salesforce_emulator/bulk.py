@@ -31,11 +31,13 @@ from .bulk_job import (
     record_endings,
 )
 from .store import now_iso
-from .validation import RecordError, TypeMismatch, converter
+from .value_conversion import converter
 from .wire import ApiError, Request, Response, empty, json_response, not_found
+from .write_errors import RecordError, TypeMismatch
 
 if TYPE_CHECKING:
-    from .org import Org, User
+    from .org import Org
+    from .users import User
 
 _CHUNK = 10_000
 

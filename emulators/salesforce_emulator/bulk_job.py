@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
+from .bulk_job_info import JobInfo
 from .store import now_iso
-from .validation import RecordError
+from .write_errors import RecordError
 
 MAX_UPLOAD_BYTES = 150 * 1024 * 1024
 """Upload data per job, measured after base64 encoding ("Prepare CSV Files": files are
@@ -33,7 +34,7 @@ TERMINAL = {"JobComplete", "Failed", "Aborted"}
 
 
 @dataclass
-class Job:
+class Job(JobInfo):
     id: str
     object: str
     operation: str
@@ -57,40 +58,23 @@ class Job:
     bad_rows: list[str] = field(default_factory=list)  # malformed CSV records (raw text)
     abort: threading.Event = field(default_factory=threading.Event)
 
-    def info(self, *, full: bool) -> dict[str, Any]:
-        data: dict[str, Any] = {
-            "id": self.id,
-            "operation": self.operation,
-            "object": self.object,
-            "createdById": self.created_by,
-            "createdDate": self.created,
-            "systemModstamp": self.modstamp,
-            "state": self.state,
-            "externalIdFieldName": self.external_id,
-            "concurrencyMode": "Parallel",
-            "contentType": "CSV",
-            "apiVersion": float(self.api_version),
-            "contentUrl": f"services/data/v{self.api_version}/jobs/ingest/{self.id}/batches",
-            "lineEnding": self.line_ending,
-            "columnDelimiter": self.column_delimiter,
+    JOB_TYPE: ClassVar[str] = "V2Ingest"
+
+    def external_id_field(self) -> str | None:
+        return self.external_id
+
+    def content_url(self) -> str:
+        return f"services/data/v{self.api_version}/jobs/ingest/{self.id}/batches"
+
+    def progress(self) -> dict[str, Any]:
+        return {
+            "retries": 0,
+            "totalProcessingTime": self.processing_ms,
+            "apiActiveProcessingTime": self.processing_ms,
+            "apexProcessingTime": 0,
+            "numberRecordsProcessed": self.processed,
+            "numberRecordsFailed": self.failed,
         }
-        if full:
-            data.update(
-                {
-                    "jobType": "V2Ingest",
-                    "retries": 0,
-                    "totalProcessingTime": self.processing_ms,
-                    "apiActiveProcessingTime": self.processing_ms,
-                    "apexProcessingTime": 0,
-                    "numberRecordsProcessed": self.processed,
-                    "numberRecordsFailed": self.failed,
-                }
-            )
-            if self.error_message:
-                data["errorMessage"] = self.error_message
-        if self.external_id is None:
-            del data["externalIdFieldName"]
-        return data
 
 
 def record_endings(data: bytes) -> tuple[int, int]:

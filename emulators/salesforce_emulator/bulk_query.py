@@ -21,22 +21,24 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from . import soql
 from .bulk_job import DELIMITERS
+from .bulk_job_info import JobInfo
 from .metadata import NUMBER_TYPES
 from .store import now_iso
 from .wire import ApiError, Request, Response, empty, json_response, not_found
 
 if TYPE_CHECKING:
-    from .org import Org, User
+    from .org import Org
+    from .users import User
 
 _DEFAULT_PAGE = 50_000
 
 
 @dataclass
-class QueryJob:
+class QueryJob(JobInfo):
     id: str
     operation: str
     object: str
@@ -54,33 +56,14 @@ class QueryJob:
     error_message: str | None = None
     processing_ms: int = 0
 
-    def info(self, *, full: bool) -> dict[str, Any]:
-        data: dict[str, Any] = {
-            "id": self.id,
-            "operation": self.operation,
-            "object": self.object,
-            "createdById": self.created_by,
-            "createdDate": self.created,
-            "systemModstamp": self.modstamp,
-            "state": self.state,
-            "concurrencyMode": "Parallel",
-            "contentType": "CSV",
-            "apiVersion": float(self.api_version),
-            "lineEnding": self.line_ending,
-            "columnDelimiter": self.column_delimiter,
+    JOB_TYPE: ClassVar[str] = "V2Query"
+
+    def progress(self) -> dict[str, Any]:
+        return {
+            "numberRecordsProcessed": len(self.rows),
+            "retries": 0,
+            "totalProcessingTime": self.processing_ms,
         }
-        if full:
-            data.update(
-                {
-                    "jobType": "V2Query",
-                    "numberRecordsProcessed": len(self.rows),
-                    "retries": 0,
-                    "totalProcessingTime": self.processing_ms,
-                }
-            )
-            if self.error_message:
-                data["errorMessage"] = self.error_message
-        return data
 
 
 def _locator(offset: int) -> str:

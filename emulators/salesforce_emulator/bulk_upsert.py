@@ -8,10 +8,11 @@ from typing import TYPE_CHECKING, Any
 from . import writes
 from .metadata import TEXT_TYPES
 from .soql import SFCI_FOLD, sfci_fold
-from .validation import RecordError
+from .write_errors import RecordError
 
 if TYPE_CHECKING:
-    from .org import Org, User
+    from .org import Org
+    from .users import User
 
 
 def upsert(

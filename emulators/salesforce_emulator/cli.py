@@ -14,7 +14,8 @@ from typing import Any
 
 from . import tls
 from .faults import Faults, FaultSettings
-from .org import Org, SeedError, load_seed
+from .org import Org
+from .seeding import SeedError, load_seed
 from .server import make_server
 
 
@@ -81,6 +82,19 @@ def build_parser() -> argparse.ArgumentParser:
     )
     serve.add_argument("--error-status", type=int, default=503, choices=(500, 502, 503))
     serve.add_argument(
+        "--rate-429",
+        type=float,
+        default=0.0,
+        help="share of data API calls answered 429 with Retry-After",
+    )
+    serve.add_argument(
+        "--retry-after",
+        type=int,
+        default=None,
+        metavar="SECONDS",
+        help="Retry-After of 429 answers (default 1) and, when given, of 503 answers",
+    )
+    serve.add_argument(
         "--lock-rate",
         type=float,
         default=0.0,
@@ -119,12 +133,24 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def serve(args: argparse.Namespace) -> int:
+    for name in ("error_rate", "rate_429", "lock_rate", "drop_rate"):
+        if not 0 <= getattr(args, name) <= 1:
+            print(
+                f"salesforce-emulator: --{name.replace('_', '-')} must be between 0 and 1",
+                file=sys.stderr,
+            )
+            return 2
+    if args.retry_after is not None and args.retry_after < 0:
+        print("salesforce-emulator: --retry-after must be 0 or more seconds", file=sys.stderr)
+        return 2
     faults = Faults(
         FaultSettings(
             seed=args.fault_seed,
             latency_ms=args.latency_ms,
             error_rate=args.error_rate,
             error_status=args.error_status,
+            rate_429=args.rate_429,
+            retry_after=args.retry_after,
             lock_rate=args.lock_rate,
             drop_rate=args.drop_rate,
         )

@@ -1,7 +1,9 @@
 """The emulator's own API under ``/__emulator/`` — NOT part of Salesforce; loopback only.
 
 * ``GET  /__emulator/stats`` → ``{"api_calls", "requests_by_kind", "records_created",
-  "records_updated", "records_deleted", "bulk_jobs"}``
+  "records_updated", "records_deleted", "bulk_jobs", "faults_served"}``
+* ``GET  /__emulator/requests`` → ``{"requests": [{"at", "method", "path", "status",
+  "digest"?}, ...]}``, the last requests with their arrival times (see ``stats.py``)
 * ``GET  /__emulator/records/{object}`` → ``{"object", "totalSize", "records"}`` with every
   field, deleted rows and system fields included
 * ``POST /__emulator/seed`` (a seed JSON) → ``{"applied": {...counts}}``
@@ -20,7 +22,8 @@ import json
 import re
 from typing import TYPE_CHECKING, Any
 
-from .org import SeedError, load_seed
+from .faults import KNOBS
+from .seeding import SeedError, load_seed
 from .store import q, row_to_json
 from .wire import ApiError, Request, Response, json_response, not_found
 
@@ -60,6 +63,8 @@ def handle(org: Org, req: Request) -> Response:
         return json_response({"status": "ok"})
     if path == "/__emulator/stats" and req.method == "GET":
         return json_response(org.stats.to_json())
+    if path == "/__emulator/requests" and req.method == "GET":
+        return json_response({"requests": org.stats.requests()})
     match = _RECORDS.match(req.path)
     if match and req.method == "GET":
         return _records(org, match.group(1))
@@ -113,9 +118,8 @@ def _faults(org: Org, body: Any) -> Response:
         raise ApiError(
             400,
             "INVALID_FAULTS",
-            f"unknown fault {exc.args[0]!r}; known: seed, latency_ms, error_rate, "
-            "error_status, lock_rate, drop_rate, bulk_query_fail_rate, clear, "
-            + ", ".join(sorted(_ACTIONS)),
+            f"unknown fault {exc.args[0]!r}; known: "
+            + ", ".join([*KNOBS, "clear", *sorted(_ACTIONS)]),
         ) from None
     except (TypeError, ValueError) as exc:
         raise ApiError(400, "INVALID_FAULTS", str(exc)) from None

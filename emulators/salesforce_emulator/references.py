@@ -21,13 +21,13 @@ from typing import TYPE_CHECKING, Any
 
 from . import ids
 from .metadata import ObjectDef, other_key_prefixes
-from .validation import RecordError
+from .write_errors import RecordError
 
 if TYPE_CHECKING:
     import sqlite3
 
     from .org import Org
-    from .writes import Outcome, Pending
+    from .write_results import Outcome, Pending
 
 
 def _incorrect_type(code: str, fdesc: dict[str, Any], value: Any) -> RecordError:

@@ -9,7 +9,7 @@ yielded one record at a time, so memory stays at one read chunk plus one insert 
 Because records are applied as they are read, every metadata key of a streamed file must come
 *before* ``"records"`` (the generator writes ``{"records": …}`` only); a key after it is a
 :class:`SeedFormatError` naming the fix. Small files are read whole by
-:func:`salesforce_emulator.org.load_seed` and may order their keys freely.
+:func:`salesforce_emulator.seeding.load_seed` and may order their keys freely.
 """
 
 from __future__ import annotations

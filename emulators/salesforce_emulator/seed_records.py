@@ -2,7 +2,7 @@
 
 A seed record is a JSON object of field API names (any case) to values. Generated seeds have
 a handful of distinct key sets, so :class:`RecordEncoder` works out once per key set which
-column each key fills and which converter it needs (see :func:`validation.converter`), then
+column each key fills and which converter it needs (see :func:`value_conversion.converter`), then
 encodes each record as a tuple in one pass. The stored result is exactly what converting each
 value with ``coerce`` and merging it over the object's defaults gives.
 """
@@ -16,7 +16,8 @@ from typing import Any
 
 from . import ids
 from .metadata import ObjectDef
-from .validation import TypeMismatch, converter
+from .value_conversion import converter
+from .write_errors import TypeMismatch
 
 PERSON_OBJECTS = frozenset({"Contact", "Lead", "User"})
 

@@ -1,256 +1,30 @@
-"""HTTP server and routing.
+"""HTTP transport: a ``ThreadingHTTPServer`` speaking HTTP/1.1 with keep-alive serves every
+request in its own thread, parses it, enforces Salesforce's front-end size limits, hands it to
+:func:`.dispatch.dispatch`, logs it (:mod:`.stats`) and writes the answer in one ``send``.
 
-A ``ThreadingHTTPServer`` speaking HTTP/1.1 with keep-alive serves every request in its own
-thread. Data API requests (``/services/data/vNN.0/…``) go through, in order: fault latency,
-dropped connection and 5xx faults, authentication (401 ``INVALID_SESSION_ID``), the daily API
-limit (403 ``REQUEST_LIMIT_EXCEEDED``), counting (``Sforce-Limit-Info``) and the resource.
 A URI over 16,384 bytes gets 414 and a URI plus headers over 16,384 bytes together get 431,
-like Salesforce's front end. Every response under ``/services/data/`` carries
-``Sforce-Limit-Info``, errors included.
+like Salesforce's front end; a body over 160 MiB gets 413.
 """
 
 from __future__ import annotations
 
 import contextlib
-import re
 import socket
 import ssl
 import sys
 import time
-from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from . import inspection, oauth, rest, soap, sobject_collections, sosl
-from .limits import LimitExceeded
+from .dispatch import dispatch
 from .org import Org
-from .rest import Ctx
-from .wire import ApiError, OAuthError, Request, Response, json_response, not_found, session_invalid
+from .stats import request_digest
+from .wire import ApiError, Request, Response
 
 MAX_URI_BYTES = 16_384
 MAX_URI_AND_HEADER_BYTES = 16_384
 MAX_BODY_BYTES = 160 * 1024 * 1024
-
-_DATA = re.compile(r"^/services/data/v(\d+)\.(\d+)(/.*)?$")
-_ID_URL = re.compile(r"^/id/([A-Za-z0-9]{15,18})/([A-Za-z0-9]{15,18})/?$")
-
-Handler = Callable[..., Response]
-# (method, pattern, kind, handler)
-_ROUTES: list[tuple[str, re.Pattern[str], str, Handler]] = []
-
-
-def _route(method: str, pattern: str, kind: str, handler: Handler) -> None:
-    _ROUTES.append((method, re.compile(f"^{pattern}/?$"), kind, handler))
-
-
-_NAME = r"([A-Za-z][A-Za-z0-9_]*)"
-_route("GET", "", "resources", rest.resources)
-_route("GET", "/limits", "limits", rest.limits)
-_route("GET", "/sobjects", "describe", rest.describe_global)
-_route("GET", f"/sobjects/{_NAME}", "describe", rest.sobject_info)
-_route("POST", f"/sobjects/{_NAME}", "sobject_create", rest.create_record)
-_route("GET", f"/sobjects/{_NAME}/describe", "describe", rest.describe)
-_route("GET", f"/sobjects/{_NAME}/([^/]+)", "sobject_get", rest.get_record)
-_route("PATCH", f"/sobjects/{_NAME}/([^/]+)", "sobject_update", rest.patch_record)
-_route("DELETE", f"/sobjects/{_NAME}/([^/]+)", "sobject_delete", rest.delete_record)
-_route("GET", "/query", "query", rest.query)
-_route("GET", "/search", "search", sosl.search)
-_route("GET", "/query/([^/]+)", "query", rest.query_more)
-_route("GET", "/queryAll", "query", lambda ctx: rest.query(ctx, include_deleted=True))
-_route("GET", "/queryAll/([^/]+)", "query", rest.query_more)
-_route("PATCH", "/composite/sobjects", "collections_update", sobject_collections.update)
-_route("POST", "/composite/sobjects", "collections_create", sobject_collections.create)
-_route("DELETE", "/composite/sobjects", "collections_delete", sobject_collections.delete)
-_route(
-    "POST",
-    "/jobs/ingest",
-    "bulk_ingest",
-    lambda ctx: ctx.org.bulk.create(ctx.req, ctx.user, ctx.version),
-)
-_route("GET", "/jobs/ingest", "bulk_ingest", lambda ctx: ctx.org.bulk.list(ctx.user))
-_route(
-    "GET",
-    "/jobs/ingest/(750[A-Za-z0-9]+)",
-    "bulk_ingest",
-    lambda ctx, j: ctx.org.bulk.info(ctx.user, j),
-)
-_route(
-    "PATCH",
-    "/jobs/ingest/(750[A-Za-z0-9]+)",
-    "bulk_ingest",
-    lambda ctx, j: ctx.org.bulk.patch(ctx.req, ctx.user, j),
-)
-_route(
-    "DELETE",
-    "/jobs/ingest/(750[A-Za-z0-9]+)",
-    "bulk_ingest",
-    lambda ctx, j: ctx.org.bulk.delete(ctx.user, j),
-)
-_route(
-    "PUT",
-    "/jobs/ingest/(750[A-Za-z0-9]+)/batches",
-    "bulk_ingest",
-    lambda ctx, j: ctx.org.bulk.upload(ctx.req, ctx.user, j),
-)
-_route(
-    "GET",
-    "/jobs/ingest/(750[A-Za-z0-9]+)/(successfulResults|failedResults|unprocessedrecords)",
-    "bulk_ingest",
-    lambda ctx, j, kind: ctx.org.bulk.results(ctx.user, j, kind),
-)
-_route(
-    "POST",
-    "/jobs/query",
-    "bulk_query",
-    lambda ctx: ctx.org.bulk_query.create(ctx.req, ctx.user, ctx.version),
-)
-_route(
-    "GET", "/jobs/query/(750[A-Za-z0-9]+)", "bulk_query", lambda ctx, j: ctx.org.bulk_query.info(j)
-)
-_route(
-    "PATCH",
-    "/jobs/query/(750[A-Za-z0-9]+)",
-    "bulk_query",
-    lambda ctx, j: ctx.org.bulk_query.patch(ctx.req, j),
-)
-_route(
-    "DELETE",
-    "/jobs/query/(750[A-Za-z0-9]+)",
-    "bulk_query",
-    lambda ctx, j: ctx.org.bulk_query.delete(j),
-)
-_route(
-    "GET",
-    "/jobs/query/(750[A-Za-z0-9]+)/results",
-    "bulk_query",
-    lambda ctx, j: ctx.org.bulk_query.results(ctx.req, j, ctx.version),
-)
-
-
-def _limit_header(org: Org) -> dict[str, str]:
-    return {"Sforce-Limit-Info": org.api.header()}
-
-
-def dispatch(org: Org, req: Request) -> Response:
-    """Answer one request (everything except transport concerns)."""
-    path = req.path
-    try:
-        if path.startswith("/__emulator/"):
-            return inspection.handle(org, req)
-        if path.startswith("/services/"):
-            delay = org.faults.latency()
-            if delay:
-                time.sleep(delay)
-        if path.startswith("/services/oauth2/"):
-            return _oauth(org, req)
-        match = _ID_URL.match(path)
-        if match:
-            org.stats.request("identity", counted=False)
-            return oauth.identity(org, req, match.group(1), match.group(2))
-        if path.rstrip("/") == "/services/data":
-            org.stats.request("versions", counted=False)
-            return json_response(rest.versions())  # not counted: no Sforce-Limit-Info
-        if path.startswith("/services/Soap/"):
-            org.stats.request("soap", counted=False)
-            return soap.handle(org, req)
-        match = _DATA.match(path)
-        if match:
-            try:
-                return _with_limits(org, _data(org, req, match))
-            except ApiError as exc:
-                return _with_limits(org, exc.response())
-        raise not_found()
-    except (ApiError, OAuthError) as exc:
-        return exc.response()
-
-
-def _with_limits(org: Org, response: Response) -> Response:
-    """Every data API response carries ``Sforce-Limit-Info`` (errors too)."""
-    if not response.drop:
-        response.headers.setdefault("Sforce-Limit-Info", org.api.header())
-    return response
-
-
-def _oauth(org: Org, req: Request) -> Response:
-    org.stats.request("oauth", counted=False)
-    name = req.path[len("/services/oauth2/") :].rstrip("/")
-    try:
-        if name == "token" and req.method == "POST":
-            return oauth.token(org, req)
-        if name == "authorize" and req.method in ("GET", "POST"):
-            return oauth.authorize(org, req)
-        if name == "revoke" and req.method in ("GET", "POST"):
-            return oauth.revoke(org, req)
-        if name == "userinfo" and req.method in ("GET", "POST"):
-            return oauth.userinfo(org, req)
-    except OAuthError as exc:
-        return exc.response()
-    raise not_found()
-
-
-def _data(org: Org, req: Request, match: re.Match[str]) -> Response:
-    major, minor, rest_path = int(match.group(1)), match.group(2), match.group(3) or ""
-    if minor != "0" or not rest.MIN_VERSION <= major <= rest.MAX_VERSION:
-        raise not_found()
-    if org.faults.should_drop():
-        return Response(drop=True)
-    status = org.faults.error_status()
-    if status is not None:
-        if status == 503:
-            return Response(
-                503,
-                b"<html><body><h1>Service Unavailable</h1></body></html>",
-                content_type="text/html;charset=UTF-8",
-            )
-        raise ApiError(
-            status,
-            "UNKNOWN_EXCEPTION",
-            "An unexpected error occurred. Please include this ErrorId if you "
-            "contact support: 1234567890-12345 (-1234567890)",
-        )
-    token = oauth.bearer(req)
-    info = org.tokens.validate(token) if token else None
-    if info is None:
-        raise session_invalid()
-    user = org.users[info.user_id]
-    ctx = Ctx(org, req, user, f"{major}.0")
-    handler, args, kind, allowed = _find(req.method, rest_path)
-    if handler is None:
-        if allowed:
-            raise ApiError(
-                405,
-                "METHOD_NOT_ALLOWED",
-                f"HTTP Method '{req.method}' not allowed. Allowed are {','.join(sorted(allowed))}",
-            )
-        raise not_found()
-    try:
-        org.api.consume()
-    except LimitExceeded:
-        raise ApiError(
-            403,
-            "REQUEST_LIMIT_EXCEEDED",
-            "TotalRequests Limit exceeded.",
-            headers=_limit_header(org),
-        ) from None
-    org.stats.request(kind, counted=True)
-    try:
-        response = handler(ctx, *args)
-    except ApiError as exc:
-        response = exc.response()
-    response.headers.update(_limit_header(org))
-    return response
-
-
-def _find(method: str, path: str) -> tuple[Handler | None, tuple[str, ...], str, set[str]]:
-    allowed: set[str] = set()
-    for route_method, pattern, kind, handler in _ROUTES:
-        m = pattern.match(path)
-        if m:
-            if route_method == method:
-                return handler, m.groups(), kind, allowed
-            allowed.add(route_method)
-    return None, (), "", allowed
 
 
 class RequestHandler(BaseHTTPRequestHandler):
@@ -332,6 +106,7 @@ class RequestHandler(BaseHTTPRequestHandler):
             client_ip=self.client_address[0],
             base_url=f"http://{host}",
         )
+        arrived = time.time()
         try:
             response = dispatch(self.org, req)
         except Exception as exc:  # never leak a traceback to the client
@@ -342,6 +117,16 @@ class RequestHandler(BaseHTTPRequestHandler):
             response = ApiError(
                 500, "UNKNOWN_EXCEPTION", "An unexpected error occurred in the emulator"
             ).response()
+        if not url.path.startswith("/__emulator/"):
+            self.org.stats.log(
+                at=arrived,
+                method=self.command,
+                path=url.path,
+                status=None if response.drop else response.status,
+                digest=request_digest(self.command, url.path, url.query, body)
+                if url.path.startswith("/services/data/")
+                else None,
+            )
         if response.drop:
             self.close_connection = True
             with contextlib.suppress(OSError):

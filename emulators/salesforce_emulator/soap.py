@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 from xml.etree import ElementTree
 from xml.sax.saxutils import escape
 
-from . import oauth
+from .oauth_credentials import check_password
 from .wire import Request, Response
 
 if TYPE_CHECKING:
@@ -91,7 +91,7 @@ def handle(org: Org, req: Request) -> Response:
         )
     username, password = args
     user = org.user_by_name(username)
-    if user is None or not oauth.check_password(user, password):
+    if user is None or not check_password(user, password):
         return fault(
             "INVALID_LOGIN",
             "Invalid username, password, security token; or user locked out.",

@@ -14,9 +14,10 @@ from __future__ import annotations
 from typing import Any
 
 from . import writes
-from .rest import Ctx, pending_from_json
-from .validation import RecordError
+from .rest import Ctx
+from .rest_records import pending_from_json
 from .wire import ApiError, Response, json_response
+from .write_errors import RecordError
 
 MAX_RECORDS = 200
 

@@ -2,15 +2,10 @@
 
 from __future__ import annotations
 
-import functools
-import re
-
 from .soql_ast import (
     _SOAP_TYPE,
-    ANY,
     ID_TYPES,
     NUMBER_TYPES,
-    ONE,
     SFCI_FOLD,
     TEXT_TYPES,
     And,
@@ -27,74 +22,7 @@ from .soql_ast import (
 from .soql_lexer import (
     _day_start,
 )
-
-
-def _quote_ident(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
-_ID15_RE = re.compile(r"[a-zA-Z0-9]{15}")
-_ID18_RE = re.compile(r"[a-zA-Z0-9]{15}[A-Za-z0-5]{3}")
-_SUFFIX_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZ012345"
-
-
-def _id18(value: str) -> str | None:
-    """Canonical 18-character form of a 15- or 18-character Salesforce Id, None if malformed."""
-    if _ID15_RE.fullmatch(value) is None and _ID18_RE.fullmatch(value) is None:
-        return None
-    id15 = value[:15]
-    suffix = ""
-    for chunk in range(3):
-        bits = 0
-        for offset in range(5):
-            if "A" <= id15[chunk * 5 + offset] <= "Z":
-                bits |= 1 << offset
-        suffix += _SUFFIX_ALPHABET[bits]
-    return id15 + suffix
-
-
-@functools.cache
-def _casefold_classes() -> dict[str, str]:
-    """Map each character to a GLOB class of every character with the same casefold.
-
-    Built once, on the first LIKE: cased scripts all live below U+20000. Characters whose
-    casefold is several characters (``ß`` → ``ss``) only match themselves in LIKE.
-    """
-    groups: dict[str, list[str]] = {}
-    for code in range(0x20000):
-        char = chr(code)
-        folded = char.casefold()
-        if len(folded) == 1 and (folded != char or char.lower() != char or char.upper() != char):
-            groups.setdefault(folded, []).append(char)
-    classes: dict[str, str] = {}
-    for folded, members in groups.items():
-        chars = sorted({folded, *members})
-        if len(chars) > 1:
-            for char in chars:
-                classes[char] = "[" + "".join(chars) + "]"
-    return classes
-
-
-def _glob_pattern(parts: tuple[object, ...]) -> str:
-    """Translate LIKE parts into a case-folding SQLite GLOB pattern (``[Kk\u212a]`` per letter).
-
-    SQLite's own LIKE folds ASCII only; GLOB with a class per letter folds all of Unicode the
-    way the SFCI collation does, and needs no SQL function registered by the store.
-    """
-    classes = _casefold_classes()
-    out: list[str] = []
-    for part in parts:
-        if part is ANY:
-            out.append("*")
-        elif part is ONE:
-            out.append("?")
-        else:
-            for char in part:  # type: ignore[union-attr]
-                if char in "*?[":
-                    out.append(f"[{char}]")
-                else:
-                    out.append(classes.get(char, char))
-    return "".join(out)
+from .soql_sql_terms import glob_pattern, id18, quote_ident
 
 
 class _Translator:
@@ -164,7 +92,7 @@ class _Translator:
         elif sf_type in ID_TYPES:
             if kind == "string":
                 value = literal.value
-                canonical = _id18(value) if value else ""  # type: ignore[arg-type]
+                canonical = id18(value) if value else ""  # type: ignore[arg-type]
                 if canonical is None:
                     raise self.fail(
                         "INVALID_QUERY_FILTER_OPERATOR", literal.pos, f"invalid ID field: {value}"
@@ -188,7 +116,7 @@ class _Translator:
 
     def comparison(self, node: Comparison) -> str:
         name, sf_type = self.resolve(node.field, node.pos)
-        column = _quote_ident(name)
+        column = quote_ident(name)
         text_like = sf_type in TEXT_TYPES or sf_type not in _SOAP_TYPE
         op = node.op
         if op in ("IN", "NOT IN"):
@@ -204,7 +132,7 @@ class _Translator:
                     node.pos,
                     f"invalid operator on field '{name}': LIKE can only be used on string fields",
                 )
-            self.params.append(_glob_pattern(literal.value))  # type: ignore[arg-type]
+            self.params.append(glob_pattern(literal.value))  # type: ignore[arg-type]
             return f"{column} GLOB ?"
         if literal.kind == "daterange":
             return self.date_range(name, column, sf_type, op, literal)
@@ -304,14 +232,14 @@ class _Translator:
 
     def translate(self, include_deleted: bool) -> str:
         query = self.query
-        table = _quote_ident(self.schema.name)
+        table = quote_ident(self.schema.name)
         if query.is_count:
             select = "1"
         else:
             columns = self.select_columns()
             if not any(c == "Id" for c in columns) and self.schema.resolve("Id") == "Id":
                 columns.append("Id")
-            select = ", ".join(_quote_ident(c) for c in columns)
+            select = ", ".join(quote_ident(c) for c in columns)
         clauses: list[str] = []
         if not include_deleted:
             clauses.append('"IsDeleted" = 0')
@@ -325,7 +253,7 @@ class _Translator:
             terms = []
             for item in query.order_by:
                 name, sf_type = self.resolve(item.field, item.pos)
-                term = _quote_ident(name)
+                term = quote_ident(name)
                 if sf_type in TEXT_TYPES or sf_type not in _SOAP_TYPE:
                     term += " COLLATE SFCI"
                 term += " DESC" if item.descending else " ASC"

@@ -21,7 +21,8 @@ from typing import Any
 
 from . import soql
 from .metadata import ObjectDef
-from .rest import Ctx, _records
+from .rest import Ctx
+from .rest_query import records
 from .wire import ApiError, Response, json_response
 
 MAX_RESULTS = 2000
@@ -184,4 +185,4 @@ def _search_object(
         cursor = conn.execute(sql, params)
         cols = [d[0] for d in cursor.description]
         rows = cursor.fetchall()
-    return _records(ctx, obj, selected, cols, rows)
+    return records(ctx, obj, selected, cols, rows)

@@ -252,6 +252,11 @@ class SalesforceEmulator:
     def stats(self) -> dict[str, Any]:
         return self.call("GET", "/__emulator/stats")
 
+    def requests(self) -> list[dict[str, Any]]:
+        """The request log: the last requests with arrival time (``at``, epoch seconds),
+        ``method``, ``path`` (no query), ``status`` and, for data API calls, ``digest``."""
+        return self.call("GET", "/__emulator/requests")["requests"]
+
     def records(self, obj: str) -> list[dict[str, Any]]:
         """Every record of ``obj``, all fields, deleted ones included."""
         return self.call("GET", f"/__emulator/records/{obj}")["records"]
@@ -266,7 +271,8 @@ class SalesforceEmulator:
         )
 
     def faults(self, **knobs: Any) -> dict[str, Any]:
-        """Set faults, e.g. ``faults(seed=1, error_rate=0.1, lock_rate=0.05)``."""
+        """Set faults, e.g. ``faults(seed=1, error_rate=0.1, lock_rate=0.05)`` or
+        ``faults(fail_next=[429], retry_after=1)``."""
         return self.call("POST", "/__emulator/faults", knobs)
 
     def expire_tokens(self) -> None:

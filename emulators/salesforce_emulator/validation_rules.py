@@ -7,7 +7,7 @@ import ast
 import re
 from typing import Any
 
-from .validation import RecordError
+from .write_errors import RecordError
 
 
 class RuleError(ValueError):

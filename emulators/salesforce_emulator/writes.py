@@ -10,126 +10,31 @@ inject row-lock faults, honour all-or-none, and write the surviving records with
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from . import ids, references
+from . import references, write_checks
 from .metadata import ObjectDef
-from .org import default_values
+from .record_defaults import default_values
 from .store import decode, now_iso, q
-from .validation import RecordError, check_value, round_number
+from .validation import round_number
+from .write_checks import MAX_DUPLICATE_UPDATES
+from .write_errors import RecordError
+from .write_results import ROLLED_BACK, Outcome, Pending
 
 if TYPE_CHECKING:
-    from .org import Org, User
+    from .org import Org
+    from .users import User
 
-
-ROLLED_BACK = RecordError(
-    "ALL_OR_NONE_OPERATION_ROLLED_BACK",
-    "Record rolled back because not all records were valid and the request was using AllOrNone "
-    "header",
-)
-_SYSTEM_STAMP = ("LastModifiedDate", "SystemModstamp")
-MAX_DUPLICATE_UPDATES = 12
-"""SOAP ``update()``: of duplicate Ids in one call the first 12 are processed, the rest fail."""
-
-
-@dataclass
-class Pending:
-    """One record to write: its Id (update/delete) and converted field values."""
-
-    raw_id: Any = None
-    values: dict[str, Any] = field(default_factory=dict)
-    errors: list[RecordError] = field(default_factory=list)
-
-
-@dataclass
-class Outcome:
-    """The result of one record (a SaveResult)."""
-
-    id: str | None
-    errors: list[RecordError] = field(default_factory=list)
-    created: bool = False
-
-    @property
-    def success(self) -> bool:
-        return not self.errors
-
-    def to_json(self) -> dict[str, Any]:
-        if self.success:
-            return {"id": self.id, "success": True, "errors": []}
-        out: dict[str, Any] = {"success": False, "errors": [e.to_json() for e in self.errors]}
-        if self.id and self.errors == [ROLLED_BACK]:
-            # REST "Update Records Using sObject Collections": a rolled-back record keeps its id.
-            out = {"id": self.id, **out}
-        return out
-
-
-def _insufficient() -> RecordError:
-    return RecordError("INSUFFICIENT_ACCESS_OR_READONLY", "insufficient access rights on object id")
-
-
-def _check_fields(
-    obj: ObjectDef,
-    user: User,
-    values: dict[str, Any],
-    action: str,
-    locked_cache: dict[tuple[str, ...], list[str]] | None = None,
-) -> list[RecordError]:
-    errors: list[RecordError] = []
-    flag = "updateable" if action == "edit" else "createable"
-    # The read-only fields of a column set are the same for every record of a request.
-    shape = tuple(values)
-    locked = locked_cache.get(shape) if locked_cache is not None else None
-    if locked is None:
-        locked = [
-            name
-            for name in values
-            if not obj.fields[name].get(flag, True) or not user.field_editable(obj.name, name)
-        ]
-        if locked_cache is not None:
-            locked_cache[shape] = locked
-    if locked:
-        errors.append(
-            RecordError(
-                "INVALID_FIELD_FOR_INSERT_UPDATE",
-                f"Unable to create/update fields: {', '.join(locked)}. Please check the security "
-                "settings of this field and verify that it is read/write for your profile or "
-                "permission set.",
-                tuple(locked),
-            )
-        )
-    for name, value in values.items():
-        if name in locked:
-            continue
-        err = check_value(obj.fields[name], value)
-        if err is not None:
-            errors.append(err)
-    return errors
-
-
-def _check_rules(org: Org, obj: ObjectDef, merged: dict[str, Any]) -> list[RecordError]:
-    return [rule.error() for rule in org.rules_for(obj.name) if rule.fails(merged)]
-
-
-def _finish(
-    org: Org, outcomes: list[Outcome], all_or_none: bool, *, faults: bool = True
-) -> list[int]:
-    """Apply lock faults and all-or-none; return the indexes to write."""
-    for i, out in enumerate(outcomes):
-        if faults and out.success and org.faults.row_locked():
-            out.errors.append(
-                RecordError(
-                    "UNABLE_TO_LOCK_ROW",
-                    f"unable to obtain exclusive access to this record or 1 records: {out.id}",
-                )
-            )
-            outcomes[i] = out
-    if all_or_none and any(not o.success for o in outcomes):
-        for out in outcomes:
-            if out.success:
-                out.errors.append(ROLLED_BACK)
-        return []
-    return [i for i, o in enumerate(outcomes) if o.success]
+# Names the callers use as ``writes.Pending`` etc.
+__all__ = [
+    "MAX_DUPLICATE_UPDATES",
+    "ROLLED_BACK",
+    "Outcome",
+    "Pending",
+    "create",
+    "delete",
+    "update",
+]
 
 
 def _recompute_names(conn: Any, obj: ObjectDef, record_ids: Sequence[str]) -> None:
@@ -142,46 +47,6 @@ def _recompute_names(conn: Any, obj: ObjectDef, record_ids: Sequence[str]) -> No
         "COALESCE(\"LastName\", '')), '') WHERE \"Id\" = ?",
         [(rid,) for rid in record_ids],
     )
-
-
-def _resolve_ids(
-    obj: ObjectDef, items: Sequence[Pending], outcomes: list[Outcome], verb: str
-) -> None:
-    for item, out in zip(items, outcomes, strict=False):
-        if out.errors:
-            continue
-        if item.raw_id in (None, ""):
-            out.errors.append(
-                RecordError("MISSING_ARGUMENT", f"Id not specified in an {verb} call")
-            )
-            continue
-        norm = ids.normalize(item.raw_id)
-        if norm is None or not norm.startswith(obj.key_prefix):
-            out.errors.append(
-                RecordError(
-                    "MALFORMED_ID",
-                    f"{obj.label} ID: id value of incorrect type: {item.raw_id}",
-                    ("Id",),
-                )
-            )
-            continue
-        out.id = norm
-
-
-def _limit_duplicates(outcomes: list[Outcome]) -> None:
-    seen: dict[str, int] = {}
-    for out in outcomes:
-        if out.errors or out.id is None:
-            continue
-        seen[out.id] = seen.get(out.id, 0) + 1
-        if seen[out.id] > MAX_DUPLICATE_UPDATES:
-            out.errors.append(
-                RecordError(
-                    "DUPLICATE_VALUE",
-                    f"Maximum number of duplicate updates in one batch ({MAX_DUPLICATE_UPDATES} "
-                    f"allowed). Attempt to update Id more than once in this API call: {out.id}",
-                )
-            )
 
 
 def update(
@@ -197,17 +62,17 @@ def update(
     (no lock faults) and writes nothing: all-or-none across object types checks each type first.
     """
     outcomes = [Outcome(None, list(p.errors)) for p in items]
-    _resolve_ids(obj, items, outcomes, "update")
-    _limit_duplicates(outcomes)
+    write_checks.resolve_ids(obj, items, outcomes, "update")
+    write_checks.limit_duplicates(outcomes)
     can_edit = user.can(obj.name, "edit")
     locked_cache: dict[tuple[str, ...], list[str]] = {}
     for item, out in zip(items, outcomes, strict=False):
         if out.errors:
             continue
         if not can_edit:
-            out.errors.append(_insufficient())
+            out.errors.append(write_checks.insufficient())
             continue
-        out.errors.extend(_check_fields(obj, user, item.values, "edit", locked_cache))
+        out.errors.extend(write_checks.check_fields(obj, user, item.values, "edit", locked_cache))
     rules = org.rules_for(obj.name)
     is_lead = obj.name == "Lead"
     extra = ["IsDeleted"] + (["IsConverted"] if is_lead else [])
@@ -246,9 +111,11 @@ def update(
                 if verdict is None:
                     merged = {k: decode(obj.fields[k]["type"], v) for k, v in current.items()}
                     merged.update({k: decode(obj.fields[k]["type"], v) for k, v in touched})
-                    verdict = rule_verdicts[(row, touched)] = _check_rules(org, obj, merged)
+                    verdict = rule_verdicts[(row, touched)] = write_checks.check_rules(
+                        org, obj, merged
+                    )
                 out.errors.extend(verdict)
-        to_write = _finish(org, outcomes, all_or_none, faults=not dry_run)
+        to_write = write_checks.finish(org, outcomes, all_or_none, faults=not dry_run)
         if dry_run:
             return outcomes
         if to_write:
@@ -297,7 +164,7 @@ def create(
         if out.errors:
             continue
         if not can_create:
-            out.errors.append(_insufficient())
+            out.errors.append(write_checks.insufficient())
             continue
         missing = [r for r in required if item.values.get(r) in (None, "")]
         if missing:
@@ -311,22 +178,22 @@ def create(
             continue
         out.errors.extend(
             e
-            for e in _check_fields(obj, user, item.values, "create")
+            for e in write_checks.check_fields(obj, user, item.values, "create")
             if e.status_code != "REQUIRED_FIELD_MISSING"
         )
         if not out.errors and org.rules_for(obj.name):
             merged = {k: decode(obj.fields[k]["type"], v) for k, v in item.values.items()}
-            out.errors.extend(_check_rules(org, obj, merged))
+            out.errors.extend(write_checks.check_rules(org, obj, merged))
     with org.store.locked() as conn:
         references.check(org, conn, obj, items, outcomes)
         if dry_run:
-            _finish(org, outcomes, all_or_none, faults=False)
+            write_checks.finish(org, outcomes, all_or_none, faults=False)
             return outcomes
         valid = [i for i, o in enumerate(outcomes) if o.success]
         new_ids = iter(org.store.new_ids(obj.key_prefix, len(valid)))
         for i in valid:
             outcomes[i].id = next(new_ids)
-        to_write = _finish(org, outcomes, all_or_none)
+        to_write = write_checks.finish(org, outcomes, all_or_none)
         if to_write:
             now = now_iso()
             rows = []
@@ -356,7 +223,7 @@ def delete(
 ) -> list[Outcome]:
     """Soft-delete records (``IsDeleted`` = 1, as the recycle bin keeps them)."""
     outcomes = [Outcome(None, list(p.errors)) for p in items]
-    _resolve_ids(obj, items, outcomes, "delete")
+    write_checks.resolve_ids(obj, items, outcomes, "delete")
     can_delete = user.can(obj.name, "delete")
     with org.store.locked() as conn:
         wanted = [o.id for o in outcomes if o.id and not o.errors]
@@ -365,14 +232,14 @@ def delete(
             if out.errors or out.id is None:
                 continue
             if not can_delete:
-                out.errors.append(_insufficient())
+                out.errors.append(write_checks.insufficient())
             elif out.id not in existing:
                 out.errors.append(
                     RecordError("INVALID_CROSS_REFERENCE_KEY", "invalid cross reference id")
                 )
             elif existing[out.id][0]:
                 out.errors.append(RecordError("ENTITY_IS_DELETED", "entity is deleted"))
-        to_write = _finish(org, outcomes, all_or_none)
+        to_write = write_checks.finish(org, outcomes, all_or_none)
         if to_write:
             now = now_iso()
             conn.execute("BEGIN")

@@ -64,6 +64,7 @@ class Handler(BaseHTTPRequestHandler):
     server: EmulatorServer
     _route: str = "?"
     _status: int = 0
+    _arrived: float = 0.0
     body_consumed: bool = False
 
     # -- plumbing -----------------------------------------------------------------------------
@@ -93,7 +94,7 @@ class Handler(BaseHTTPRequestHandler):
     def _finish(self, route: str, status: int) -> None:
         self._route = route
         self._status = status
-        self.state.stats.request(route, status)
+        self.state.stats.request(route, status, at=self._arrived)
 
     def send_bytes(
         self,
@@ -172,6 +173,7 @@ class Handler(BaseHTTPRequestHandler):
         self._dispatch()
 
     def _dispatch(self) -> None:
+        self._arrived = time.time()
         path, query = self._split()
         self._route = f"{self.command} ?"
         self.body_consumed = False

@@ -29,12 +29,12 @@ class Stats:
             self._counters: Counter[str] = Counter()
             self._recent: deque[dict[str, Any]] = deque(maxlen=RECENT_LIMIT)
 
-    def request(self, route: str, status: int) -> None:
-        """Record one answered request."""
+    def request(self, route: str, status: int, at: float | None = None) -> None:
+        """Record one answered request; ``at`` is when it arrived (epoch seconds)."""
         with self._lock:
             self._routes[route] += 1
             self._statuses[str(status)] += 1
-            self._recent.append({"route": route, "status": status})
+            self._recent.append({"route": route, "status": status, "at": at})
 
     def count(self, name: str, amount: int = 1) -> None:
         """Bump a named counter (token_requests, tokens_issued, downloads, bytes_sent, …)."""

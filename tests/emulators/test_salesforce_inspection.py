@@ -23,7 +23,9 @@ def test_stats_shape(api: Any, sf: SalesforceEmulator) -> None:
         "records_updated",
         "records_deleted",
         "bulk_jobs",
+        "faults_served",
     }
+    assert stats["faults_served"] == {}
     assert stats["api_calls"] == 1
     assert stats["requests_by_kind"] == {"oauth": 1, "query": 1}
 

@@ -216,6 +216,10 @@ def test_fail_next_then_success_with_retry_after(walkme):
     assert stats["faults"] == {"429": 1, "503": 1}
     assert stats["token_requests"] == 3
     assert stats["tokens_issued"] == 1
+    # the recent log says when each request arrived, in order (tests check Retry-After waits)
+    tokens = [r for r in stats["recent"] if r["route"].endswith("/accounts/connect/token")]
+    assert [r["status"] for r in tokens] == [429, 503, 200]
+    assert 0 < tokens[0]["at"] <= tokens[1]["at"] <= tokens[2]["at"]
 
 
 def _statuses(walkme, url, count):
