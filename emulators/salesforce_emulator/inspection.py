@@ -1,7 +1,9 @@
 """The emulator's own API under ``/__emulator/`` — NOT part of Salesforce; loopback only.
 
 * ``GET  /__emulator/stats`` → ``{"api_calls", "requests_by_kind", "records_created",
-  "records_updated", "records_deleted", "bulk_jobs", "faults_served"}``
+  "records_updated", "records_deleted", "bulk_jobs", "faults_served",
+  "peak_concurrent_requests"}`` (the most ``/services/…`` requests answered at once since the
+  last reset)
 * ``GET  /__emulator/requests`` → ``{"requests": [{"at", "method", "path", "status",
   "digest"?}, ...]}``, the last requests with their arrival times (see ``stats.py``)
 * ``GET  /__emulator/records/{object}`` → ``{"object", "totalSize", "records"}`` with every

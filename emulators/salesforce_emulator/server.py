@@ -107,6 +107,9 @@ class RequestHandler(BaseHTTPRequestHandler):
             base_url=f"http://{host}",
         )
         arrived = time.time()
+        data_api = url.path.startswith("/services/")
+        if data_api:
+            self.org.stats.started()
         try:
             response = dispatch(self.org, req)
         except Exception as exc:  # never leak a traceback to the client
@@ -117,6 +120,9 @@ class RequestHandler(BaseHTTPRequestHandler):
             response = ApiError(
                 500, "UNKNOWN_EXCEPTION", "An unexpected error occurred in the emulator"
             ).response()
+        finally:
+            if data_api:
+                self.org.stats.finished()
         if not url.path.startswith("/__emulator/"):
             self.org.stats.log(
                 at=arrived,

@@ -43,6 +43,8 @@ class Stats:
             self.records_deleted = 0
             self.bulk_jobs = 0
             self.faults_served: Counter[str] = Counter()
+            self._in_flight = 0
+            self.peak_concurrent_requests = 0
             self._log: deque[dict[str, Any]] = deque(maxlen=REQUEST_LOG_LIMIT)
 
     def request(self, kind: str, counted: bool) -> None:
@@ -50,6 +52,17 @@ class Stats:
             self.requests_by_kind[kind] = self.requests_by_kind.get(kind, 0) + 1
             if counted:
                 self.api_calls += 1
+
+    def started(self) -> None:
+        """A data API request is being answered (see :meth:`finished`): the peak of requests
+        answered at the same time shows whether a client really works in parallel."""
+        with self._lock:
+            self._in_flight += 1
+            self.peak_concurrent_requests = max(self.peak_concurrent_requests, self._in_flight)
+
+    def finished(self) -> None:
+        with self._lock:
+            self._in_flight -= 1
 
     def fault(self, kind: str) -> None:
         """Count one injected fault answer (``"429"``, ``"503"``, ``"drop"``, …)."""
@@ -88,4 +101,5 @@ class Stats:
                 "records_deleted": self.records_deleted,
                 "bulk_jobs": self.bulk_jobs,
                 "faults_served": dict(sorted(self.faults_served.items())),
+                "peak_concurrent_requests": self.peak_concurrent_requests,
             }

@@ -60,7 +60,8 @@ class TargetSalesforceUpdate(Target):
         # Streams already overlap: each sink processes its batches in its own worker thread
         # and counts its calls on its own meter. Parallel SDK drains would only overlap the
         # hand-offs, and would let one stream's fatal error race another stream's summary, so
-        # sinks are drained one at a time (the client parallelises the calls itself).
+        # sinks are drained one at a time (the client parallelises the calls itself). Proof that
+        # streams still overlap: test_target_updates.py::test_streams_are_written_at_the_same_time.
         self.max_parallelism = 1
         self._connection = Connection(self.config)
         self._results: dict[str, StreamResults] = {}

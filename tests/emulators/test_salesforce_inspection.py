@@ -24,8 +24,10 @@ def test_stats_shape(api: Any, sf: SalesforceEmulator) -> None:
         "records_deleted",
         "bulk_jobs",
         "faults_served",
+        "peak_concurrent_requests",
     }
     assert stats["faults_served"] == {}
+    assert stats["peak_concurrent_requests"] == 1  # one call at a time
     assert stats["api_calls"] == 1
     assert stats["requests_by_kind"] == {"oauth": 1, "query": 1}
 

@@ -400,3 +400,39 @@ def test_schema_change_mid_stream_keeps_later_rows_winning(sf, base_config):
     run = run_target(base_config(), lines)
     assert run.error is None, run.error
     assert by_email(sf)[f"s@{d}"][0]["WalkMe_Segment__c"] == "Orig"
+
+
+def test_streams_are_written_at_the_same_time(sf, base_config):
+    """Each stream's batches run in that sink's own worker thread, so two streams talk to
+    Salesforce at the same time even with ``max_concurrency: 1`` (one call at a time per
+    stream) and the SDK draining sinks one after the other: the emulator sees two requests in
+    flight at once. Processed one stream after the other, the peak would be 1."""
+    d = unique_domain()
+    sf.seed(
+        {
+            "records": {
+                "Contact": [{"LastName": "C", "Email": f"c{i}@{d}"} for i in range(3)],
+                "Lead": [{"LastName": "L", "Company": "C", "Email": f"l{i}@{d}"} for i in range(3)],
+            }
+        }
+    )
+    config = base_config(
+        max_concurrency=1,
+        write_method="collections",
+        streams={"nps": {"sobject": "Lead", "field_mapping": {"segment": "WalkMe_Segment__c"}}},
+    )
+    lines = [schema_message("onboarding"), schema_message("nps")]
+    for i in range(3):
+        lines.append(record_message({"email": f"c{i}@{d}", "segment": "C"}, "onboarding"))
+        lines.append(record_message({"email": f"l{i}@{d}", "segment": "L"}, "nps"))
+    sf.faults(latency_ms=400)
+    assert sf.stats()["peak_concurrent_requests"] == 0  # reset by the fixture
+    run = run_target(config, lines)
+    peak = sf.stats()["peak_concurrent_requests"]
+    sf.faults(clear=True)
+    assert run.error is None, run.error
+    assert peak == 2
+    assert all(by_email(sf)[f"c{i}@{d}"][0]["WalkMe_Segment__c"] == "C" for i in range(3))
+    assert all(by_email(sf, "Lead")[f"l{i}@{d}"][0]["WalkMe_Segment__c"] == "L" for i in range(3))
+    assert run.summary("nps")["counts"]["updated"] == 3
+    assert run.summary("onboarding")["counts"]["updated"] == 3
