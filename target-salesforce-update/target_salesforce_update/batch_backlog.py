@@ -31,8 +31,11 @@ if TYPE_CHECKING:
 
 __all__ = ["MAX_ROWS", "BatchBacklog", "report_not_written"]
 
-#: Rows kept at most while the snapshot is read (about 36 MB of temporary file).
-MAX_ROWS = 100_000
+#: Rows kept at most while the snapshot is read (≈ 145 MB of temporary file for the
+#: benchmark's 10-column rows). At 1M rows the 1M-record snapshot takes ≈ 13 s to read, during
+#: which the input brings ≈ 410,000 rows: with 100,000 the input stopped for ≈ 10 s (1M wall
+#: 85.0 s), with 400,000 it hardly stops (71.7 s; benchmarks/RESULTS.md, Run H).
+MAX_ROWS = 400_000
 
 
 def _not_written(reason: str) -> dict[str, str]:
