@@ -13,9 +13,9 @@ BENCHMARKS = Path(__file__).resolve().parents[2] / "benchmarks"
 if str(BENCHMARKS) not in sys.path:
     sys.path.append(str(BENCHMARKS))
 
+from measurement import NOOP, PIPELINE, Measurement  # noqa: E402
 from minimum import minimum_calls, soql_literal  # noqa: E402
 from processes import BenchmarkError, run_pipeline  # noqa: E402
-from scenarios import NOOP, PIPELINE, Measurement  # noqa: E402
 from table import check_targets, render_table  # noqa: E402
 
 FIELDS = ["Id", "Email"]
@@ -113,9 +113,9 @@ def test_run_pipeline_kills_an_overrun(tmp_path: Path) -> None:
 # ---------------------------------------------------------------- issue 17 lines (fixed inputs)
 
 from baseline import parse_baselines, was  # noqa: E402
+from chosen_strategy import match_strategy  # noqa: E402
 from issue17_targets import check_issue17, size_label  # noqa: E402
 from linearity import cost_of  # noqa: E402
-from scenarios import match_strategy  # noqa: E402
 
 BASELINES = parse_baselines(
     {
