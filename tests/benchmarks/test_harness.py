@@ -1,7 +1,7 @@
 """Pure and tiny-process tests of the benchmark harness (benchmarks/): the minimum-calls
 formula, the target checks, the RSS/CPU-measuring pipeline runner, the options plan and the
-progress line. No emulator, no timing
-assertions — the benchmark's own figures are checked by reading its output, not here."""
+progress line. No emulator, no timing assertions — the benchmark's own figures are checked by
+reading its output, not here."""
 
 from __future__ import annotations
 
