@@ -19,7 +19,7 @@ from linearity import (
     probe_row,
     spread,
 )
-from scenarios import PIPELINE, Measurement
+from measurement import PIPELINE, Measurement
 
 #: Item 1: most API calls of the default pipeline per report size (object of the same size).
 MAX_CALLS = {5_000: 10, 1_000_000: 30}

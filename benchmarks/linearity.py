@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from scenarios import PIPELINE, Measurement
+from measurement import PIPELINE, Measurement
 
 #: The sizes issue 17 names for the linearity target, and the largest/smallest ratio allowed.
 LINEARITY_SIZES = (10_000, 100_000, 1_000_000)

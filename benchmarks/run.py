@@ -20,188 +20,35 @@ Raw figures go to ``benchmarks/work/last-run.json``. Run from the repository roo
 
 from __future__ import annotations
 
-import argparse
-import json
 import os
-import platform
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import asdict
 from functools import partial
 from pathlib import Path
 from typing import Any
 
 from baseline import load_baselines
-from issue17_targets import check_issue17
-from linearity import DEFAULT_PROBE_ROWS
-from minimum import FORMULA, Minimum, minimum_calls_in_child
+from measurement import NOOP, NOOP_MSGSPEC, PIPELINE, Measurement
+from minimum import Minimum, minimum_calls_in_child
+from options import parse_args, plan_of
+from paths import ROOT, WORK
 from processes import BenchmarkError
-from scenarios import (
-    KEY_COLUMN,
-    NOOP,
-    NOOP_MSGSPEC,
-    PIPELINE,
-    ROOT,
-    Measurement,
-    measure_meltano,
-    measure_naive,
-    measure_noop,
-    measure_pipeline,
-)
-from table import check_targets, render_table
+from report import print_header, print_progress, print_report, save_raw_figures
+from run_configs import KEY_COLUMN, SELECT_FIELDS
+from scenarios import measure_meltano, measure_naive, measure_noop, measure_pipeline
 from world import build_world
 
-HERE = Path(__file__).resolve().parent
-WORK = HERE / "work"
-SELECT_FIELDS = [
-    "Id",
-    "Email",
-    "WalkMe_Onboarding_Progress__c",
-    "WalkMe_Onboarding_Completed__c",
-    "WalkMe_First_Seen__c",
-    "WalkMe_Last_Seen__c",
-    "WalkMe_Total_Sessions__c",
-    "WalkMe_Avg_Session_Minutes__c",
-    "WalkMe_Feature_Adoption__c",
-]
 #: The msgspec variant of the floor only runs up to this size (it answers a yes/no question).
 MSGSPEC_FLOOR_MAX_ROWS = 100_000
-PACKAGES = ("tap-walkme-insights", "target-salesforce-update", "emulators")
-#: Each size runs at ``latencies`` plus its ``extra_latencies`` (unless --latencies is given).
-FULL: dict[str, Any] = {
-    "sizes": [5_000, 10_000, 100_000, 1_000_000],
-    "latencies": [0],
-    "extra_latencies": {100_000: [100]},
-    "meltano": [100_000],
-}
-QUICK: dict[str, Any] = {
-    "sizes": [1_000, 10_000],
-    "latencies": [0],
-    "extra_latencies": {10_000: [100]},
-    "meltano": [],
-}
-
-
-def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    """Command-line options (sizes, latencies and baselines can be narrowed for quick checks)."""
-    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
-    parser.add_argument(
-        "--quick", action="store_true", help="1k and 10k rows at 0 ms, 10k at 100 ms (< 2 min)"
-    )
-    parser.add_argument("--sizes", help="comma-separated row counts (overrides the preset)")
-    parser.add_argument("--latencies", help="comma-separated ms per call (overrides the preset)")
-    parser.add_argument("--meltano", help="comma-separated sizes also run via `meltano run`")
-    parser.add_argument(
-        "--naive-sample", type=int, default=None, help="rows the naive client really runs"
-    )
-    parser.add_argument(
-        "--probe-rows",
-        type=int,
-        default=DEFAULT_PROBE_ROWS,
-        help="rows of the fixed-cost probe run first at 0 ms (0: none; marginal costs need it)",
-    )
-    parser.add_argument("--no-naive", action="store_true", help="skip the naive baseline")
-    parser.add_argument("--no-noop", action="store_true", help="skip the no-op floor")
-    parser.add_argument(
-        "--no-rerun", action="store_true", help="skip the unchanged re-run (saves half the time)"
-    )
-    parser.add_argument(
-        "--target-setting",
-        action="append",
-        default=[],
-        metavar="KEY=JSON",
-        help="extra target setting for every run, e.g. batch_size_rows=50000 (repeatable)",
-    )
-    parser.add_argument(
-        "--variant",
-        action="append",
-        default=[],
-        metavar="NAME:KEY=JSON[,KEY=JSON]",
-        help="also run tap → target with these target settings (no re-run), e.g. "
-        "'one-batch:batch_size_rows=100000'; measured beside the default in the same run",
-    )
-    parser.add_argument("--timeout", type=float, default=1800, help="seconds per pipeline run")
-    parser.add_argument("--json-out", default=str(WORK / "last-run.json"))
-    return parser.parse_args(argv)
-
-
-def _ints(text: str | None, default: list[int]) -> list[int]:
-    return default if text is None else [int(x) for x in text.split(",") if x.strip()]
-
-
-def _settings(pairs: list[str]) -> dict[str, Any]:
-    settings: dict[str, Any] = {}
-    for pair in pairs:
-        key, _, raw = pair.partition("=")
-        try:
-            settings[key] = json.loads(raw)
-        except json.JSONDecodeError:
-            settings[key] = raw
-    return settings
-
-
-def _variant(text: str) -> tuple[str, dict[str, Any]]:
-    name, _, pairs = text.partition(":")
-    return name, _settings([p for p in pairs.split(",") if p])
-
-
-def code_version() -> str:
-    """The commit measured, and whether the measured packages had uncommitted changes."""
-    import subprocess
-
-    def git(*args: str) -> str:
-        try:
-            return subprocess.run(
-                ["git", "-C", str(ROOT), *args],
-                capture_output=True,
-                text=True,
-                timeout=30,
-                check=False,
-            ).stdout.strip()
-        except (OSError, subprocess.TimeoutExpired):
-            return ""
-
-    commit = git("rev-parse", "--short", "HEAD") or "unknown"
-    dirty = git("status", "--porcelain", "--", *PACKAGES)
-    return commit + (" + uncommitted changes in the packages" if dirty else "")
-
-
-def machine() -> str:
-    """One line describing the machine and its load at the start."""
-    cpu = "unknown CPU"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
-    memory = ""
-    try:
-        kib = int(Path("/proc/meminfo").read_text().split()[1])
-        memory = f", {kib / 1024 / 1024:.1f} GiB RAM"
-    except (OSError, ValueError, IndexError):
-        pass
-    return (
-        f"{os.cpu_count()} CPU ({cpu}){memory}, {platform.system()} {platform.release()}, "
-        f"Python {platform.python_version()}, load average at start {load}"
-    )
 
 
 def main(argv: list[str] | None = None) -> int:
     """Run the benchmark; exit 1 if a step failed (targets missed are reported, not fatal)."""
-    args = parse_args(argv)
-    preset = QUICK if args.quick else FULL
-    sizes = _ints(args.sizes, preset["sizes"])
-    latencies = _ints(args.latencies, preset["latencies"])
-    extra_latencies: dict[int, list[int]] = {} if args.latencies else preset["extra_latencies"]
+    args = parse_args(argv, description=(__doc__ or "").splitlines()[0])
+    plan = plan_of(args)
     baselines = load_baselines()
-    meltano_sizes = _ints(args.meltano, preset["meltano"])
-    naive_sample = args.naive_sample or (50 if args.quick else 200)
-    extra = _settings(args.target_setting)
-    variants = [_variant(text) for text in args.variant]
+    extra = plan.extra
     env = dict(os.environ)
     env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
     WORK.mkdir(parents=True, exist_ok=True)
@@ -210,13 +57,7 @@ def main(argv: list[str] | None = None) -> int:
     run_dir = WORK / "runs" / f"{time.strftime('%Y%m%dT%H%M%S')}-{os.getpid()}"
     run_dir.mkdir(parents=True)
     started = time.perf_counter()
-    print(f"Machine: {machine()}", flush=True)
-    print(f"Code: {code_version()}", flush=True)
-    print(f"Run folder (configs, logs, org copies, results): {run_dir}", flush=True)
-    if extra:
-        print(f"Extra target settings: {json.dumps(extra)}", flush=True)
-    for baseline in baselines:
-        print(f"Baseline {baseline.describe()}", flush=True)
+    print_header(run_dir, extra, baselines)
 
     rows: list[Measurement] = []
     minimums: dict[int, Minimum] = {}
@@ -230,12 +71,12 @@ def main(argv: list[str] | None = None) -> int:
             failures.append(f"{what}: {exc}")
             print(f"  {what} FAILED (reported at the end)", flush=True)
             return
-        _progress(rows[-1])
+        print_progress(rows[-1])
 
     try:
         if args.probe_rows > 0:
             _probe(args.probe_rows, env, run_dir, extra, args.timeout, attempt, failures)
-        for size in sizes:
+        for size in plan.sizes:
             step = time.perf_counter()
             try:
                 world = build_world(size, WORK, env, ROOT)
@@ -261,7 +102,7 @@ def main(argv: list[str] | None = None) -> int:
                         f"{size:,} rows, {NOOP_MSGSPEC}",
                         partial(measure_noop, world, env, run_dir, args.timeout, msgspec=True),
                     )
-            for latency in sorted({*latencies, *extra_latencies.get(size, [])}):
+            for latency in plan.latencies_at(size):
                 attempt(
                     f"{size:,} rows, {latency} ms, {PIPELINE}",
                     partial(
@@ -275,7 +116,7 @@ def main(argv: list[str] | None = None) -> int:
                         rerun=not args.no_rerun,
                     ),
                 )
-                for name, settings in variants:
+                for name, settings in plan.variants:
                     label = f"{PIPELINE} [{name}]"
                     attempt(
                         f"{size:,} rows, {latency} ms, {label}",
@@ -295,39 +136,25 @@ def main(argv: list[str] | None = None) -> int:
                     attempt(
                         f"{size:,} rows, {latency} ms, naive client",
                         partial(
-                            measure_naive, world, latency, naive_sample, env, run_dir, args.timeout
+                            measure_naive,
+                            world,
+                            latency,
+                            plan.naive_sample,
+                            env,
+                            run_dir,
+                            args.timeout,
                         ),
                     )
-            if size in meltano_sizes:
+            if size in plan.meltano_sizes:
                 attempt(
                     f"{size:,} rows, meltano run",
                     partial(measure_meltano, world, env, run_dir, extra, args.timeout),
                 )
     finally:
         if rows:
-            _save(Path(args.json_out), rows, minimums, extra)
+            save_raw_figures(Path(args.json_out), rows, minimums, extra)
 
-    print()
-    print(render_table(rows, minimums))
-    print()
-    print(f"Minimum API calls: {FORMULA}")
-    print(
-        "Naive client: measured on the first rows of the same report against a fresh org at "
-        "the same latency; wall time and calls scaled linearly to the report size."
-    )
-    print()
-    print("Issue 17 (beside the baselines above):")
-    for line in check_issue17(rows, baselines, args.probe_rows):
-        print(line)
-    print()
-    print("Issue 7:")
-    for line in check_targets(rows, minimums):
-        print(line)
-    for failure in failures:
-        print(f"\nFAILED  {failure}", flush=True)
-    print(
-        f"\nTotal benchmark time {time.perf_counter() - started:.0f}s; raw figures {args.json_out}"
-    )
+    print_report(rows, minimums, baselines, args.probe_rows, failures, started, args.json_out)
     return 1 if failures else 0
 
 
@@ -355,35 +182,6 @@ def _probe(
         return row
 
     attempt(f"{rows:,} rows, 0 ms, {PIPELINE} (fixed-cost probe)", measure)
-
-
-def _progress(row: Measurement) -> None:
-    print(
-        f"  {row.pipeline:<32} {row.latency_ms:>4} ms  {row.wall_s:8.2f}s  "
-        f"calls={row.api_calls} re-run writes={row.rerun_update_calls} "
-        f"RSS MB tap={_num(row.tap_rss_mb)} target={_num(row.target_rss_mb)} "
-        f"CPU s tap={_num(row.tap_cpu_s)} target={_num(row.target_cpu_s)} "
-        f"emulator={_num(row.emulator_cpu_s)} strategy={row.match_strategy or '—'}  {row.note}",
-        flush=True,
-    )
-
-
-def _num(value: float | None) -> str:
-    return "—" if value is None else f"{value:.1f}"
-
-
-def _save(
-    path: Path, rows: list[Measurement], minimums: dict[int, Minimum], extra: dict[str, Any]
-) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    data = {
-        "machine": machine(),
-        "code": code_version(),
-        "target_settings": extra,
-        "minimums": {str(k): {**asdict(v), "total": v.total} for k, v in minimums.items()},
-        "rows": [{**asdict(r), "rows_per_s": r.rows_per_s} for r in rows],
-    }
-    path.write_text(json.dumps(data, indent=1), encoding="utf-8")
 
 
 if __name__ == "__main__":

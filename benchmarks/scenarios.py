@@ -1,5 +1,5 @@
 """The measured scenarios: tap | target (and its re-run), the no-op floor, the naive client,
-and `meltano run` — each against its own copy of the emulated org.
+and `meltano run` — each against its own copy of the emulated org (see :mod:`emulated_org`).
 
 Every Salesforce figure is the difference of the emulator's ``/__emulator/stats`` before and
 after the step, so nothing is estimated except the naive client's extrapolation (stated).
@@ -8,162 +8,21 @@ after the step, so nothing is estimated except the naive client's extrapolation 
 from __future__ import annotations
 
 import json
-import re
 import sys
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
-from dataclasses import dataclass, field
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from processes import Running, emulator, http_json, run_command, run_pipeline
+from chosen_strategy import match_strategy
+from emulated_org import org_for, stats_delta
+from measurement import NOOP, NOOP_MSGSPEC, PIPELINE, Measurement
+from paths import BENCHMARKS, ROOT
+from processes import run_command, run_pipeline
+from run_configs import KEY_COLUMN, target_config, write_config
 from world import World
 
-HERE = Path(__file__).resolve().parent
-ROOT = HERE.parent
-FIELD_MAPPING = {
-    "onboarding_progress_pct": "WalkMe_Onboarding_Progress__c",
-    "onboarding_completed": "WalkMe_Onboarding_Completed__c",
-    "first_seen_timestamp": "WalkMe_First_Seen__c",
-    "last_seen_timestamp": "WalkMe_Last_Seen__c",
-    "total_sessions": "WalkMe_Total_Sessions__c",
-    "average_session_duration_min": "WalkMe_Avg_Session_Minutes__c",
-    "feature_adoption": "WalkMe_Feature_Adoption__c",
-}
-KEY_COLUMN = "End User ID"
-PIPELINE = "tap → target"
-NOOP = "no-op SDK floor"
-NOOP_MSGSPEC = "no-op SDK floor, msgspec"
+#: Requests that write records: an unchanged re-run must make none.
 WRITE_KINDS = ("collections_update", "bulk_ingest", "sobject_update")
-#: The target's log line "Stream S → O: match strategy in_query (why)".
-STRATEGY_LINE = re.compile(r": match strategy (\w+) \(")
-
-
-@dataclass
-class Measurement:
-    """One row of the results table."""
-
-    rows: int
-    latency_ms: int
-    pipeline: str
-    wall_s: float
-    api_calls: int | None = None
-    calls_by_kind: dict[str, int] = field(default_factory=dict)
-    records_updated: int | None = None
-    rerun_update_calls: int | None = None
-    rerun_wall_s: float | None = None
-    tap_rss_mb: float | None = None
-    target_rss_mb: float | None = None
-    tap_cpu_s: float | None = None
-    target_cpu_s: float | None = None
-    emulator_cpu_s: float | None = None
-    #: The target's match strategy (summary.json ``match_strategy`` or its log line).
-    match_strategy: str | None = None
-    note: str = ""
-
-    @property
-    def rows_per_s(self) -> float:
-        """Throughput over the whole wall time."""
-        return self.rows / self.wall_s if self.wall_s else 0.0
-
-
-class Org:
-    """A running Salesforce emulator over a fresh copy of a world's org."""
-
-    def __init__(self, running: Running) -> None:
-        self.url = running.url
-        self.running = running
-
-    def cpu_s(self) -> float:
-        """CPU seconds the emulator has used so far (its share of the machine)."""
-        return self.running.cpu_s()
-
-    def stats(self) -> dict[str, Any]:
-        """The emulator's counters."""
-        return http_json(f"{self.url}/__emulator/stats")
-
-
-def stats_delta(before: Mapping[str, Any], after: Mapping[str, Any]) -> tuple[int, dict, int]:
-    """(API calls, calls by kind, records updated) between two stats snapshots."""
-    kinds = {
-        kind: count - before["requests_by_kind"].get(kind, 0)
-        for kind, count in after["requests_by_kind"].items()
-        if count - before["requests_by_kind"].get(kind, 0)
-    }
-    return (
-        after["api_calls"] - before["api_calls"],
-        kinds,
-        after["records_updated"] - before["records_updated"],
-    )
-
-
-@contextmanager
-def org_for(
-    world: World, name: str, latency_ms: int, env: Mapping[str, str], work: Path
-) -> Iterator[Org]:
-    """Start the emulator on a fresh copy (in ``work``) of ``world``'s org, ``latency_ms``/call."""
-    db = world.fresh_db(name, work / "orgs")
-    command = ["salesforce-emulator", "serve", "--port", "0", "--db", str(db)]
-    if latency_ms:
-        command += ["--latency-ms", str(latency_ms)]
-    log = work / "logs" / f"{name}-emulator.log"
-    try:
-        with emulator("salesforce-emulator", command, env=env, cwd=ROOT, log=log) as running:
-            yield Org(running)
-    finally:
-        for leftover in (db, db.with_name(db.name + "-wal"), db.with_name(db.name + "-shm")):
-            leftover.unlink(missing_ok=True)  # a 1M-row org is ~400 MB
-
-
-def target_config(url: str, results_dir: Path, extra: Mapping[str, Any]) -> dict[str, Any]:
-    """The target's settings for the emulator's built-in demo admin and the onboarding report."""
-    from salesforce_emulator import testing
-
-    return {
-        "login_url": url,
-        "auth_flow": "password",
-        "client_id": testing.CLIENT_ID,
-        "client_secret": testing.CLIENT_SECRET,
-        "username": testing.ADMIN_USERNAME,
-        "password": testing.ADMIN_PASSWORD + testing.ADMIN_SECURITY_TOKEN,
-        "sobject": "Contact",
-        "match_property": "end_user_id",
-        "match_field": "Email",
-        "multiple_matches": "skip",
-        "field_mapping": FIELD_MAPPING,
-        "results_dir": str(results_dir),
-        "progress_interval": 3600,
-        **extra,
-    }
-
-
-def match_strategy(log: Path, results_dir: Path) -> str | None:
-    """The target's match strategy: ``match_strategy`` of its summary.json files under
-    ``results_dir`` if present, else its "match strategy …" log lines in ``log``; several
-    strategies (per stream or a switch mid-stream) are joined in order with "→"."""
-    found: list[str] = []
-    for path in sorted(results_dir.glob("**/summary.json")):
-        try:
-            value = json.loads(path.read_text(encoding="utf-8")).get("match_strategy")
-        except (OSError, ValueError, AttributeError):
-            continue
-        if isinstance(value, dict):
-            value = value.get("strategy") or value.get("chosen")
-        if isinstance(value, str) and value and value not in found:
-            found.append(value)
-    if not found and log.exists():
-        for line in log.read_text(encoding="utf-8", errors="replace").splitlines():
-            hit = STRATEGY_LINE.search(line)
-            if hit and (not found or found[-1] != hit.group(1)):
-                found.append(hit.group(1))
-    return "→".join(found) or None
-
-
-def _write_json(path: Path, data: Mapping[str, Any]) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(data), encoding="utf-8")
-    path.chmod(0o600)
-    return path
 
 
 def measure_pipeline(
@@ -180,14 +39,14 @@ def measure_pipeline(
     tag = f"{world.rows}-{latency_ms}ms-" + (
         "pipeline" if label == PIPELINE else "".join(c for c in label if c.isalnum() or c in "_=")
     )
-    tap_config = _write_json(
+    tap_config = write_config(
         work / "configs" / f"tap-{world.rows}.json",
         {"report_name": "onboarding", "source": str(world.csv), "key_column": KEY_COLUMN},
     )
     with org_for(world, f"run-{tag}", latency_ms, env, work) as org:
         settings = dict(extra)
         prototypes = str(settings.pop("prototypes", "")).replace("+", ",")
-        config = _write_json(
+        config = write_config(
             work / "configs" / f"target-{tag}.json",
             target_config(org.url, work / "results" / tag, settings),
         )
@@ -195,7 +54,7 @@ def measure_pipeline(
         target = ["target-salesforce-update", "--config", str(config)]
         run_env = dict(env)
         if prototypes:
-            launcher = [sys.executable, str(HERE / "prototypes.py")]
+            launcher = [sys.executable, str(BENCHMARKS / "prototypes.py")]
             tap = [*launcher, "tap", "--config", str(tap_config)]
             target = [*launcher, "target", "--config", str(config)]
             run_env["BENCH_PROTOTYPES"] = prototypes
@@ -255,15 +114,15 @@ def measure_noop(
     With ``msgspec`` both use singer-sdk's msgspec writer/reader: the difference between the two
     floors is what switching JSON libraries would save the real tap and target.
     """
-    tap_config = _write_json(
+    tap_config = write_config(
         work / "configs" / f"noop-tap-{world.rows}.json",
         {"path": str(world.csv), "key_column": KEY_COLUMN},
     )
-    target_config_path = _write_json(work / "configs" / "noop-target.json", {})
+    target_config_path = write_config(work / "configs" / "noop-target.json", {})
     suffix = "-msgspec" if msgspec else ""
     result = run_pipeline(
-        [sys.executable, str(HERE / "noop_tap.py"), "--config", str(tap_config)],
-        [sys.executable, str(HERE / "noop_target.py"), "--config", str(target_config_path)],
+        [sys.executable, str(BENCHMARKS / "noop_tap.py"), "--config", str(tap_config)],
+        [sys.executable, str(BENCHMARKS / "noop_target.py"), "--config", str(target_config_path)],
         env={**env, "BENCH_MSGSPEC": "1" if msgspec else "0"},
         cwd=ROOT,
         log=work / "logs" / f"noop-{world.rows}{suffix}.log",
@@ -297,7 +156,7 @@ def measure_naive(
         run_command(
             [
                 sys.executable,
-                str(HERE / "naive_client.py"),
+                str(BENCHMARKS / "naive_client.py"),
                 "--url",
                 org.url,
                 "--csv",

@@ -5,8 +5,8 @@ Issue 17's checks: issue17_targets.py.
 
 from __future__ import annotations
 
+from measurement import NOOP, NOOP_MSGSPEC, PIPELINE, Measurement
 from minimum import Minimum
-from scenarios import NOOP, NOOP_MSGSPEC, PIPELINE, Measurement
 
 HEADERS = (
     "rows",

@@ -1,6 +1,7 @@
 """Pure and tiny-process tests of the benchmark harness (benchmarks/): the minimum-calls
-formula, the target checks and the RSS/CPU-measuring pipeline runner. No emulator, no timing
-assertions — the benchmark's own figures are checked by reading its output, not here."""
+formula, the target checks, the RSS/CPU-measuring pipeline runner, the options plan and the
+progress line. No emulator, no timing assertions — the benchmark's own figures are checked by
+reading its output, not here."""
 
 from __future__ import annotations
 
@@ -13,9 +14,9 @@ BENCHMARKS = Path(__file__).resolve().parents[2] / "benchmarks"
 if str(BENCHMARKS) not in sys.path:
     sys.path.append(str(BENCHMARKS))
 
+from measurement import NOOP, PIPELINE, Measurement  # noqa: E402
 from minimum import minimum_calls, soql_literal  # noqa: E402
 from processes import BenchmarkError, run_pipeline  # noqa: E402
-from scenarios import NOOP, PIPELINE, Measurement  # noqa: E402
 from table import check_targets, render_table  # noqa: E402
 
 FIELDS = ["Id", "Email"]
@@ -113,9 +114,9 @@ def test_run_pipeline_kills_an_overrun(tmp_path: Path) -> None:
 # ---------------------------------------------------------------- issue 17 lines (fixed inputs)
 
 from baseline import parse_baselines, was  # noqa: E402
+from chosen_strategy import match_strategy  # noqa: E402
 from issue17_targets import check_issue17, size_label  # noqa: E402
 from linearity import cost_of  # noqa: E402
-from scenarios import match_strategy  # noqa: E402
 
 BASELINES = parse_baselines(
     {
@@ -277,3 +278,52 @@ def test_match_strategy_from_summary_json_else_from_the_log(tmp_path: Path) -> N
     summary.write_text('{"match_strategy": "bulk_query"}', encoding="utf-8")
     assert match_strategy(log, results) == "bulk_query"
     assert match_strategy(tmp_path / "absent.log", tmp_path / "none") is None
+
+
+# ---------------------------------------------------------------- options and printed lines
+
+from emulated_org import stats_delta  # noqa: E402
+from options import parse_args, plan_of  # noqa: E402
+from report import print_progress  # noqa: E402
+
+
+def test_quick_preset_adds_100_ms_at_10k_only() -> None:
+    plan = plan_of(parse_args(["--quick"]))
+    assert plan.sizes == [1_000, 10_000]
+    assert [plan.latencies_at(n) for n in plan.sizes] == [[0], [0, 100]]
+    assert plan.meltano_sizes == []
+    assert plan.naive_sample == 50
+
+
+def test_latencies_option_replaces_the_presets_extra_latencies() -> None:
+    plan = plan_of(parse_args(["--sizes", "100000", "--latencies", "100,0"]))
+    assert plan.sizes == [100_000]
+    assert plan.latencies_at(100_000) == [0, 100]
+    assert plan_of(parse_args(["--latencies", "0"])).latencies_at(100_000) == [0]
+    assert plan.meltano_sizes == [100_000]
+    assert plan.naive_sample == 200
+
+
+def test_target_settings_and_variants_parse_json_else_keep_text() -> None:
+    args = parse_args(
+        ["--target-setting", "batch_size_rows=50000", "--target-setting", "write_method=bulk",
+         "--variant", 'one:batch_size_rows=100000,match_strategy="in_query"']
+    )  # fmt: skip
+    plan = plan_of(args)
+    assert plan.extra == {"batch_size_rows": 50_000, "write_method": "bulk"}
+    assert plan.variants == [("one", {"batch_size_rows": 100_000, "match_strategy": "in_query"})]
+
+
+def test_stats_delta_counts_only_kinds_that_moved() -> None:
+    before = {"api_calls": 5, "records_updated": 1, "requests_by_kind": {"query": 2, "oauth": 1}}
+    after = {"api_calls": 9, "records_updated": 4,
+             "requests_by_kind": {"query": 2, "oauth": 1, "bulk_ingest": 4}}  # fmt: skip
+    assert stats_delta(before, after) == (4, {"bulk_ingest": 4}, 3)
+
+
+def test_progress_line_layout(capsys: pytest.CaptureFixture[str]) -> None:
+    print_progress(_row(NOOP, wall_s=0.65, tap_rss_mb=47.0, target_rss_mb=49.04, tap_cpu_s=0.3))
+    assert capsys.readouterr().out == (
+        "  no-op SDK floor                     0 ms      0.65s  calls=None re-run writes=None "
+        "RSS MB tap=47.0 target=49.0 CPU s tap=0.3 target=— emulator=— strategy=—  \n"
+    )
