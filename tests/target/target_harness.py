@@ -119,11 +119,15 @@ def unique_domain() -> str:
     return f"t{uuid.uuid4().hex[:8]}.example.com"
 
 
-def seed_contacts(sf, domain: str, count: int) -> list[str]:
-    """Seed ``count`` Contacts ``u<i>@<domain>`` (through the inspection API); their e-mails."""
-    emails = [f"u{i}@{domain}" for i in range(count)]
-    sf.seed({"records": {"Contact": [{"LastName": "T", "Email": e} for e in emails]}})
-    return emails
+def seed_contacts(
+    sf, domain: str, count: int = 0, *, rows: Iterable[dict] = (), obj: str = "Contact"
+) -> list[str]:
+    """Seed ``count`` records ``u<i>@<domain>``, then one per entry of ``rows`` (its fields over
+    ``LastName: T``), into ``obj`` (through the inspection API); their e-mails, in order."""
+    records = [{"LastName": "T", "Email": f"u{i}@{domain}"} for i in range(count)]
+    records += [{"LastName": "T", **row} for row in rows]
+    sf.seed({"records": {obj: records}})
+    return [r["Email"] for r in records if r.get("Email")]
 
 
 def contacts(sf, domain: str) -> dict[str, dict]:

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import json
 
-from target_harness import record_message, run_target, schema_message, singer_lines, unique_domain
+from target_harness import (
+    record_message,
+    run_target,
+    schema_message,
+    seed_contacts,
+    singer_lines,
+    unique_domain,
+)
 
 
 def by_email(sf, obj: str = "Contact") -> dict[str, list[dict]]:
@@ -15,17 +22,15 @@ def by_email(sf, obj: str = "Contact") -> dict[str, list[dict]]:
     return found
 
 
-def seed_contacts(sf, domain: str, *rows: dict, obj: str = "Contact") -> None:
-    sf.seed({"records": {obj: [{"LastName": "Test", **row} for row in rows]}})
-
-
 def test_updates_changes_reports_every_row_and_second_run_writes_nothing(sf, base_config):
     d = unique_domain()
     seed_contacts(
         sf,
         d,
-        {"Email": f"ann@{d}", "WalkMe_Onboarding_Progress__c": 10},
-        {"Email": f"bob@{d}", "WalkMe_Onboarding_Progress__c": 50, "WalkMe_Segment__c": "SMB"},
+        rows=[
+            {"Email": f"ann@{d}", "WalkMe_Onboarding_Progress__c": 10},
+            {"Email": f"bob@{d}", "WalkMe_Onboarding_Progress__c": 50, "WalkMe_Segment__c": "SMB"},
+        ],
     )
     rows = [
         {
@@ -94,7 +99,7 @@ def test_updates_changes_reports_every_row_and_second_run_writes_nothing(sf, bas
 
 def test_injection_shaped_keys_match_only_themselves(sf, base_config):
     d = unique_domain()
-    seed_contacts(sf, d, {"Email": f"o'brien@{d}"}, {"Email": f"plain@{d}"})
+    seed_contacts(sf, d, rows=[{"Email": f"o'brien@{d}"}, {"Email": f"plain@{d}"}])
     keys = [
         f"o'brien@{d}",
         "x' OR Email != '",
@@ -117,7 +122,7 @@ def test_injection_shaped_keys_match_only_themselves(sf, base_config):
 
 def test_duplicates_on_both_sides_update_all(sf, base_config):
     d = unique_domain()
-    seed_contacts(sf, d, {"Email": f"dup@{d}"}, {"Email": f"DUP@{d}"}, {"Email": f"one@{d}"})
+    seed_contacts(sf, d, rows=[{"Email": f"dup@{d}"}, {"Email": f"DUP@{d}"}, {"Email": f"one@{d}"}])
     rows = [
         {"email": f"Dup@{d}", "segment": "First", "progress": "10"},
         {"email": f"one@{d}", "segment": "One"},
@@ -138,7 +143,7 @@ def test_duplicates_on_both_sides_update_all(sf, base_config):
 
 def test_duplicates_skip_and_fail_policies(sf, base_config):
     d = unique_domain()
-    seed_contacts(sf, d, {"Email": f"dup@{d}"}, {"Email": f"dup@{d}"}, {"Email": f"one@{d}"})
+    seed_contacts(sf, d, rows=[{"Email": f"dup@{d}"}, {"Email": f"dup@{d}"}, {"Email": f"one@{d}"}])
     rows = [{"email": f"dup@{d}", "segment": "X"}, {"email": f"one@{d}", "segment": "Y"}]
     run = run_target(base_config(multiple_matches="skip"), singer_lines(rows, state={"s": 1}))
     assert run.error is None
@@ -151,7 +156,7 @@ def test_duplicates_skip_and_fail_policies(sf, base_config):
     assert by_email(sf)[f"one@{d}"][0]["WalkMe_Segment__c"] == "Y"
 
     sf.reset()
-    seed_contacts(sf, d, {"Email": f"dup@{d}"}, {"Email": f"dup@{d}"}, {"Email": f"one@{d}"})
+    seed_contacts(sf, d, rows=[{"Email": f"dup@{d}"}, {"Email": f"dup@{d}"}, {"Email": f"one@{d}"}])
     writes_before = sf.stats()["records_updated"]
     failing = run_target(base_config(multiple_matches="fail"), singer_lines(rows, state={"s": 2}))
     assert failing.error is not None
@@ -163,7 +168,7 @@ def test_duplicates_skip_and_fail_policies(sf, base_config):
 
 def test_deleted_records_are_not_matched(sf, base_config):
     d = unique_domain()
-    seed_contacts(sf, d, {"Email": f"gone@{d}", "IsDeleted": True}, {"Email": f"here@{d}"})
+    seed_contacts(sf, d, rows=[{"Email": f"gone@{d}", "IsDeleted": True}, {"Email": f"here@{d}"}])
     rows = [{"email": f"gone@{d}", "segment": "X"}, {"email": f"here@{d}", "segment": "X"}]
     run = run_target(base_config(), singer_lines(rows))
     assert run.error is None
@@ -200,7 +205,9 @@ def test_null_policies(sf, base_config):
     seed_contacts(
         sf,
         d,
-        {"Email": f"n@{d}", "WalkMe_Segment__c": "Keep", "WalkMe_Onboarding_Completed__c": True},
+        rows=[
+            {"Email": f"n@{d}", "WalkMe_Segment__c": "Keep", "WalkMe_Onboarding_Completed__c": True}
+        ],
     )
     rows = [{"email": f"n@{d}", "segment": "", "completed": None}]
     run = run_target(base_config(), singer_lines(rows))
@@ -216,7 +223,7 @@ def test_null_policies(sf, base_config):
 
 def test_dry_run_writes_nothing_and_reports_what_would_change(sf, base_config):
     d = unique_domain()
-    seed_contacts(sf, d, {"Email": f"dry@{d}", "WalkMe_Segment__c": "Old"})
+    seed_contacts(sf, d, rows=[{"Email": f"dry@{d}", "WalkMe_Segment__c": "Old"}])
     before = sf.stats()
     run = run_target(
         base_config(dry_run=True), singer_lines([{"email": f"dry@{d}", "segment": "New"}])
@@ -232,7 +239,7 @@ def test_dry_run_writes_nothing_and_reports_what_would_change(sf, base_config):
 
 def test_bulk_write_method(sf, base_config):
     d = unique_domain()
-    seed_contacts(sf, d, *({"Email": f"b{i}@{d}"} for i in range(5)))
+    seed_contacts(sf, d, rows=({"Email": f"b{i}@{d}"} for i in range(5)))
     rows = [{"email": f"b{i}@{d}", "segment": f"S{i}"} for i in range(5)]
     jobs_before = sf.stats()["bulk_jobs"]
     run = run_target(base_config(write_method="auto", bulk_threshold=3), singer_lines(rows))
@@ -260,7 +267,7 @@ def test_per_record_errors_are_kept_with_salesforce_code(sf, base_config):
             ]
         }
     )
-    seed_contacts(sf, d, {"Email": f"ok@{d}"}, {"Email": f"bad@{d}"})
+    seed_contacts(sf, d, rows=[{"Email": f"ok@{d}"}, {"Email": f"bad@{d}"}])
     rows = [{"email": f"ok@{d}", "segment": "Fine"}, {"email": f"bad@{d}", "segment": "Blocked"}]
     run = run_target(base_config(fail_on="run_failure"), singer_lines(rows, state={"s": 1}))
     assert run.error is None, run.error  # fail_on: run_failure — rows alone do not fail it
@@ -282,7 +289,7 @@ def test_per_record_errors_are_kept_with_salesforce_code(sf, base_config):
 
     # fail_on_rejections (deprecated alias of fail_on: rejected_rows) also fails on rejections.
     sf.reset()
-    seed_contacts(sf, d, {"Email": f"ok@{d}"})
+    seed_contacts(sf, d, rows=[{"Email": f"ok@{d}"}])
     strict = run_target(
         base_config(fail_on_rejections=True),
         singer_lines([{"email": f"ok@{d}", "progress": "much"}], state={"s": 2}),
@@ -295,7 +302,7 @@ def test_per_record_errors_are_kept_with_salesforce_code(sf, base_config):
 
 def test_several_streams_with_overrides(sf, base_config):
     d = unique_domain()
-    seed_contacts(sf, d, {"Email": f"c@{d}"})
+    seed_contacts(sf, d, rows=[{"Email": f"c@{d}"}])
     sf.seed({"records": {"Lead": [{"LastName": "L", "Company": "C", "Email": f"l@{d}"}]}})
     config = base_config(
         streams={"nps": {"sobject": "Lead", "field_mapping": {"segment": "WalkMe_Segment__c"}}}
@@ -335,7 +342,7 @@ def test_one_bulk_job_per_stream_and_later_batches_still_win(sf, base_config):
     """Changes of every batch wait for one Bulk job per stream; a key coming back in a later
     batch has the waiting changes written first, so the later row wins (as within a batch)."""
     d = unique_domain()
-    seed_contacts(sf, d, *({"Email": f"j{i}@{d}"} for i in range(6)))
+    seed_contacts(sf, d, rows=({"Email": f"j{i}@{d}"} for i in range(6)))
     rows = [{"email": f"j{i}@{d}", "segment": "First"} for i in range(6)]
     rows.append({"email": f"J0@{d}", "segment": "Later"})  # batch 4: key of batch 1
     jobs_before = sf.stats()["bulk_jobs"]
@@ -365,7 +372,7 @@ def test_one_bulk_job_per_stream_and_later_batches_still_win(sf, base_config):
 
 def test_multiple_matches_fail_writes_earlier_batches_not_the_failing_one(sf, base_config):
     d = unique_domain()
-    seed_contacts(sf, d, {"Email": f"ok@{d}"}, {"Email": f"dup@{d}"}, {"Email": f"dup@{d}"})
+    seed_contacts(sf, d, rows=[{"Email": f"ok@{d}"}, {"Email": f"dup@{d}"}, {"Email": f"dup@{d}"}])
     rows = [{"email": f"ok@{d}", "segment": "Early"}, {"email": f"dup@{d}", "segment": "X"}]
     run = run_target(
         base_config(multiple_matches="fail", batch_size_rows=1), singer_lines(rows, state={"s": 1})
@@ -386,7 +393,7 @@ def test_schema_change_mid_stream_keeps_later_rows_winning(sf, base_config):
     from target_harness import STREAM_SCHEMA
 
     d = unique_domain()
-    seed_contacts(sf, d, {"Email": f"s@{d}", "WalkMe_Segment__c": "Orig"})
+    seed_contacts(sf, d, rows=[{"Email": f"s@{d}", "WalkMe_Segment__c": "Orig"}])
     wider = {
         **STREAM_SCHEMA,
         "properties": {**STREAM_SCHEMA["properties"], "extra": {"type": ["string", "null"]}},
