@@ -12,6 +12,10 @@
   records failing with a transient error are sent again, up to ``max_retries`` rounds — a
   follow-up Bulk job for at least ``bulk_threshold`` of them, else Collections.
 
+- Once the spool holds ``bulk_job_records`` changes, its Bulk job runs in the background while
+  the stream goes on (:mod:`.rolling_jobs`: one job in flight; its rows are reported before the
+  next write, a batch holding one of its keys, or a STATE).
+
 Each write is journaled while in flight (:mod:`.job_journal`) and its rows are reported
 (:func:`.key_groups.report`) and flushed as soon as it is answered.
 """
@@ -22,11 +26,10 @@ import contextlib
 import logging
 import typing as t
 from collections.abc import Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
 
-from .call_meter import carry_meter
 from .exceptions import SalesforceError
 from .key_groups import KeyGroup, report, restore
+from .rolling_jobs import Failures, RollingJobs
 from .salesforce.client import COLLECTION_SIZE, is_retryable
 from .spool import WriteSpool
 
@@ -35,7 +38,6 @@ if t.TYPE_CHECKING:
     from .preflight import Plan
     from .results import StreamResults
     from .salesforce import SalesforceClient, SaveResult
-    from .salesforce.client import RecordError
 
 __all__ = ["WRITE_SLICE", "StreamWriter"]
 
@@ -68,14 +70,21 @@ class StreamWriter:
         self.spool: WriteSpool | None = None
         if not integration.dry_run and integration.write_method != "collections":
             self.spool = WriteSpool([spec.name for spec in plan.fields.values()])
-        #: The rolling Bulk job in flight: its spool and the future of its failures.
-        self._rolling: tuple[WriteSpool, Future[dict[str, tuple[RecordError, ...]]]] | None = None
-        self._jobs: ThreadPoolExecutor | None = None
+        #: The rolling Bulk job in flight, if any (:mod:`.rolling_jobs`).
+        self._rolling = RollingJobs(
+            client,
+            plan.sobject,
+            journal,
+            logger,
+            integration.stream,
+            answered=self._report_written,
+            failed=self._fail_spool,
+        )
 
     @property
     def waiting(self) -> bool:
         """Whether changes wait in the spool or in a rolling Bulk job not reported yet."""
-        return self._rolling is not None or (self.spool is not None and bool(self.spool.groups))
+        return self._rolling.in_flight or (self.spool is not None and bool(self.spool.groups))
 
     def report(self, group: KeyGroup, *, stopped: bool = False) -> None:
         report(self.results, group, self.plan.integration.multiple_matches, stopped=stopped)
@@ -84,8 +93,8 @@ class StreamWriter:
         """Write the spool first when it holds a change for one of ``keys``, so the batch
         carrying them is compared with (and applied after) that change."""
         keys = list(keys)
-        if self._rolling is not None and self._rolling[0].holds_any(keys):
-            self.finish_rolling()
+        if self._rolling.holds_any(keys):
+            self._rolling.finish()
         if self.spool is not None and self.spool.holds_any(keys):
             self.write_spool()
 
@@ -100,8 +109,8 @@ class StreamWriter:
                 for group in groups:
                     self.report(group)
             return
-        if self.rolling_done():
-            self.finish_rolling()  # report the rows of a job answered meanwhile
+        if self._rolling.answered():
+            self._rolling.finish()  # report the rows of a job answered meanwhile
         limit = self.client.bulk_max_upload_bytes * 0.9
         integration = self.plan.integration
         roll_at = integration.bulk_job_records
@@ -191,7 +200,7 @@ class StreamWriter:
         """Write what the spool holds — one Bulk job, or Collections calls below
         ``bulk_threshold`` — and report its rows; the spool is empty afterwards. A rolling
         job still in flight is waited for (and its rows reported) first."""
-        self.finish_rolling()
+        self._rolling.finish()
         spool = self.spool
         plan = self.plan
         results = self.results
@@ -202,7 +211,7 @@ class StreamWriter:
         use_bulk = integration.write_method == "bulk" or count >= integration.bulk_threshold
         if use_bulk:
             try:
-                failures: dict[str, tuple[RecordError, ...]] = {}
+                failures: Failures = {}
                 if spool.csv_records:
                     results.write_calls["bulk"] += 1
                     failures = self.client.bulk_update_file(
@@ -228,63 +237,23 @@ class StreamWriter:
                 journal.forget_reported()
             results.maybe_log_progress()
 
-    # ------------------------------------------------------------------ rolling Bulk jobs
-
     def _roll(self) -> None:
         """The spool holds ``bulk_job_records`` changes: its Bulk job runs in the background
         (after the previous rolling job, if any, is answered and reported) and a new spool
-        takes the stream's next changes. The rows are reported by :meth:`finish_rolling`."""
-        self.finish_rolling()
+        takes the stream's next changes."""
+        self._rolling.finish()
         spool = self.spool
         assert spool is not None
         self.results.write_calls["bulk"] += 1
-        if self._jobs is None:
-            self._jobs = ThreadPoolExecutor(1, thread_name_prefix="sf-bulk-job")
-        client = self.client
-        sobject = self.plan.sobject
-        journal = self.journal
-
-        def run() -> dict[str, tuple[RecordError, ...]]:
-            return client.bulk_update_file(
-                sobject, spool.csv_file(), spool.csv_records, journal=journal
-            )
-
-        self.logger.info(
-            "Stream %s → %s: Bulk update job of %d record(s) runs in the background while "
-            "the stream goes on",
-            self.plan.integration.stream,
-            sobject,
-            spool.csv_records,
-        )
-        self._rolling = (spool, self._jobs.submit(carry_meter(run)))
+        self._rolling.start(spool)
         self.spool = WriteSpool(spool.columns[1:])
-
-    def rolling_done(self) -> bool:
-        """Whether a rolling job was answered and waits to be reported."""
-        return self._rolling is not None and self._rolling[1].done()
-
-    def finish_rolling(self) -> None:
-        """Wait for the rolling Bulk job in flight, if any, and report its rows (a fatal
-        error reports them as not confirmed and re-raises)."""
-        if self._rolling is None:
-            return
-        spool, future = self._rolling
-        self._rolling = None
-        try:
-            failures = future.result()
-        except SalesforceError as exc:
-            self._fail_spool(spool, exc)
-            raise
-        self._report_written(spool, failures)
 
     def _fail_spool(self, spool: WriteSpool, exc: SalesforceError) -> None:
         code = exc.error_code or type(exc).__name__
         self._report_spool(code, f"not confirmed, the run stopped: {exc}", spool)
         self.results.flush()
 
-    def _report_written(
-        self, spool: WriteSpool, failures: dict[str, tuple[RecordError, ...]]
-    ) -> None:
+    def _report_written(self, spool: WriteSpool, failures: Failures) -> None:
         """After a spool's Bulk job: its ``#N/A`` records by Collections, transient failures
         sent again, then one results line per row; the spool is empty afterwards."""
         results = self.results
@@ -322,7 +291,7 @@ class StreamWriter:
                 journal.forget_reported()
             results.maybe_log_progress()
 
-    def _send_direct(self, payloads: list[dict[str, t.Any]]) -> dict[str, tuple[RecordError, ...]]:
+    def _send_direct(self, payloads: list[dict[str, t.Any]]) -> Failures:
         """Collections for records Bulk cannot carry; the errors of those that failed."""
         self.results.write_calls["collections"] += _collections_calls(len(payloads))
         saved = self.client.update_records(self.plan.sobject, payloads)
@@ -332,9 +301,7 @@ class StreamWriter:
             if not result.success
         }
 
-    def _retry_transient(
-        self, spool: WriteSpool, failures: dict[str, tuple[RecordError, ...]]
-    ) -> None:
+    def _retry_transient(self, spool: WriteSpool, failures: Failures) -> None:
         """Send the spooled records whose errors are all transient again, until none is left
         or ``max_retries`` rounds were made; ``failures`` is updated in place.
 
@@ -393,6 +360,6 @@ class StreamWriter:
         """The run stops: a rolling job in flight is waited for and reported; rows still
         waiting in the spool are reported as not written."""
         with contextlib.suppress(SalesforceError):
-            self.finish_rolling()  # a failure reports its rows as not confirmed
+            self._rolling.finish()  # a failure reports its rows as not confirmed
         if self.spool is not None and self.spool.groups:
             self._report_spool("NOT_WRITTEN", f"not written, the run stopped: {reason}")
