@@ -1,21 +1,21 @@
-"""Results files, like Salesforce Data Loader's success and error files, plus a run summary.
+"""One stream's outcomes in one run: counts, progress, the summary and its status.
 
 For each run and stream the target writes, under ``<results_dir>/<stream>/<UTC time>-<run id>/``:
 
 - ``updated.csv``, ``unchanged.csv``, ``unmatched.csv``, ``ambiguous.csv``, ``failed.csv`` —
-  one line per input row (rejected rows go to ``failed.csv`` with outcome ``rejected``);
+  one line per input row (rejected rows go to ``failed.csv`` with outcome ``rejected``;
+  :mod:`.results_files`);
 - ``summary.json`` — stream, object, environment, times, counts, API calls, the status and
   its reason, ``dry_run``, ``fail_on``, ``exit_nonzero``, ``bookmark_withheld`` and the
   ``match_strategy`` chosen (``chosen`` and the ``reason`` also logged);
 
 and logs one ``Summary: key=value ...`` line (parsed by the demo and run-history tools) plus a
-``Progress:`` line at most every ``progress_interval`` seconds. Files are appended batch by
-batch, so memory stays bounded however long the report is.
+``Progress:`` line at most every ``progress_interval`` seconds. The status rules (which status
+the rows earn, ``fail_on``, the withheld bookmark) are :mod:`.run_status`.
 """
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import json
 import logging
@@ -25,68 +25,14 @@ import threading
 import time
 import uuid
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
+from .results_files import CATEGORIES, ResultsFiles
+from .run_status import STATUS_COMPLETED, STATUS_FAILED, exits_nonzero, row_status, withhold_reason
 from .settings import default
 
-#: The outcome files, in summary order.
-CATEGORIES = ("updated", "unchanged", "unmatched", "ambiguous", "failed")
 #: Counted outcomes (``rejected`` rows are written to failed.csv).
 COUNTS = (*CATEGORIES, "rejected")
-COLUMNS = (
-    "row",
-    "key",
-    "outcome",
-    "record_ids",
-    "fields_changed",
-    "new_values",
-    "error_code",
-    "error_message",
-)
-_UNSAFE_START = ("=", "+", "-", "@", "\t", "\r")
-
-#: Every mapped value of every matched row landed (or, in a dry run, would have been sent).
-STATUS_COMPLETED = "completed"
-#: The stream ran to its end, but some rows were rejected before writing (a value or key that
-#: does not fit the field, a missing column): their values did not land.
-STATUS_COMPLETED_WITH_REJECTIONS = "completed_with_rejections"
-#: The stream ran to its end, but Salesforce refused (or did not confirm) some rows' writes;
-#: rejected rows may be present too. Takes precedence over ``completed_with_rejections``.
-STATUS_COMPLETED_WITH_FAILURES = "completed_with_failures"
-#: The run stopped (preflight, a fatal Salesforce error, ``multiple_matches: fail``...).
-STATUS_FAILED = "failed"
-#: Every status a finished stream can have (``running`` only while it runs).
-RUN_STATUSES = (
-    STATUS_COMPLETED,
-    STATUS_COMPLETED_WITH_REJECTIONS,
-    STATUS_COMPLETED_WITH_FAILURES,
-    STATUS_FAILED,
-)
-#: ``fail_on`` values (see :mod:`.integration`) by the statuses that make the target exit
-#: non-zero under each.
-_NONZERO_UNDER: dict[str, frozenset[str]] = {
-    "run_failure": frozenset({STATUS_FAILED}),
-    "failed_rows": frozenset({STATUS_FAILED, STATUS_COMPLETED_WITH_FAILURES}),
-    "rejected_rows": frozenset(
-        {STATUS_FAILED, STATUS_COMPLETED_WITH_FAILURES, STATUS_COMPLETED_WITH_REJECTIONS}
-    ),
-}
-
-
-#: ``json.dumps(..., default=str, ensure_ascii=False)`` builds a new encoder on every call
-#: (non-default arguments); one shared encoder writes the same text for every updated row.
-_encode_values = json.JSONEncoder(default=str, ensure_ascii=False).encode
-
-
-def spreadsheet_safe(value: Any) -> str:
-    """Text for a CSV cell that a spreadsheet will not run as a formula.
-
-    Cells starting with ``= + - @`` (or a tab/carriage return) get a leading ``'``.
-    """
-    text = "" if value is None else str(value)
-    if text.startswith(_UNSAFE_START):
-        return "'" + text
-    return text
 
 
 def utc_now() -> dt.datetime:
@@ -151,8 +97,7 @@ class StreamResults:
         self.error = ""
         self.reason = ""
         self.finished = False
-        self._files: dict[str, IO[str]] = {}
-        self._writers: dict[str, Any] = {}
+        self._files = ResultsFiles(self.folder)
         # One stream's results may be fed by several sinks (a new sink after a schema change),
         # each processing batches in its own worker thread: rows, counts and files are guarded.
         self._lock = threading.RLock()
@@ -171,27 +116,6 @@ class StreamResults:
             first = self.rows + 1
             self.rows += count
             return first
-
-    def _writer(self, category: str) -> Any:
-        if category not in self._writers:
-            self.open()
-        return self._writers[category]
-
-    def open(self) -> None:
-        """Create the run folder and every CSV with its header (empty files say 'none')."""
-        with self._lock:
-            if self._writers:
-                return
-            self.folder.mkdir(parents=True, exist_ok=True)
-            for category in CATEGORIES:
-                # backslashreplace: a key with bytes that were not UTF-8 is still reported
-                handle = (self.folder / f"{category}.csv").open(
-                    "w", newline="", encoding="utf-8", errors="backslashreplace"
-                )
-                writer = csv.writer(handle)
-                writer.writerow(COLUMNS)
-                self._files[category] = handle
-                self._writers[category] = writer
 
     def add(
         self,
@@ -212,25 +136,22 @@ class StreamResults:
             shown = outcome
             if self.dry_run and outcome == "updated":
                 shown = "would_update"
-            values = _encode_values(new_values) if new_values else ""
-            self._writer(category).writerow(
-                [
-                    row,
-                    spreadsheet_safe(key),
-                    shown,
-                    spreadsheet_safe(";".join(record_ids)),
-                    ";".join(fields_changed),
-                    spreadsheet_safe(values),
-                    spreadsheet_safe(error_code),
-                    spreadsheet_safe(error_message),
-                ]
+            self._files.write(
+                category,
+                row=row,
+                key=key,
+                outcome=shown,
+                record_ids=record_ids,
+                fields_changed=fields_changed,
+                new_values=new_values,
+                error_code=error_code,
+                error_message=error_message,
             )
 
     def flush(self) -> None:
         """Push written lines to disk (called after each batch)."""
         with self._lock:
-            for handle in self._files.values():
-                handle.flush()
+            self._files.flush()
 
     # ------------------------------------------------------------------ logging
 
@@ -289,46 +210,20 @@ class StreamResults:
     # ------------------------------------------------------------------ status
 
     def row_status(self) -> tuple[str, str]:
-        """The status the rows so far earn, and its reason (empty for ``completed``).
-
-        Unmatched rows (no record has the key; nothing is created) and ambiguous rows skipped
-        by ``multiple_matches: skip`` are reported outcomes the integration's settings chose:
-        they are counted and listed, but do not change the status.
-        """
+        """The status the rows so far earn, and its reason (:func:`.run_status.row_status`)."""
         with self._lock:
             failed, rejected = self.counts["failed"], self.counts["rejected"]
-        parts = []
-        if failed:
-            parts.append(f"{failed} row(s) failed: Salesforce refused or did not confirm the write")
-        if rejected:
-            parts.append(
-                f"{rejected} row(s) rejected before writing (a value or key that does not fit)"
-            )
-        reason = "; ".join(parts) + (f"; see failed.csv in {self.folder}" if parts else "")
-        if failed:
-            return STATUS_COMPLETED_WITH_FAILURES, reason
-        if rejected:
-            return STATUS_COMPLETED_WITH_REJECTIONS, reason
-        return STATUS_COMPLETED, ""
+        return row_status(failed, rejected, self.folder)
 
     @property
     def exit_nonzero(self) -> bool:
         """True when this stream's status makes the target exit non-zero under ``fail_on``."""
-        return self.status in _NONZERO_UNDER.get(self.fail_on, _NONZERO_UNDER["failed_rows"])
+        return exits_nonzero(self.status, self.fail_on)
 
     def withhold_reason(self) -> str:
-        """Why this stream's bookmark must not move past this export ("" when it may).
-
-        The re-read rule: a dry run, a failed run, or any rejected or failed row keeps the
-        bookmark where it was, so the next run reads the newest export again; change detection
-        then writes only the values that still differ.
-        """
-        if self.dry_run:
-            return "dry run (nothing was written)"
-        if self.status == STATUS_FAILED:
-            return "the run failed"
-        status, reason = self.row_status()
-        return "" if status == STATUS_COMPLETED else reason
+        """Why this stream's bookmark must not move past this export ("" when it may;
+        :func:`.run_status.withhold_reason`)."""
+        return withhold_reason(dry_run=self.dry_run, status=self.status, rows=self.row_status())
 
     # ------------------------------------------------------------------ summary
 
@@ -348,9 +243,8 @@ class StreamResults:
         self.status = status
         self.error = error
         self.reason = reason
-        self.open()
-        for handle in self._files.values():
-            handle.close()
+        with self._lock:
+            self._files.close()
         document = self.summary()
         path = self.folder / "summary.json"
         path.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")

@@ -50,7 +50,7 @@ MUTATIONS: dict[str, tuple[str, str, str, list[str]]] = {
         ["test_safety_faults.py", "-k", "daily_api"],
     ),
     "no-formula-escaping": (
-        "results.py",
+        "results_files.py",
         "    if text.startswith(_UNSAFE_START):",
         "    if False:",
         ["test_safety_hostile_input.py", "-k", "formula"],
@@ -82,8 +82,8 @@ MUTATIONS: dict[str, tuple[str, str, str, list[str]]] = {
         ["test_safety_secrets.py", "-k", "target_at_debug_level"],
     ),
     "dry-run-state-printed": (
-        "results.py",
-        '        if self.dry_run:\n            return "dry run (nothing was written)"\n',
+        "run_status.py",
+        '    if dry_run:\n        return "dry run (nothing was written)"\n',
         "",
         ["tests/target/test_target_row_trust.py", "-k", "dry_run"],
     ),

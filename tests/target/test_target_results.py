@@ -6,7 +6,8 @@ import csv
 import json
 import logging
 
-from target_salesforce_update.results import COLUMNS, StreamResults, spreadsheet_safe
+from target_salesforce_update.results import StreamResults
+from target_salesforce_update.results_files import COLUMNS, spreadsheet_safe
 
 
 def test_spreadsheet_safe():

@@ -1,0 +1,111 @@
+"""The per-row results CSVs of one stream's run, like Salesforce Data Loader's success and error
+files: ``updated.csv``, ``unchanged.csv``, ``unmatched.csv``, ``ambiguous.csv``, ``failed.csv``.
+
+One line per input row, in :data:`COLUMNS`; every cell a spreadsheet could run as a formula is
+made safe (:func:`spreadsheet_safe`). Lines are appended batch by batch, so memory stays
+bounded however long the report is. :class:`.results.StreamResults` counts the rows and guards
+:class:`ResultsFiles` with its lock.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+from typing import IO, Any
+
+__all__ = ["CATEGORIES", "COLUMNS", "ResultsFiles", "spreadsheet_safe"]
+
+#: The outcome files, in summary order.
+CATEGORIES = ("updated", "unchanged", "unmatched", "ambiguous", "failed")
+COLUMNS = (
+    "row",
+    "key",
+    "outcome",
+    "record_ids",
+    "fields_changed",
+    "new_values",
+    "error_code",
+    "error_message",
+)
+_UNSAFE_START = ("=", "+", "-", "@", "\t", "\r")
+
+#: ``json.dumps(..., default=str, ensure_ascii=False)`` builds a new encoder on every call
+#: (non-default arguments); one shared encoder writes the same text for every updated row.
+_encode_values = json.JSONEncoder(default=str, ensure_ascii=False).encode
+
+
+def spreadsheet_safe(value: Any) -> str:
+    """Text for a CSV cell that a spreadsheet will not run as a formula.
+
+    Cells starting with ``= + - @`` (or a tab/carriage return) get a leading ``'``.
+    """
+    text = "" if value is None else str(value)
+    if text.startswith(_UNSAFE_START):
+        return "'" + text
+    return text
+
+
+class ResultsFiles:
+    """The five CSVs in ``folder``, created (each with its header) when first needed."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self._files: dict[str, IO[str]] = {}
+        self._writers: dict[str, Any] = {}
+
+    def open(self) -> None:
+        """Create the run folder and every CSV with its header (empty files say 'none')."""
+        if self._writers:
+            return
+        self.folder.mkdir(parents=True, exist_ok=True)
+        for category in CATEGORIES:
+            # backslashreplace: a key with bytes that were not UTF-8 is still reported
+            handle = (self.folder / f"{category}.csv").open(
+                "w", newline="", encoding="utf-8", errors="backslashreplace"
+            )
+            writer = csv.writer(handle)
+            writer.writerow(COLUMNS)
+            self._files[category] = handle
+            self._writers[category] = writer
+
+    def write(
+        self,
+        category: str,
+        *,
+        row: int,
+        key: Any,
+        outcome: str,
+        record_ids: list[str] | tuple[str, ...],
+        fields_changed: list[str] | tuple[str, ...],
+        new_values: dict[str, Any] | None,
+        error_code: str,
+        error_message: str,
+    ) -> None:
+        """Write one input row's line into ``category``'s file."""
+        if category not in self._writers:
+            self.open()
+        values = _encode_values(new_values) if new_values else ""
+        self._writers[category].writerow(
+            [
+                row,
+                spreadsheet_safe(key),
+                outcome,
+                spreadsheet_safe(";".join(record_ids)),
+                ";".join(fields_changed),
+                spreadsheet_safe(values),
+                spreadsheet_safe(error_code),
+                spreadsheet_safe(error_message),
+            ]
+        )
+
+    def flush(self) -> None:
+        """Push written lines to disk."""
+        for handle in self._files.values():
+            handle.flush()
+
+    def close(self) -> None:
+        """Close every file (creating them first, so a run's folder always has all five)."""
+        self.open()
+        for handle in self._files.values():
+            handle.close()
