@@ -8,10 +8,10 @@
   fewer than ``bulk_threshold`` are waiting and the method is ``auto`` — when the spool nears the
   Bulk upload limit, before a STATE, at the end of the stream, and before a batch holding a key
   whose change is still waiting.
-- Records holding a literal ``#N/A`` go through Collections (Bulk would clear the field);
-  records failing with a transient error are sent again, up to ``max_retries`` rounds — a
-  follow-up Bulk job for at least ``bulk_threshold`` of them, else Collections.
-
+- After a Bulk job (:mod:`.bulk_outcome`), records holding a literal ``#N/A`` go through
+  Collections (Bulk would clear the field); records failing with a transient error are sent
+  again, up to ``max_retries`` rounds — a follow-up Bulk job for at least ``bulk_threshold``
+  of them, else Collections.
 - Once the spool holds ``bulk_job_records`` changes, its Bulk job runs in the background while
   the stream goes on (:mod:`.rolling_jobs`: one job in flight; its rows are reported before the
   next write, a batch holding one of its keys, or a STATE).
@@ -27,10 +27,10 @@ import logging
 import typing as t
 from collections.abc import Sequence
 
+from .bulk_outcome import BulkOutcome, collections_calls
 from .exceptions import SalesforceError
 from .key_groups import KeyGroup, report, restore
 from .rolling_jobs import Failures, RollingJobs
-from .salesforce.client import COLLECTION_SIZE, is_retryable
 from .spool import WriteSpool
 
 if t.TYPE_CHECKING:
@@ -44,10 +44,6 @@ __all__ = ["WRITE_SLICE", "StreamWriter"]
 #: Records per update_records call: a few Collections calls in parallel, so a run that stops
 #: mid-batch knows the outcome of everything sent before the failing slice.
 WRITE_SLICE = 800
-
-
-def _collections_calls(records: int) -> int:
-    return -(-records // COLLECTION_SIZE)
 
 
 class StreamWriter:
@@ -70,6 +66,8 @@ class StreamWriter:
         self.spool: WriteSpool | None = None
         if not integration.dry_run and integration.write_method != "collections":
             self.spool = WriteSpool([spec.name for spec in plan.fields.values()])
+        #: What follows a Bulk job's answer (:mod:`.bulk_outcome`).
+        self._outcome = BulkOutcome(plan, client, results, journal, logger, self.report)
         #: The rolling Bulk job in flight, if any (:mod:`.rolling_jobs`).
         self._rolling = RollingJobs(
             client,
@@ -77,8 +75,8 @@ class StreamWriter:
             journal,
             logger,
             integration.stream,
-            answered=self._report_written,
-            failed=self._fail_spool,
+            answered=self._outcome.settle,
+            failed=self._outcome.fail,
         )
 
     @property
@@ -165,7 +163,7 @@ class StreamWriter:
             try:
                 if journal is not None:
                     entry = journal.slice_started([p["Id"] for p in payloads])
-                results.write_calls["collections"] += _collections_calls(len(payloads))
+                results.write_calls["collections"] += collections_calls(len(payloads))
                 saved = self.client.update_records(plan.sobject, payloads)
             except SalesforceError as exc:
                 code = exc.error_code or type(exc).__name__
@@ -218,9 +216,9 @@ class StreamWriter:
                         plan.sobject, spool.csv_file(), spool.csv_records, journal=self.journal
                     )
             except SalesforceError as exc:
-                self._fail_spool(spool, exc)
+                self._outcome.fail(spool, exc)
                 raise
-            self._report_written(spool, failures)
+            self._outcome.settle(spool, failures)
             return
         journal = self.journal
         try:
@@ -248,118 +246,12 @@ class StreamWriter:
         self._rolling.start(spool)
         self.spool = WriteSpool(spool.columns[1:])
 
-    def _fail_spool(self, spool: WriteSpool, exc: SalesforceError) -> None:
-        code = exc.error_code or type(exc).__name__
-        self._report_spool(code, f"not confirmed, the run stopped: {exc}", spool)
-        self.results.flush()
-
-    def _report_written(self, spool: WriteSpool, failures: Failures) -> None:
-        """After a spool's Bulk job: its ``#N/A`` records by Collections, transient failures
-        sent again, then one results line per row; the spool is empty afterwards."""
-        results = self.results
-        journal = self.journal
-        try:
-            try:
-                if spool.direct:
-                    failures.update(self._send_direct(spool.direct))
-            except SalesforceError as exc:
-                self._fail_spool(spool, exc)
-                raise
-            stopped: SalesforceError | None = None
-            try:
-                self._retry_transient(spool, failures)
-            except SalesforceError as exc:
-                stopped = exc  # the rows still failing are reported as such, then the run stops
-            for spooled in spool.read_groups():
-                group = restore(spooled)
-                for record_id in group.changes:
-                    errors = failures.get(record_id[:15])
-                    if errors is None:
-                        results.records_written += 1
-                        continue
-                    group.failures[record_id] = (
-                        ";".join(e.status_code for e in errors) or "UNKNOWN_ERROR",
-                        " | ".join(e.message for e in errors) or "no message",
-                    )
-                self.report(group)
-            if stopped is not None:
-                raise stopped
-        finally:
-            spool.clear()
-            results.flush()
-            if journal is not None:
-                journal.forget_reported()
-            results.maybe_log_progress()
-
-    def _send_direct(self, payloads: list[dict[str, t.Any]]) -> Failures:
-        """Collections for records Bulk cannot carry; the errors of those that failed."""
-        self.results.write_calls["collections"] += _collections_calls(len(payloads))
-        saved = self.client.update_records(self.plan.sobject, payloads)
-        return {
-            str(payload["Id"])[:15]: result.errors
-            for payload, result in zip(payloads, saved, strict=True)
-            if not result.success
-        }
-
-    def _retry_transient(self, spool: WriteSpool, failures: Failures) -> None:
-        """Send the spooled records whose errors are all transient again, until none is left
-        or ``max_retries`` rounds were made; ``failures`` is updated in place.
-
-        A round of at least ``bulk_threshold`` records is one Bulk job (:meth:`.bulk_update`,
-        which also routes ``#N/A`` records to Collections); a smaller one is Collections.
-        """
-        client = self.client
-        plan = self.plan
-        results = self.results
-        for attempt in range(client.max_retries):
-            wanted = {key for key, errors in failures.items() if is_retryable(errors)}
-            if not wanted:
-                return
-            delay = client.retry_pause(attempt)
-            payloads = [
-                {"Id": record_id, **changes}
-                for spooled in spool.read_groups()
-                for record_id, changes in spooled.changes.items()
-                if record_id[:15] in wanted
-            ]
-            if len(payloads) >= plan.integration.bulk_threshold:
-                results.write_calls["bulk"] += 1
-                saved = client.bulk_update(plan.sobject, payloads, journal=self.journal)
-            else:
-                results.write_calls["collections"] += _collections_calls(len(payloads))
-                saved = client.update_records(plan.sobject, payloads)
-            for payload, result in zip(payloads, saved, strict=True):
-                key = str(payload["Id"])[:15]
-                if result.success:
-                    failures.pop(key, None)
-                else:
-                    failures[key] = result.errors
-            self.logger.info(
-                "Retry %d/%d after %.1fs: sent %d record(s) that failed with a transient "
-                "error again; %d still fail that way",
-                attempt + 1,
-                client.max_retries,
-                delay,
-                len(payloads),
-                sum(1 for errors in failures.values() if is_retryable(errors)),
-            )
-
-    def _report_spool(self, code: str, message: str, spool: WriteSpool | None = None) -> None:
-        """Report every row of ``spool`` (default: the current spool) as failed with
-        ``code``/``message`` (nothing confirmed)."""
-        spool = spool if spool is not None else self.spool
-        if spool is None:
-            return
-        for spooled in spool.read_groups():
-            group = restore(spooled)
-            group.failures = dict.fromkeys(group.changes, (code, message))
-            self.report(group)
-        spool.clear()
-
     def abandon(self, reason: str) -> None:
         """The run stops: a rolling job in flight is waited for and reported; rows still
         waiting in the spool are reported as not written."""
         with contextlib.suppress(SalesforceError):
             self._rolling.finish()  # a failure reports its rows as not confirmed
         if self.spool is not None and self.spool.groups:
-            self._report_spool("NOT_WRITTEN", f"not written, the run stopped: {reason}")
+            self._outcome.report_all(
+                self.spool, "NOT_WRITTEN", f"not written, the run stopped: {reason}"
+            )

@@ -103,7 +103,7 @@ MUTATIONS: dict[str, tuple[str, str, str, list[str]]] = {
     ),
     # issue 11: the Bulk path and the write journal
     "bulk-row-locks-not-retried": (
-        "writer.py",
+        "bulk_outcome.py",
         "            wanted = {key for key, errors in failures.items() if is_retryable(errors)}",
         "            wanted: set[str] = set()",
         ["test_safety_bulk_journal.py", "-k", "row_locks"],
