@@ -1,18 +1,14 @@
-"""The HTTP server: WalkMe's token endpoint, report downloads, signed links and inspection API.
+"""The HTTP server: connection plumbing, dispatch to the routes, injected faults, the access log.
 
-Routes (faultable routes in brackets):
+Routes (faultable routes in brackets), each in its own module:
 
-- `POST /accounts/connect/token` [token]: client credentials in HTTP Basic, form body
-  `grant_type=client_credentials` → `{"access_token", "token_type": "bearer", "expires_in"}`;
-- `GET|HEAD /insights/reports/<name>.csv` [download]: `Authorization: Bearer <token>`; 401 for a
-  missing, unknown or expired token, 403 for a key without report access;
-- `GET|HEAD /g_reports/<uuid>.csv?Expires=…&Signature=…` [signed]: no auth; 403 with an S3-like
-  XML error when the signature is missing, wrong or expired;
-- `/__emulator/…`: the inspection API (loopback clients only), see `inspection.py`.
+- `POST /accounts/connect/token` [token]: `token_endpoint.py`;
+- `GET|HEAD /insights/reports/<name>.csv` [download] and `GET|HEAD /g_reports/<uuid>.csv` [signed]:
+  `downloads.py`;
+- `/__emulator/…`: the inspection API (loopback clients only), `inspection.py`.
 
-Downloads stream the file in chunks with `ETag`, `Last-Modified`, `If-None-Match` (304) and single
-`Range` requests (206), so a client can resume a cut-off body. The access log goes to stderr with
-route templates only: no query string (signatures) and no headers (tokens) are ever written.
+The access log goes to stderr with route templates only: no query string (signatures) and no
+headers (tokens) are ever written.
 """
 
 from __future__ import annotations
@@ -28,18 +24,13 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from . import inspection
-from .auth import parse_basic, parse_bearer
+from . import downloads, inspection, token_endpoint
 from .faults import Decision
-from .report_store import ReportFile
-from .signing import SIGNED_PREFIX, verify
+from .signing import SIGNED_PREFIX
 from .state import EmulatorState
+from .token_endpoint import MAX_FORM_BYTES
 
-CHUNK_SIZE = 1 << 16
-MAX_FORM_BYTES = 1 << 16
 _REPORT_PATH = re.compile(r"^/insights/reports/([^/]+)\.csv$")
-_SIGNED_PATH = re.compile(r"^/g_reports/([0-9a-fA-F-]{36})\.csv$")
-_RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
 
 
 class EmulatorServer(ThreadingHTTPServer):
@@ -91,7 +82,7 @@ class Handler(BaseHTTPRequestHandler):
         parts = urlsplit(self.path)
         return parts.path, parse_qs(parts.query, keep_blank_values=True)
 
-    def _finish(self, route: str, status: int) -> None:
+    def record_response(self, route: str, status: int) -> None:
         self._route = route
         self._status = status
         self.state.stats.request(route, status, at=self._arrived)
@@ -105,7 +96,7 @@ class Handler(BaseHTTPRequestHandler):
         headers: dict[str, str] | None = None,
     ) -> None:
         """Send a complete small response and record it."""
-        self._finish(route, status)
+        self.record_response(route, status)
         self.send_response(status)
         self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(body)))
@@ -185,11 +176,11 @@ class Handler(BaseHTTPRequestHandler):
                     return
                 inspection.handle(self, path, query)
             elif path == "/accounts/connect/token":
-                self._token()
+                token_endpoint.handle(self)
             elif (report := _REPORT_PATH.match(path)) and self.command in ("GET", "HEAD"):
-                self._authenticated_download(report.group(1))
+                downloads.authenticated(self, report.group(1))
             elif path.startswith(SIGNED_PREFIX) and self.command in ("GET", "HEAD"):
-                self._signed_download(path, query)
+                downloads.signed(self, path, query)
             else:
                 self.discard_body()
                 self.send_json(
@@ -216,7 +207,7 @@ class Handler(BaseHTTPRequestHandler):
 
     # -- faults ------------------------------------------------------------------------------
 
-    def _apply_fault(self, route_kind: str, route: str) -> Decision | None:
+    def apply_fault(self, route_kind: str, route: str) -> Decision | None:
         """Sleep and/or answer an injected error. Returns the decision when the request goes on."""
         decision = self.state.faults.decide(route_kind)
         if decision.slow_ms:
@@ -239,223 +230,6 @@ class Handler(BaseHTTPRequestHandler):
             )
         return None
 
-    # -- token ---------------------------------------------------------------------------------
-
-    def _token(self) -> None:
-        route = "POST /accounts/connect/token"
-        if self.command != "POST":
-            self.discard_body()
-            self.send_json(
-                f"{self.command} /accounts/connect/token",
-                405,
-                {"error": "method_not_allowed", "error_description": "Use POST."},
-                {"Allow": "POST"},
-            )
-            return
-        self.state.stats.count("token_requests")
-        if self._apply_fault("token", route) is None:
-            return
-        body = self.read_body(MAX_FORM_BYTES)
-        if body is None:
-            self.send_json(route, 413, {"error": "invalid_request", "error_description": "Too big"})
-            return
-        form = parse_qs(body.decode("utf-8", "replace"))
-        credentials = parse_basic(self.headers.get("Authorization"))
-        if credentials is None:
-            hint = (
-                " (client_id/client_secret in the form body are not accepted)"
-                if "client_secret" in form or "client_id" in form
-                else ""
-            )
-            self.send_json(
-                route,
-                401,
-                {
-                    "error": "invalid_client",
-                    "error_description": "Client authentication failed: send the client id and "
-                    f"secret as HTTP Basic authorization{hint}.",
-                },
-                {"WWW-Authenticate": 'Basic realm="walkme"'},
-            )
-            return
-        grant = form.get("grant_type", [""])[0]
-        if grant != "client_credentials":
-            self.send_json(
-                route,
-                400,
-                {
-                    "error": "unsupported_grant_type",
-                    "error_description": "grant_type must be client_credentials.",
-                },
-            )
-            return
-        key = self.state.keyring.check_client(*credentials)
-        if key is None:
-            self.send_json(
-                route,
-                401,
-                {"error": "invalid_client", "error_description": "Invalid client credentials."},
-                {"WWW-Authenticate": 'Basic realm="walkme"'},
-            )
-            return
-        token, expires_in = self.state.keyring.issue(key, self.state.now())
-        self.state.stats.count("tokens_issued")
-        self.send_json(
-            route,
-            200,
-            {"access_token": token, "token_type": "bearer", "expires_in": expires_in},
-            {"Cache-Control": "no-store", "Pragma": "no-cache"},
-        )
-
-    # -- downloads -----------------------------------------------------------------------------
-
-    def _authenticated_download(self, name: str) -> None:
-        route = f"{self.command} /insights/reports/{{name}}.csv"
-        decision = self._apply_fault("download", route)
-        if decision is None:
-            return
-        token = parse_bearer(self.headers.get("Authorization"))
-        bearer_error = {"WWW-Authenticate": 'Bearer realm="walkme", error="invalid_token"'}
-        if token is None:
-            self.send_json(
-                route,
-                401,
-                {
-                    "error": "unauthorized",
-                    "message": "Missing bearer token: get one from POST /accounts/connect/token "
-                    "and send 'Authorization: Bearer <token>'.",
-                },
-                {"WWW-Authenticate": 'Bearer realm="walkme"'},
-            )
-            return
-        record, key = self.state.keyring.lookup(token)
-        if record is None or key is None:
-            self.send_json(
-                route,
-                401,
-                {"error": "invalid_token", "message": "Unknown access token; request a new one."},
-                bearer_error,
-            )
-            return
-        if record.expires_at <= self.state.now():
-            self.send_json(
-                route,
-                401,
-                {
-                    "error": "invalid_token",
-                    "message": "The access token expired; request a new one.",
-                },
-                bearer_error,
-            )
-            return
-        if not key.reports:
-            self.send_json(
-                route,
-                403,
-                {
-                    "error": "insufficient_scope",
-                    "message": "This API key has no read access to Insights reports; enable it "
-                    "for the key in Admin Center > API Keys.",
-                },
-            )
-            return
-        report = self.state.store.by_name(name)
-        if report is None:
-            self.send_json(
-                route, 404, {"error": "not_found", "message": f"No report named {name!r}."}
-            )
-            return
-        self._stream(route, report, decision)
-
-    def _signed_download(self, path: str, query: dict[str, list[str]]) -> None:
-        route = f"{self.command} /g_reports/{{uuid}}.csv"
-        decision = self._apply_fault("signed", route)
-        if decision is None:
-            return
-        match = _SIGNED_PATH.match(path)
-        if match is None:
-            self.send_xml_error(route, 404, "NoSuchKey", "The specified key does not exist.")
-            return
-        verdict = verify(self.state.signing_key, path, query, self.state.now())
-        if not verdict.ok:
-            self.send_xml_error(route, 403, verdict.code, verdict.message)
-            return
-        report = self.state.store.by_uuid(match.group(1).lower())
-        if report is None:
-            self.send_xml_error(route, 404, "NoSuchKey", "The specified key does not exist.")
-            return
-        self._stream(route, report, decision)
-
-    def _stream(self, route: str, report: ReportFile, decision: Decision) -> None:
-        """Send a report file: conditional GET, single ranges, chunked writes, injected cut-offs."""
-        common = {
-            "ETag": report.etag,
-            "Last-Modified": report.last_modified,
-            "Accept-Ranges": "bytes",
-            "Cache-Control": "private, max-age=0",
-        }
-        if_none_match = self.headers.get("If-None-Match")
-        if if_none_match and report.etag in [t.strip() for t in if_none_match.split(",")]:
-            self._finish(route, 304)
-            self.send_response(304)
-            for name, value in common.items():
-                self.send_header(name, value)
-            self.send_header("Content-Length", "0")
-            self.end_headers()
-            return
-        start, end = 0, report.size - 1
-        status = 200
-        range_header = self.headers.get("Range")
-        if range_header:
-            parsed = _parse_range(range_header, report.size)
-            if parsed is None:
-                self.send_bytes(
-                    route, 416, b"", "text/plain", {"Content-Range": f"bytes */{report.size}"}
-                )
-                return
-            start, end = parsed
-            status = 206
-            common["Content-Range"] = f"bytes {start}-{end}/{report.size}"
-        length = max(0, end - start + 1)
-        self._finish(route, status)
-        self.send_response(status)
-        self.send_header("Content-Type", "text/csv; charset=utf-8")
-        self.send_header("Content-Length", str(length))
-        self.send_header("Content-Disposition", f'attachment; filename="{report.name}.csv"')
-        for name, value in common.items():
-            self.send_header(name, value)
-        self.end_headers()
-        if self.command == "HEAD":
-            return
-        limit = length
-        if decision.cut_off_fraction is not None:
-            limit = int(length * decision.cut_off_fraction)
-            self.state.stats.fault("cut_off")
-        chunk = CHUNK_SIZE
-        if decision.body_delay_ms:
-            chunk = max(1, min(CHUNK_SIZE, (length + 1) // 2))
-        sent = 0
-        with report.path.open("rb") as source:
-            source.seek(start)
-            while sent < limit:
-                data = source.read(min(chunk, limit - sent))
-                if not data:
-                    break
-                self.wfile.write(data)
-                sent += len(data)
-                if decision.body_delay_ms and sent < limit:
-                    self.wfile.flush()
-                    time.sleep(decision.body_delay_ms / 1000)
-        self.wfile.flush()
-        self.state.stats.count("bytes_sent", sent)
-        if sent < length:
-            self.state.stats.count("partial_downloads")
-            self.close_connection = True
-            with contextlib.suppress(OSError):
-                self.connection.shutdown(socket.SHUT_RDWR)
-        else:
-            self.state.stats.count("downloads")
-
 
 _PHRASES = {s.value for s in HTTPStatus}
 
@@ -466,23 +240,3 @@ class _BadLength(ValueError):
 
 def _is_loopback(host: str) -> bool:
     return host.startswith("127.") or host in ("::1", "localhost") or host.startswith("::ffff:127.")
-
-
-def _parse_range(header: str, size: int) -> tuple[int, int] | None:
-    """Parse one `bytes=a-b`, `bytes=a-` or `bytes=-n` range; None when unsatisfiable."""
-    match = _RANGE.match(header.strip())
-    if match is None or size == 0:
-        return None
-    first, last = match.groups()
-    if not first and not last:
-        return None
-    if not first:
-        count = int(last)
-        if count == 0:
-            return None
-        return max(0, size - count), size - 1
-    start = int(first)
-    end = min(int(last), size - 1) if last else size - 1
-    if start >= size or end < start:
-        return None
-    return start, end

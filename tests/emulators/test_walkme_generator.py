@@ -16,7 +16,8 @@ from collections import defaultdict
 from pathlib import Path
 
 import pytest
-from walkme_emulator.generator import NPS_HEADER, ONBOARDING_HEADER, GeneratorError, generate
+from walkme_emulator.generator import GeneratorError, generate
+from walkme_emulator.report_catalog import NPS_HEADER, ONBOARDING_HEADER
 
 ROWS = 3000
 GENERATE = [sys.executable, "-m", "walkme_emulator.cli", "generate", "--rows"]
