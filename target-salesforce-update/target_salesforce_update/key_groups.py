@@ -105,8 +105,9 @@ def report(results: StreamResults, group: KeyGroup, policy: str, *, stopped: boo
         extra = {"fields_changed": sorted(changed), "new_values": changed}
     else:
         outcome = "unchanged"
-    for row in group.rows:
-        results.add(outcome, row=row.position, key=row.raw_key, record_ids=ids, **extra)
+    results.add_rows(
+        outcome, [(row.position, row.raw_key) for row in group.rows], record_ids=ids, **extra
+    )
 
 
 def diff_groups(

@@ -130,16 +130,36 @@ class StreamResults:
         error_message: str = "",
     ) -> None:
         """Count one input row's outcome and write its line."""
+        self.add_rows(
+            outcome,
+            [(row, key)],
+            record_ids=record_ids,
+            fields_changed=fields_changed,
+            new_values=new_values,
+            error_code=error_code,
+            error_message=error_message,
+        )
+
+    def add_rows(
+        self,
+        outcome: str,
+        rows: list[tuple[int, Any]],
+        *,
+        record_ids: list[str] | tuple[str, ...] = (),
+        fields_changed: list[str] | tuple[str, ...] = (),
+        new_values: dict[str, Any] | None = None,
+        error_code: str = "",
+        error_message: str = "",
+    ) -> None:
+        """Count and write rows sharing one outcome (``(row number, key as read)`` each)."""
         with self._lock:
-            category = "failed" if outcome == "rejected" else outcome
-            self.counts[outcome] += 1
+            self.counts[outcome] += len(rows)
             shown = outcome
             if self.dry_run and outcome == "updated":
                 shown = "would_update"
-            self._files.write(
-                category,
-                row=row,
-                key=key,
+            self._files.write_rows(
+                "failed" if outcome == "rejected" else outcome,
+                rows,
                 outcome=shown,
                 record_ids=record_ids,
                 fields_changed=fields_changed,

@@ -9,8 +9,9 @@ bounded however long the report is. :class:`.results.StreamResults` counts the r
 
 from __future__ import annotations
 
-import csv
 import json
+import re
+from collections.abc import Iterable
 from pathlib import Path
 from typing import IO, Any
 
@@ -29,6 +30,8 @@ COLUMNS = (
     "error_message",
 )
 _UNSAFE_START = ("=", "+", "-", "@", "\t", "\r")
+#: What makes a CSV cell need quotes (Python's ``csv`` default, ``QUOTE_MINIMAL``).
+_NEEDS_QUOTES = re.compile(r'[",\r\n]').search
 
 #: ``json.dumps(..., default=str, ensure_ascii=False)`` builds a new encoder on every call
 #: (non-default arguments); one shared encoder writes the same text for every updated row.
@@ -46,17 +49,33 @@ def spreadsheet_safe(value: Any) -> str:
     return text
 
 
+def _cell(text: str) -> str:
+    """``text`` as one CSV cell: quoted, inner quotes doubled, only when it must be."""
+    if _NEEDS_QUOTES(text):
+        return '"' + text.replace('"', '""') + '"'
+    return text
+
+
+def csv_line(cells: Iterable[str]) -> str:
+    """One CSV line (CRLF ended), byte for byte what ``csv.writer`` writes for ``cells``.
+
+    The results files are built with this rather than ``csv.writer``: an updated row's
+    ``new_values`` cell is long and full of quotes, and ``str.replace`` doubles them several
+    times faster than the ``csv`` module's per-character loop (benchmarks/RESULTS.md, Run H).
+    """
+    return ",".join([_cell(c) for c in cells]) + "\r\n"
+
+
 class ResultsFiles:
     """The five CSVs in ``folder``, created (each with its header) when first needed."""
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder
         self._files: dict[str, IO[str]] = {}
-        self._writers: dict[str, Any] = {}
 
     def open(self) -> None:
         """Create the run folder and every CSV with its header (empty files say 'none')."""
-        if self._writers:
+        if self._files:
             return
         self.folder.mkdir(parents=True, exist_ok=True)
         for category in CATEGORIES:
@@ -64,17 +83,14 @@ class ResultsFiles:
             handle = (self.folder / f"{category}.csv").open(
                 "w", newline="", encoding="utf-8", errors="backslashreplace"
             )
-            writer = csv.writer(handle)
-            writer.writerow(COLUMNS)
+            handle.write(csv_line(COLUMNS))
             self._files[category] = handle
-            self._writers[category] = writer
 
-    def write(
+    def write_rows(
         self,
         category: str,
+        rows: Iterable[tuple[int, Any]],
         *,
-        row: int,
-        key: Any,
         outcome: str,
         record_ids: list[str] | tuple[str, ...],
         fields_changed: list[str] | tuple[str, ...],
@@ -82,22 +98,25 @@ class ResultsFiles:
         error_code: str,
         error_message: str,
     ) -> None:
-        """Write one input row's line into ``category``'s file."""
-        if category not in self._writers:
+        """Write the lines of rows sharing one outcome (the rows of one key) into
+        ``category``'s file: ``rows`` are ``(row number, key as read)``; the other cells are
+        the same on every line."""
+        if category not in self._files:
             self.open()
         values = _encode_values(new_values) if new_values else ""
-        self._writers[category].writerow(
-            [
-                row,
-                spreadsheet_safe(key),
+        tail = "," + csv_line(
+            (
                 outcome,
                 spreadsheet_safe(";".join(record_ids)),
                 ";".join(fields_changed),
                 spreadsheet_safe(values),
                 spreadsheet_safe(error_code),
                 spreadsheet_safe(error_message),
-            ]
+            )
         )
+        write = self._files[category].write
+        for position, key in rows:
+            write(f"{position},{_cell(spreadsheet_safe(key))}{tail}")
 
     def flush(self) -> None:
         """Push written lines to disk."""

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import csv
+import io
 import json
 import logging
+import random
 
 from target_salesforce_update.results import StreamResults
-from target_salesforce_update.results_files import COLUMNS, spreadsheet_safe
+from target_salesforce_update.results_files import COLUMNS, csv_line, spreadsheet_safe
 
 
 def test_spreadsheet_safe():
@@ -16,6 +18,21 @@ def test_spreadsheet_safe():
         assert spreadsheet_safe(text).startswith("'")
     assert spreadsheet_safe("ann@example.com") == "ann@example.com"
     assert spreadsheet_safe(None) == ""
+
+
+def test_csv_line_writes_what_csv_writer_writes():
+    """The results files' own line builder is byte-identical to ``csv.writer`` (excel dialect)."""
+    alphabet = ['"', ",", "\r", "\n", " ", "'", "=", "a", "Z", "é", "\u2013", ";", "\t", "{", "\\"]
+    rng = random.Random(17)
+    rows = [["", "x"], ['"', ","], ["a\r\nb", " lead", "trail "], ['{"F__c": "say ""hi"""}', ""]]
+    rows += [
+        ["".join(rng.choice(alphabet) for _ in range(rng.randint(0, 8))) for _ in range(8)]
+        for _ in range(2000)
+    ]
+    for cells in rows:
+        expected = io.StringIO()
+        csv.writer(expected).writerow(cells)
+        assert csv_line(cells) == expected.getvalue(), cells
 
 
 def test_files_counts_and_summary_line(tmp_path, caplog, monkeypatch):
