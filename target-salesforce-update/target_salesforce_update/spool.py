@@ -26,7 +26,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import IO, Any
 
-from .salesforce.bulk2 import csv_cell, csv_row, needs_collections
+from .salesforce.bulk2 import csv_record_line, csv_row
 
 __all__ = ["SpooledGroup", "WriteSpool"]
 
@@ -98,12 +98,11 @@ class WriteSpool:
         columns = self.columns[1:]
         for record_id, fields in changes.items():
             self.records += 1
-            if needs_collections(fields):
+            line = csv_record_line(record_id, fields, columns)
+            if line is None:  # a literal "#N/A" would clear the field in Bulk: Collections
                 self.direct.append({"Id": record_id, **fields})
                 continue
-            cells = [record_id]
-            cells.extend(csv_cell(fields[c]) if c in fields else "" for c in columns)
-            self.csv_bytes += csv_file.write(self._row(cells))
+            self.csv_bytes += csv_file.write(line.encode("utf-8"))
         self._pending.append(
             (list(rows), list(record_ids), {k: dict(v) for k, v in changes.items()})
         )

@@ -4,6 +4,8 @@ Bulk CSV cells and error parsing."""
 from __future__ import annotations
 
 import datetime as dt
+import decimal
+import random
 import secrets
 
 import pytest
@@ -18,6 +20,9 @@ from target_salesforce_update.salesforce.bulk_csv import (
     csv_cell,
     csv_chunks,
     csv_columns,
+    csv_record_line,
+    csv_row,
+    needs_collections,
     parse_bulk_error,
 )
 from target_salesforce_update.salesforce.client import (
@@ -163,6 +168,53 @@ def test_client_repr_hides_secrets() -> None:
 )
 def test_csv_cell(value: object, cell: str) -> None:
     assert csv_cell(value) == cell
+
+
+def test_csv_record_line_is_csv_row_of_csv_cells() -> None:
+    """The spool's one-pass line equals the cell-by-cell composition, and says None exactly
+    when the record needs Collections (a literal #N/A)."""
+    rng = random.Random(5)
+    texts = [
+        "",
+        " ",
+        "a",
+        "x,y",
+        'say "hi"',
+        "line\nbreak",
+        "cr\r",
+        " lead",
+        "trail ",
+        "#N/A",
+        " #N/A ",
+        "é",
+        "=1+1",
+    ]
+    pool = [
+        None,
+        True,
+        False,
+        0,
+        7,
+        -3,
+        2.5,
+        3.0,
+        1e-05,
+        1e20,
+        decimal.Decimal("1.10"),
+        dt.date(2024, 5, 6),
+        dt.datetime(2024, 5, 6, 7, 8, 9),
+        *texts,
+    ]
+    columns = ["A", "B", "C", "D"]
+    for _ in range(3000):
+        fields = {c: rng.choice(pool) for c in columns if rng.random() < 0.7}
+        if rng.random() < 0.05:
+            fields["Extra"] = rng.choice(texts)  # not a column: only the #N/A check sees it
+        expected = csv_row(
+            ["003000000000001AAA", *(csv_cell(fields[c]) if c in fields else "" for c in columns)]
+        )
+        line = csv_record_line("003000000000001AAA", fields, columns)
+        assert line == (None if needs_collections(fields) else expected), fields
 
 
 def test_csv_chunks_absent_vs_null_and_split() -> None:
