@@ -60,11 +60,16 @@ class BulkOutcome:
         self.report_all(spool, code, f"not confirmed, the run stopped: {exc}")
         self.results.flush()
 
-    def settle(self, spool: WriteSpool, failures: Failures) -> None:
+    def settle(
+        self, spool: WriteSpool, failures: Failures, journal: JobJournal | None = None
+    ) -> None:
         """After a spool's Bulk job: its ``#N/A`` records by Collections, transient failures
-        sent again, then one results line per row; the spool is empty afterwards."""
+        sent again, then one results line per row; the spool is empty afterwards.
+
+        ``journal`` is the job's own view of the journal (:meth:`.JobJournal.scope`; default
+        the stream's): only the entries of this job and its retries are forgotten."""
         results = self.results
-        journal = self.journal
+        journal = journal or self.journal
         try:
             try:
                 if spool.direct:
@@ -74,7 +79,7 @@ class BulkOutcome:
                 raise
             stopped: SalesforceError | None = None
             try:
-                self._retry_transient(spool, failures)
+                self._retry_transient(spool, failures, journal)
             except SalesforceError as exc:
                 stopped = exc  # the rows still failing are reported as such, then the run stops
             for spooled in spool.read_groups():
@@ -108,7 +113,9 @@ class BulkOutcome:
             if not result.success
         }
 
-    def _retry_transient(self, spool: WriteSpool, failures: Failures) -> None:
+    def _retry_transient(
+        self, spool: WriteSpool, failures: Failures, journal: JobJournal | None
+    ) -> None:
         """Send the spooled records whose errors are all transient again, until none is left
         or ``max_retries`` rounds were made; ``failures`` is updated in place.
 
@@ -131,7 +138,7 @@ class BulkOutcome:
             ]
             if len(payloads) >= plan.integration.bulk_threshold:
                 results.write_calls["bulk"] += 1
-                saved = client.bulk_update(plan.sobject, payloads, journal=self.journal)
+                saved = client.bulk_update(plan.sobject, payloads, journal=journal)
             else:
                 results.write_calls["collections"] += collections_calls(len(payloads))
                 saved = client.update_records(plan.sobject, payloads)

@@ -23,6 +23,7 @@ entry names the org it was written for (its instance URL): environments sharing 
 from __future__ import annotations
 
 import contextlib
+import copy
 import json
 import os
 import re
@@ -65,6 +66,14 @@ class JobJournal:
         #: The org this run writes to (:func:`org_of`); set when the run settles the journal.
         self.org = ""
         self._collected: list[str] = []
+
+    def scope(self) -> JobJournal:
+        """A view of this journal file with its own list of collected jobs, for one rolling
+        Bulk job and the retries of its rows: reporting them forgets only their entries, even
+        while the next job runs (and is collected) in another thread."""
+        view = copy.copy(self)
+        view._collected = []
+        return view
 
     @classmethod
     def for_integration(

@@ -6,7 +6,11 @@ carries the caller's per-stream call meter, :func:`.call_meter.carry_meter`). Th
 (:mod:`.writer`) decides when a spool is full and starts its job here; it calls
 :meth:`RollingJobs.finish` before anything that must follow the job — another job, a write of
 the spool, a batch holding one of the job's keys, a STATE — and ``finish`` hands the answered
-job back to the writer's callbacks, which report its rows.
+job back to the writer's callbacks, which report its rows. To start the next job without first
+writing those rows, the writer calls :meth:`RollingJobs.wait`, starts the next job, then
+:meth:`RollingJobs.report`: Salesforce still has one job of the stream at a time. Each job gets
+its own view of the journal (:meth:`.JobJournal.scope`), so reporting one job forgets only its
+entries while the next one runs.
 """
 
 from __future__ import annotations
@@ -25,10 +29,19 @@ if t.TYPE_CHECKING:
     from .salesforce.client import RecordError
     from .spool import WriteSpool
 
-__all__ = ["Failures", "RollingJobs"]
+__all__ = ["AnsweredJob", "Failures", "RollingJobs"]
 
 #: A Bulk job's failed records: their 15-character Ids → the errors Salesforce gave.
 Failures = dict[str, tuple["RecordError", ...]]
+
+
+class AnsweredJob(t.NamedTuple):
+    """A rolling job Salesforce answered, not reported yet (:meth:`RollingJobs.wait`)."""
+
+    spool: WriteSpool
+    failures: Failures
+    #: The job's own view of the journal (:meth:`.JobJournal.scope`), or None.
+    journal: JobJournal | None
 
 
 class RollingJobs:
@@ -42,7 +55,7 @@ class RollingJobs:
         logger: logging.Logger,
         stream: str,
         *,
-        answered: Callable[[WriteSpool, Failures], None],
+        answered: Callable[[WriteSpool, Failures, JobJournal | None], None],
         failed: Callable[[WriteSpool, SalesforceError], None],
     ) -> None:
         self.client = client
@@ -50,12 +63,12 @@ class RollingJobs:
         self.journal = journal
         self.logger = logger
         self.stream = stream
-        #: Called by :meth:`finish` with the spool of an answered job and its failures.
+        #: Called by :meth:`report` with an answered job's spool, failures and journal view.
         self._answered = answered
         #: Called by :meth:`finish` when the job stopped with a fatal error (then re-raised).
         self._failed = failed
-        #: The job in flight: its spool and the future of its failures.
-        self._in_flight: tuple[WriteSpool, Future[Failures]] | None = None
+        #: The job in flight: its spool, the future of its failures and its journal view.
+        self._in_flight: tuple[WriteSpool, Future[Failures], JobJournal | None] | None = None
         self._thread: ThreadPoolExecutor | None = None
 
     @property
@@ -71,14 +84,15 @@ class RollingJobs:
         """Whether the job in flight was answered and waits to be reported."""
         return self._in_flight is not None and self._in_flight[1].done()
 
-    def start(self, spool: WriteSpool) -> None:
-        """Run ``spool``'s Bulk job in the background; the caller finished the previous one."""
+    def start(self, spool: WriteSpool, *, last: bool = False) -> None:
+        """Run ``spool``'s Bulk job in the background; the caller waited for the previous one
+        (``last``: the stream's input has ended, only the log line differs)."""
         assert self._in_flight is None, "one rolling Bulk job at a time"
         if self._thread is None:
             self._thread = ThreadPoolExecutor(1, thread_name_prefix="sf-bulk-job")
         client = self.client
         sobject = self.sobject
-        journal = self.journal
+        journal = self.journal.scope() if self.journal is not None else None
 
         def run() -> Failures:
             return client.bulk_update_file(
@@ -86,24 +100,36 @@ class RollingJobs:
             )
 
         self.logger.info(
-            "Stream %s → %s: Bulk update job of %d record(s) runs in the background while "
-            "the stream goes on",
+            "Stream %s → %s: Bulk update job of %d record(s) %s",
             self.stream,
             sobject,
             spool.csv_records,
+            "started, the last of the stream"
+            if last
+            else "runs in the background while the stream goes on",
         )
-        self._in_flight = (spool, self._thread.submit(carry_meter(run)))
+        self._in_flight = (spool, self._thread.submit(carry_meter(run)), journal)
 
-    def finish(self) -> None:
-        """Wait for the job in flight, if any, and hand it to ``answered`` (or, after a fatal
-        error, to ``failed``, then re-raise)."""
+    def wait(self) -> AnsweredJob | None:
+        """Wait for the job in flight, if any, and return it, not reported yet (hand it to
+        :meth:`report`); after a fatal error hand its spool to ``failed`` and re-raise.
+        Afterwards no job is in flight."""
         if self._in_flight is None:
-            return
-        spool, future = self._in_flight
+            return None
+        spool, future, journal = self._in_flight
         self._in_flight = None
         try:
             failures = future.result()
         except SalesforceError as exc:
             self._failed(spool, exc)
             raise
-        self._answered(spool, failures)
+        return AnsweredJob(spool, failures, journal)
+
+    def report(self, answered: AnsweredJob | None) -> None:
+        """Hand a job returned by :meth:`wait` to ``answered``, which reports its rows."""
+        if answered is not None:
+            self._answered(*answered)
+
+    def finish(self) -> None:
+        """Wait for the job in flight, if any, and report it (see :meth:`wait`)."""
+        self.report(self.wait())

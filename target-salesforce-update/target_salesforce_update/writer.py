@@ -13,8 +13,8 @@
   again, up to ``max_retries`` rounds — a follow-up Bulk job for at least ``bulk_threshold``
   of them, else Collections.
 - Once the spool holds ``bulk_job_records`` changes, its Bulk job runs in the background while
-  the stream goes on (:mod:`.rolling_jobs`: one job in flight; its rows are reported before the
-  next write, a batch holding one of its keys, or a STATE).
+  the stream goes on (:mod:`.rolling_jobs`: one job in flight; its rows are reported once the
+  next job has started, or before a write, a batch holding one of its keys, or a STATE).
 
 Each write is journaled while in flight (:mod:`.job_journal`) and its rows are reported
 (:func:`.key_groups.report`) and flushed as soon as it is answered.
@@ -30,7 +30,7 @@ from collections.abc import Sequence
 from .bulk_outcome import BulkOutcome, collections_calls
 from .exceptions import SalesforceError
 from .key_groups import KeyGroup, report, restore
-from .rolling_jobs import Failures, RollingJobs
+from .rolling_jobs import RollingJobs
 from .spool import WriteSpool
 
 if t.TYPE_CHECKING:
@@ -198,27 +198,28 @@ class StreamWriter:
         """Write what the spool holds — one Bulk job, or Collections calls below
         ``bulk_threshold`` — and report its rows; the spool is empty afterwards. A rolling
         job still in flight is waited for (and its rows reported) first."""
-        self._rolling.finish()
         spool = self.spool
         plan = self.plan
         results = self.results
         if spool is None or not spool.groups:
+            self._rolling.finish()
             return
         integration = plan.integration
         count = len(spool)
         use_bulk = integration.write_method == "bulk" or count >= integration.bulk_threshold
-        if use_bulk:
-            try:
-                failures: Failures = {}
-                if spool.csv_records:
-                    results.write_calls["bulk"] += 1
-                    failures = self.client.bulk_update_file(
-                        plan.sobject, spool.csv_file(), spool.csv_records, journal=self.journal
-                    )
-            except SalesforceError as exc:
-                self._outcome.fail(spool, exc)
-                raise
-            self._outcome.settle(spool, failures)
+        if use_bulk and spool.csv_records:
+            # This spool's job starts as soon as the previous one is answered; the previous
+            # job's rows are reported while it runs; then it is waited for and reported.
+            previous = self._rolling.wait()
+            results.write_calls["bulk"] += 1
+            self._rolling.start(spool, last=True)
+            self.spool = WriteSpool(spool.columns[1:])
+            self._rolling.report(previous)
+            self._rolling.finish()
+            return
+        self._rolling.finish()
+        if use_bulk:  # every record holds a literal #N/A: Collections only
+            self._outcome.settle(spool, {})
             return
         journal = self.journal
         try:
@@ -237,14 +238,15 @@ class StreamWriter:
 
     def _roll(self) -> None:
         """The spool holds ``bulk_job_records`` changes: its Bulk job runs in the background
-        (after the previous rolling job, if any, is answered and reported) and a new spool
-        takes the stream's next changes."""
-        self._rolling.finish()
+        (once the previous rolling job, if any, is answered — its rows are reported while the new
+        job runs) and a new spool takes the stream's next changes."""
+        previous = self._rolling.wait()
         spool = self.spool
         assert spool is not None
         self.results.write_calls["bulk"] += 1
         self._rolling.start(spool)
         self.spool = WriteSpool(spool.columns[1:])
+        self._rolling.report(previous)  # its rows are written while the new job runs
 
     def abandon(self, reason: str) -> None:
         """The run stops: a rolling job in flight is waited for and reported; rows still
