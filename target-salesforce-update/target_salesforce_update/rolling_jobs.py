@@ -80,10 +80,6 @@ class RollingJobs:
         """Whether the job in flight carries a change for one of ``keys``."""
         return self._in_flight is not None and self._in_flight[0].holds_any(keys)
 
-    def answered(self) -> bool:
-        """Whether the job in flight was answered and waits to be reported."""
-        return self._in_flight is not None and self._in_flight[1].done()
-
     def start(self, spool: WriteSpool, *, last: bool = False) -> None:
         """Run ``spool``'s Bulk job in the background; the caller waited for the previous one
         (``last``: the stream's input has ended, only the log line differs)."""

@@ -107,8 +107,8 @@ class StreamWriter:
                 for group in groups:
                     self.report(group)
             return
-        if self._rolling.answered():
-            self._rolling.finish()  # report the rows of a job answered meanwhile
+        # A rolling job answered meanwhile is reported once the next job has started (in
+        # `_roll` or `write_spool`), not here: its rows would hold up that job's start.
         limit = self.client.bulk_max_upload_bytes * 0.9
         integration = self.plan.integration
         roll_at = integration.bulk_job_records
