@@ -17,7 +17,8 @@
   next job has started, or before a write, a batch holding one of its keys, or a STATE).
 
 Each write is journaled while in flight (:mod:`.job_journal`) and its rows are reported
-(:func:`.key_groups.report`) and flushed as soon as it is answered.
+(:func:`.key_groups.report`) and flushed once it is answered — a rolling job's right after the
+next job has started.
 """
 
 from __future__ import annotations
