@@ -117,28 +117,9 @@ class StreamResults:
             self.rows += count
             return first
 
-    def add(
-        self,
-        outcome: str,
-        *,
-        row: int,
-        key: Any,
-        record_ids: list[str] | tuple[str, ...] = (),
-        fields_changed: list[str] | tuple[str, ...] = (),
-        new_values: dict[str, Any] | None = None,
-        error_code: str = "",
-        error_message: str = "",
-    ) -> None:
-        """Count one input row's outcome and write its line."""
-        self.add_rows(
-            outcome,
-            [(row, key)],
-            record_ids=record_ids,
-            fields_changed=fields_changed,
-            new_values=new_values,
-            error_code=error_code,
-            error_message=error_message,
-        )
+    def add(self, outcome: str, *, row: int, key: Any, **cells: Any) -> None:
+        """Count one input row's outcome and write its line (``cells``: as :meth:`add_rows`)."""
+        self.add_rows(outcome, [(row, key)], **cells)
 
     def add_rows(
         self,

@@ -209,13 +209,7 @@ class StreamWriter:
         count = len(spool)
         use_bulk = integration.write_method == "bulk" or count >= integration.bulk_threshold
         if use_bulk and spool.csv_records:
-            # This spool's job starts as soon as the previous one is answered; the previous
-            # job's rows are reported while it runs; then it is waited for and reported.
-            previous = self._rolling.wait()
-            results.write_calls["bulk"] += 1
-            self._rolling.start(spool, last=True)
-            self.spool = WriteSpool(spool.columns[1:])
-            self._rolling.report(previous)
+            self._roll(last=True)  # the previous job's rows are reported while this one runs
             self._rolling.finish()
             return
         self._rolling.finish()
@@ -237,15 +231,16 @@ class StreamWriter:
                 journal.forget_reported()
             results.maybe_log_progress()
 
-    def _roll(self) -> None:
-        """The spool holds ``bulk_job_records`` changes: its Bulk job runs in the background
-        (once the previous rolling job, if any, is answered — its rows are reported while the new
-        job runs) and a new spool takes the stream's next changes."""
+    def _roll(self, *, last: bool = False) -> None:
+        """The spool's Bulk job runs in the background (once the previous rolling job, if any,
+        is answered — its rows are reported while the new job runs) and a new spool takes the
+        stream's next changes. Called when the spool holds ``bulk_job_records`` changes, and
+        (``last``) by :meth:`write_spool`, which then waits for the job."""
         previous = self._rolling.wait()
         spool = self.spool
         assert spool is not None
         self.results.write_calls["bulk"] += 1
-        self._rolling.start(spool)
+        self._rolling.start(spool, last=last)
         self.spool = WriteSpool(spool.columns[1:])
         self._rolling.report(previous)  # its rows are written while the new job runs
 
