@@ -1,0 +1,84 @@
+"""The local snapshot of the Bulk query strategy (:mod:`.match_snapshot`), on its own: what a
+lookup hands out, in which order, and that a record is handed out once (no HTTP here; the
+strategy's end-to-end behaviour against the emulator is tests/target/test_match_strategy.py)."""
+
+from __future__ import annotations
+
+import os
+
+from target_salesforce_update.field_spec import FieldSpec
+from target_salesforce_update.match_snapshot import MatchSnapshot
+
+HEADER = ["Id", "Email", "Done__c", "Score__c"]
+
+
+def _snapshot(pages: list[list[list[str]]]) -> MatchSnapshot:
+    match = FieldSpec(name="Email", type="email")
+    specs = {"Email": match, "Done__c": FieldSpec(name="Done__c", type="boolean")}
+    snapshot = MatchSnapshot(match, specs)
+    snapshot.load((HEADER, rows) for rows in pages)
+    return snapshot
+
+
+def test_lookup_gives_records_per_folded_key_in_bulk_order_with_cells_as_rest_gives_them():
+    snapshot = _snapshot(
+        [
+            [
+                ["003A", "Ann@x.example", "true", "10"],
+                ["003B", "bob@x.example", "", ""],
+                ["003C", "", "false", "1"],  # no key: not stored
+            ],
+            [["003D", "ANN@x.example", "FALSE", "2.5"]],
+        ]
+    )
+    try:
+        assert snapshot.records == 3
+        found, used = snapshot.lookup(["ann@x.example", "bob@x.example", "nobody@x.example"])
+        assert used == []
+        assert found == {
+            "ann@x.example": [
+                {"Id": "003A", "Email": "Ann@x.example", "Done__c": True, "Score__c": "10"},
+                {"Id": "003D", "Email": "ANN@x.example", "Done__c": False, "Score__c": "2.5"},
+            ],
+            "bob@x.example": [
+                {"Id": "003B", "Email": "bob@x.example", "Done__c": None, "Score__c": None}
+            ],
+        }
+    finally:
+        snapshot.close()
+
+
+def test_a_record_handed_out_once_makes_its_key_used_in_every_later_lookup():
+    snapshot = _snapshot([[["003A", "a@x.example", "true", "1"], ["003B", "b@x.example", "", ""]]])
+    path = snapshot.path
+    try:
+        first, _ = snapshot.lookup(["a@x.example"])
+        assert list(first) == ["a@x.example"]
+        again, used = snapshot.lookup(["a@x.example", "b@x.example"])
+        assert used == ["a@x.example"]  # the caller reads it fresh: this run may have written it
+        assert list(again) == ["b@x.example"]
+        _, used = snapshot.lookup(["b@x.example"])
+        assert used == ["b@x.example"]
+    finally:
+        snapshot.close()
+    assert not os.path.exists(path)
+
+
+def test_lookups_of_many_keys_span_chunks():
+    rows = [[f"003{i:012d}", f"u{i}@x.example", "true", str(i)] for i in range(2_345)]
+    snapshot = _snapshot([rows])
+    try:
+        keys = [f"u{i}@x.example" for i in range(2_345, -1, -1)]  # one key not stored
+        found, used = snapshot.lookup(keys)
+        assert used == []
+        assert len(found) == 2_345
+        assert found["u1234@x.example"] == [
+            {
+                "Id": "003000000001234",
+                "Email": "u1234@x.example",
+                "Done__c": True,
+                "Score__c": "1234",
+            }
+        ]
+    finally:
+        snapshot.close()
