@@ -99,9 +99,12 @@ def report(results: StreamResults, group: KeyGroup, policy: str, *, stopped: boo
         }
     elif group.changes:
         outcome = "updated"
-        changed: dict[str, t.Any] = {}
-        for changes in group.changes.values():
-            changed.update(changes)
+        if len(group.changes) == 1:
+            (changed,) = group.changes.values()
+        else:
+            changed = {}
+            for changes in group.changes.values():
+                changed.update(changes)
         extra = {"fields_changed": sorted(changed), "new_values": changed}
     else:
         outcome = "unchanged"

@@ -15,6 +15,8 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import IO, Any
 
+import msgspec
+
 __all__ = ["CATEGORIES", "COLUMNS", "ResultsFiles", "spreadsheet_safe"]
 
 #: The outcome files, in summary order.
@@ -33,9 +35,19 @@ _UNSAFE_START = ("=", "+", "-", "@", "\t", "\r")
 #: What makes a CSV cell need quotes (Python's ``csv`` default, ``QUOTE_MINIMAL``).
 _NEEDS_QUOTES = re.compile(r'[",\r\n]').search
 
-#: ``json.dumps(..., default=str, ensure_ascii=False)`` builds a new encoder on every call
-#: (non-default arguments); one shared encoder writes the same text for every updated row.
-_encode_values = json.JSONEncoder(default=str, ensure_ascii=False).encode
+_json_encoder = msgspec.json.Encoder(enc_hook=str)
+#: The fallback for what msgspec refuses (a lone surrogate in a text value): the same compact
+#: JSON from the standard library.
+_json_fallback = json.JSONEncoder(default=str, ensure_ascii=False, separators=(",", ":")).encode
+
+
+def encode_values(values: dict[str, Any]) -> str:
+    """The ``new_values`` cell: compact JSON (no spaces), UTF-8 text as is, other values as
+    ``str``. msgspec writes it about five times faster than ``json`` (Run I)."""
+    try:
+        return _json_encoder.encode(values).decode("utf-8")
+    except (TypeError, UnicodeEncodeError, msgspec.EncodeError):
+        return _json_fallback(values)
 
 
 def spreadsheet_safe(value: Any) -> str:
@@ -51,6 +63,15 @@ def spreadsheet_safe(value: Any) -> str:
 
 def _cell(text: str) -> str:
     """``text`` as one CSV cell: quoted, inner quotes doubled, only when it must be."""
+    if _NEEDS_QUOTES(text):
+        return '"' + text.replace('"', '""') + '"'
+    return text
+
+
+def _safe_cell(text: str) -> str:
+    """``_cell(spreadsheet_safe(text))`` for a ``str``, in one call."""
+    if text.startswith(_UNSAFE_START):
+        text = "'" + text
     if _NEEDS_QUOTES(text):
         return '"' + text.replace('"', '""') + '"'
     return text
@@ -103,20 +124,16 @@ class ResultsFiles:
         the same on every line."""
         if category not in self._files:
             self.open()
-        values = _encode_values(new_values) if new_values else ""
-        tail = "," + csv_line(
-            (
-                outcome,
-                spreadsheet_safe(";".join(record_ids)),
-                ";".join(fields_changed),
-                spreadsheet_safe(values),
-                spreadsheet_safe(error_code),
-                spreadsheet_safe(error_message),
-            )
+        # csv_line((outcome, ...)) cell by cell, without a list per group (the hot path: one
+        # call per key); outcome and the API names in fields_changed never need quotes.
+        tail = (
+            f",{outcome},{_safe_cell(';'.join(record_ids))},{';'.join(fields_changed)},"
+            f"{_safe_cell(encode_values(new_values)) if new_values else ''},"
+            f"{_safe_cell(error_code)},{_safe_cell(error_message)}\r\n"
         )
         write = self._files[category].write
         for position, key in rows:
-            write(f"{position},{_cell(spreadsheet_safe(key))}{tail}")
+            write(f"{position},{_safe_cell('' if key is None else str(key))}{tail}")
 
     def flush(self) -> None:
         """Push written lines to disk."""

@@ -9,7 +9,13 @@ import logging
 import random
 
 from target_salesforce_update.results import StreamResults
-from target_salesforce_update.results_files import COLUMNS, csv_line, spreadsheet_safe
+from target_salesforce_update.results_files import (
+    COLUMNS,
+    ResultsFiles,
+    csv_line,
+    encode_values,
+    spreadsheet_safe,
+)
 
 
 def test_spreadsheet_safe():
@@ -33,6 +39,67 @@ def test_csv_line_writes_what_csv_writer_writes():
         expected = io.StringIO()
         csv.writer(expected).writerow(cells)
         assert csv_line(cells) == expected.getvalue(), cells
+
+
+def test_result_lines_are_csv_writer_lines_of_spreadsheet_safe_cells(tmp_path):
+    """``ResultsFiles.write_rows`` builds lines without ``csv``: they are what ``csv.writer``
+    writes for the spreadsheet-safe cells, whatever the key, Ids, values and errors hold."""
+    alphabet = ['"', ",", "\r", "\n", " ", "'", "=", "+", "-", "@", "a", "é", ";", "\t", "{"]
+    rng = random.Random(23)
+
+    def text() -> str:
+        return "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 6)))
+
+    files = ResultsFiles(tmp_path)
+    expected = io.StringIO()
+    writer = csv.writer(expected)
+    writer.writerow(COLUMNS)
+    for group in range(1500):
+        rows = [
+            (group * 10 + n, rng.choice([text(), 12345, None])) for n in range(rng.randint(1, 3))
+        ]
+        ids = [text() for _ in range(rng.randint(0, 2))]
+        values = rng.choice([None, {"F__c": text(), "N__c": rng.random(), "B__c": True}])
+        fields = sorted(values) if values else []
+        code, message = rng.choice([("", ""), (text(), text())])
+        files.write_rows(
+            "updated",
+            rows,
+            outcome="updated",
+            record_ids=ids,
+            fields_changed=fields,
+            new_values=values,
+            error_code=code,
+            error_message=message,
+        )
+        for position, key in rows:
+            writer.writerow(
+                [
+                    position,
+                    spreadsheet_safe(key),
+                    "updated",
+                    spreadsheet_safe(";".join(ids)),
+                    ";".join(fields),
+                    spreadsheet_safe(encode_values(values) if values else ""),
+                    spreadsheet_safe(code),
+                    spreadsheet_safe(message),
+                ]
+            )
+    files.close()
+    with (tmp_path / "updated.csv").open(encoding="utf-8", newline="") as handle:
+        written = handle.read()
+    assert written == expected.getvalue()
+
+
+def test_new_values_is_compact_json_of_the_changed_values():
+    values = {"A__c": 'ü "q"', "B__c": 16.96, "C__c": True, "D__c": None, "E__c": 3}
+    assert (
+        encode_values(values)
+        == '{"A__c":"ü \\"q\\"","B__c":16.96,"C__c":true,"D__c":null,"E__c":3}'
+    )
+    assert json.loads(encode_values(values)) == values
+    lone = {"A__c": "bad \udcff byte"}  # msgspec refuses a lone surrogate: the stdlib writes it
+    assert json.loads(encode_values(lone)) == lone
 
 
 def test_files_counts_and_summary_line(tmp_path, caplog, monkeypatch):
@@ -71,7 +138,7 @@ def test_files_counts_and_summary_line(tmp_path, caplog, monkeypatch):
     ]
     updated = list(csv.reader((folder / "updated.csv").open()))
     assert updated[0] == list(COLUMNS)
-    assert updated[1] == ["1", "a@x.io", "updated", "003A;003B", "F__c", '{"F__c": 1}', "", ""]
+    assert updated[1] == ["1", "a@x.io", "updated", "003A;003B", "F__c", '{"F__c":1}', "", ""]
     unmatched = list(csv.reader((folder / "unmatched.csv").open()))
     assert unmatched[1][1] == "'=cmd|' /C calc'!A0"
     failed = list(csv.reader((folder / "failed.csv").open()))
