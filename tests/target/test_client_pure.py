@@ -217,6 +217,20 @@ def test_csv_record_line_is_csv_row_of_csv_cells() -> None:
         assert line == (None if needs_collections(fields) else expected), fields
 
 
+def test_float_cells_are_plain_decimals_of_the_shortest_repr() -> None:
+    """A float's upload cell is its shortest repr in plain decimal form (no exponent)."""
+    rng = random.Random(11)
+    values = [0.1, -2.5, 1e-05, 1.5e-07, 1.25e16, 123456789.125, 16.96, -0.0001, 3.0, 1e20]
+    values += [rng.uniform(-1e6, 1e6) for _ in range(500)]
+    values += [rng.random() * 10 ** rng.randint(-12, 20) for _ in range(500)]
+    for value in values:
+        expected = format(decimal.Decimal(repr(value)), "f")
+        if value == int(value):
+            expected = str(int(value))
+        assert csv_cell(value) == expected, value
+        assert "e" not in csv_cell(value).lower()
+
+
 def test_csv_chunks_absent_vs_null_and_split() -> None:
     records = [
         {"Id": "003000000000001", "A": None, "B": 'x,"y"\nz'},

@@ -96,7 +96,9 @@ def _quoted(cell: str) -> str:
 def _float_cell(value: float) -> str:
     if value == int(value):
         return str(int(value))
-    return format(decimal.Decimal(repr(value)), "f")
+    text = repr(value)
+    # repr is already the plain decimal form unless it has an exponent (1e-05, 1.5e+16).
+    return text if "e" not in text else format(decimal.Decimal(text), "f")
 
 
 #: The value types a mapped field usually holds, rendered straight to their (quoted) cell;
@@ -107,6 +109,9 @@ _QUOTED_CELL = {
     float: _float_cell,
     type(None): lambda _value: NULL_CELL,
 }
+
+
+_ABSENT = object()
 
 
 def csv_record_line(
@@ -120,11 +125,11 @@ def csv_record_line(
     append = out.append
     seen = 0
     for column in columns:
-        if column not in fields:
+        value = fields.get(column, _ABSENT)
+        if value is _ABSENT:
             append("")
             continue
         seen += 1
-        value = fields[column]
         if type(value) is str:
             if value.strip() == NULL_CELL:
                 return None
