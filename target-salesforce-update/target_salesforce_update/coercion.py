@@ -92,7 +92,18 @@ def coercer(spec: FieldSpec) -> Callable[[Any], Any]:
     :func:`.matching.field_coercers`)."""
     cache: dict[str, Any] = {}
     numbers: dict[tuple[type, Any], Any] = {}
-    convert = _coerce
+    converter = _CONVERTERS.get(spec.type)
+    if converter is None:
+        return functools.partial(_coerce, spec=spec)  # raises the "cannot write" error
+
+    def convert(value: Any) -> Any:
+        # _coerce(value, spec) with the field's converter bound once (the cache-miss path).
+        try:
+            return converter(value, spec)
+        except CoercionError:
+            raise
+        except (ArithmeticError, ValueError, TypeError) as exc:
+            raise _not_writable(value, spec, exc) from None
 
     def coerce_value(value: Any) -> Any:
         if value.__class__ is str and len(value) <= _CACHEABLE_LENGTH:
@@ -100,7 +111,7 @@ def coercer(spec: FieldSpec) -> Callable[[Any], Any]:
                 return cache[value]
             if not value.strip():
                 return None
-            result = convert(value, spec)  # a CoercionError is raised, never cached
+            result = convert(value)  # a CoercionError is raised, never cached
             if len(cache) < _CACHED_PER_FIELD:
                 cache[value] = result
             return result
@@ -111,13 +122,13 @@ def coercer(spec: FieldSpec) -> Callable[[Any], Any]:
             key = (kind, value)
             if key in numbers:
                 return numbers[key]
-            result = convert(value, spec)
+            result = convert(value)
             if len(numbers) < _CACHED_PER_FIELD:
                 numbers[key] = result
             return result
         if is_empty(value):
             return None
-        return convert(value, spec)
+        return convert(value)
 
     return coerce_value
 
@@ -136,10 +147,13 @@ def _coerce(value: Any, spec: FieldSpec) -> Any:
     except CoercionError:
         raise
     except (ArithmeticError, ValueError, TypeError) as exc:
-        # e.g. a date-time whose UTC form falls outside year 1..9999 (OverflowError), a number
-        # too large to quantize: the row is rejected, never the batch.
-        msg = f"{short(value)} cannot be written to {spec.name} ({spec.type}): {exc}"
-        raise CoercionError(msg) from None
+        raise _not_writable(value, spec, exc) from None
+
+
+def _not_writable(value: Any, spec: FieldSpec, exc: Exception) -> CoercionError:
+    # e.g. a date-time whose UTC form falls outside year 1..9999 (OverflowError), a number
+    # too large to quantize: the row is rejected, never the batch.
+    return CoercionError(f"{short(value)} cannot be written to {spec.name} ({spec.type}): {exc}")
 
 
 def normalize(value: Any, spec: FieldSpec) -> Any:

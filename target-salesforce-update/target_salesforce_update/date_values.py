@@ -50,14 +50,15 @@ def datetime_value(value: Any, spec: FieldSpec) -> str:
         found = _UTC_STAMP.match(value.strip())
         if found:
             day, clock, fraction = found.groups()
+            stamp = f"{day}T{clock}"
             try:
-                dt.date.fromisoformat(day)
-                dt.time.fromisoformat(clock)
+                dt.datetime.fromisoformat(stamp)  # the day and time exist
             except ValueError:
                 pass
             else:
-                millis = (fraction or "").ljust(3, "0")[:3]
-                return f"{day}T{clock}.{millis}Z"
+                if fraction is None:
+                    return stamp + ".000Z"
+                return f"{stamp}.{fraction.ljust(3, '0')[:3]}Z"
     moment = _parse_datetime(value, spec)
     millis = moment.microsecond // 1000
     return moment.strftime("%Y-%m-%dT%H:%M:%S") + f".{millis:03d}Z"

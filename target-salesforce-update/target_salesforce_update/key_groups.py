@@ -12,7 +12,7 @@ import typing as t
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from .matching import PreparedRow, changed_fields, key_text, merge_values, prepare_row
+from .matching import PreparedRow, changed_fields, merge_values, prepare_row
 
 if t.TYPE_CHECKING:
     from .preflight import Plan
@@ -46,8 +46,7 @@ def group_rows(records: Sequence[dict], plan: Plan, results: StreamResults) -> d
             continue
         group = groups.get(row.key)
         if group is None:
-            text = key_text(row.raw_key, plan.match) or row.key
-            groups[row.key] = KeyGroup(row.key, text, [row])
+            groups[row.key] = KeyGroup(row.key, row.text or row.key, [row])
         else:
             group.rows.append(row)
     return groups

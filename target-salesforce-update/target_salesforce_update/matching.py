@@ -88,7 +88,11 @@ def match_key(value: Any, spec: FieldSpec, key_prefix: str = "") -> str | None:
     Raises:
         CoercionError: see :func:`key_text`.
     """
-    text = key_text(value, spec, key_prefix)
+    return folded_key(key_text(value, spec, key_prefix), spec)
+
+
+def folded_key(text: str | None, spec: FieldSpec) -> str | None:
+    """:func:`match_key` of a key already in :func:`key_text` form."""
     if text is None:
         return None
     if spec.is_text and spec.type not in ID_TYPES and not spec.case_sensitive:
@@ -154,7 +158,10 @@ def index_records(records: Iterable[Mapping[str, Any]], plan: Plan) -> dict[str,
     return grouped
 
 
-@dataclass
+_MISSING = object()
+
+
+@dataclass(slots=True)
 class PreparedRow:
     """One input row after key extraction and coercion."""
 
@@ -163,6 +170,8 @@ class PreparedRow:
     raw_key: Any
     values: dict[str, Any] = field(default_factory=dict)
     error: str = ""
+    #: The key as sent to Salesforce (:func:`key_text`), for ``IN`` queries.
+    text: str = ""
 
 
 #: Per plan (by id, the plan kept to check identity): each mapped field's source, spec and
@@ -192,7 +201,8 @@ def prepare_row(position: int, record: Mapping[str, Any], plan: Plan) -> Prepare
     integration = plan.integration
     raw_key = record.get(integration.match_property)
     try:
-        key = match_key(raw_key, plan.match, plan.key_prefix)
+        text = key_text(raw_key, plan.match, plan.key_prefix)
+        key = folded_key(text, plan.match)
     except CoercionError as exc:
         return PreparedRow(position, None, raw_key, error=f"invalid key: {exc}")
     if key is None:
@@ -211,11 +221,13 @@ def prepare_row(position: int, record: Mapping[str, Any], plan: Plan) -> Prepare
             raw_key,
             error="invalid key: too long to look up in a SOQL query",
         )
-    row = PreparedRow(position, key, raw_key)
+    row = PreparedRow(position, key, raw_key, text=text)  # type: ignore[arg-type]
+    values = row.values
     errors: list[str] = []
     clear = integration.null_values == "clear"
     for source, spec, coerce_value in field_coercers(plan):
-        if source not in record:
+        raw = record.get(source, _MISSING)
+        if raw is _MISSING:
             # Not "leave untouched": the export no longer has the column (an older catalog
             # was reused), so the value the mapping promises cannot land. Null is different.
             errors.append(
@@ -225,7 +237,7 @@ def prepare_row(position: int, record: Mapping[str, Any], plan: Plan) -> Prepare
             )
             continue
         try:
-            value = coerce_value(record[source])
+            value = coerce_value(raw)
         except CoercionError as exc:
             errors.append(f"{source}: {exc}")
             continue
@@ -233,7 +245,7 @@ def prepare_row(position: int, record: Mapping[str, Any], plan: Plan) -> Prepare
             if not clear:
                 continue
             value = False if spec.type == "boolean" else None
-        row.values[spec.name] = value
+        values[spec.name] = value
     if errors:
         row.error = "; ".join(errors)
     return row
