@@ -39,9 +39,20 @@ def _parse_datetime(value: Any, spec: FieldSpec) -> dt.datetime:
     return moment.replace(microsecond=moment.microsecond // 1000 * 1000)
 
 
+#: A UTC stamp whose fields are in range (month 01-12, day 01-31, hour 00-23, minute and
+#: second 00-59, year not 0000): only a day past the 28th needs the calendar checked.
 _UTC_STAMP = re.compile(
-    r"^(\d{4}-\d{2}-\d{2})[T ](\d{2}:\d{2}:\d{2})(?:\.(\d{1,9}))?(?:Z|z|\+0000|\+00:00)$"
+    r"^((?!0000)\d{4}-(?:0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01]))[T ]"
+    r"((?:[01]\d|2[0-3]):[0-5]\d:[0-5]\d)(?:\.(\d{1,9}))?(?:Z|z|\+0000|\+00:00)$"
 )
+
+
+def _day_exists(day: str) -> bool:
+    try:
+        dt.date.fromisoformat(day)
+    except ValueError:
+        return False
+    return True
 
 
 def datetime_value(value: Any, spec: FieldSpec) -> str:
@@ -49,19 +60,14 @@ def datetime_value(value: Any, spec: FieldSpec) -> str:
         # Fast path for UTC stamps (how Salesforce returns them and most reports hold them).
         found = _UTC_STAMP.match(value.strip())
         if found:
-            day, clock, fraction = found.groups()
-            stamp = f"{day}T{clock}"
-            try:
-                dt.datetime.fromisoformat(stamp)  # the day and time exist
-            except ValueError:
-                pass
-            else:
+            day, of_month, clock, fraction = found.groups()
+            if of_month <= "28" or _day_exists(day):
                 if fraction is None:
-                    return stamp + ".000Z"
-                return f"{stamp}.{fraction.ljust(3, '0')[:3]}Z"
+                    return f"{day}T{clock}.000Z"
+                return f"{day}T{clock}.{fraction.ljust(3, '0')[:3]}Z"
     moment = _parse_datetime(value, spec)
-    millis = moment.microsecond // 1000
-    return moment.strftime("%Y-%m-%dT%H:%M:%S") + f".{millis:03d}Z"
+    # isoformat, not strftime: "%Y" does not pad years before 1000 on Linux.
+    return moment.replace(tzinfo=None).isoformat(timespec="milliseconds") + "Z"
 
 
 def date_value(value: Any, spec: FieldSpec) -> str:

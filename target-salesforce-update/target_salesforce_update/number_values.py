@@ -70,6 +70,17 @@ def _quantum(scale: int) -> Decimal:
 
 
 def decimal_value(value: Any, spec: FieldSpec) -> int | float:
+    if value.__class__ is float and spec.scale and math.isfinite(value):
+        # Fast path: a float whose shortest repr has no more decimals than the field's scale is
+        # unchanged by rounding; the same checks as below on its digits.
+        text = repr(value)
+        whole, _, decimals = text.partition(".")
+        if "e" not in text and len(decimals) <= spec.scale:
+            digits = len(whole.lstrip("-")) if abs(value) >= 1 else 0
+            if digits + spec.scale <= _MAX_DIGITS and (
+                not spec.precision or digits <= spec.precision - spec.scale
+            ):
+                return value
     number = _to_decimal(value, spec)
     if number and number.adjusted() + 1 + spec.scale > _MAX_DIGITS:
         msg = f"{short(value)} is too large for {spec.name}"

@@ -54,7 +54,9 @@ class WriteSpool:
         self._groups: IO[bytes] | None = None
         self._keys: set[int] = set()
         #: Groups not yet pickled, and how many pickled chunks the groups file holds.
-        self._pending: list[tuple[list[tuple[int, Any]], list[str], dict[str, dict]]] = []
+        self._pending: list[
+            tuple[Sequence[tuple[int, Any]], Sequence[str], Mapping[str, Mapping[str, Any]]]
+        ] = []
         self._chunks = 0
         self.records = 0
         self.groups = 0
@@ -93,7 +95,8 @@ class WriteSpool:
         record_ids: Sequence[str],
         changes: Mapping[str, Mapping[str, Any]],
     ) -> None:
-        """Append one key's rows and the changes of its records."""
+        """Append one key's rows and the changes of its records (kept as given, not copied:
+        they must not change afterwards)."""
         csv_file, groups_file = self._open()
         columns = self.columns[1:]
         for record_id, fields in changes.items():
@@ -103,9 +106,7 @@ class WriteSpool:
                 self.direct.append({"Id": record_id, **fields})
                 continue
             self.csv_bytes += csv_file.write(line.encode("utf-8"))
-        self._pending.append(
-            (list(rows), list(record_ids), {k: dict(v) for k, v in changes.items()})
-        )
+        self._pending.append((rows, record_ids, changes))
         if len(self._pending) >= _GROUPS_PER_PICKLE:
             self._dump_pending(groups_file)
         self._keys.add(hash(key))

@@ -194,3 +194,70 @@ def test_a_field_coercer_gives_what_coerce_gives_even_for_repeated_values(values
     convert = coercer(field_spec)
     for value in [*values, *values, True, 1, 1.0, False, 0, 0.0]:
         assert _outcome(convert, value) == _outcome(lambda v: coerce(v, field_spec), value)
+
+
+@settings(max_examples=3000, deadline=None)
+@given(
+    value=st.one_of(
+        st.floats(allow_nan=False, allow_infinity=False),
+        st.floats(min_value=-1e6, max_value=1e6).map(lambda f: round(f, 2)),
+        st.integers(min_value=-(10**6), max_value=10**6).map(lambda n: n / 100),
+    ),
+    precision=st.sampled_from([0, 3, 5, 18]),
+    scale=st.sampled_from([1, 2, 4]),
+)
+def test_a_float_coerces_as_its_decimal_form_does(value, precision, scale):
+    """The float fast path of decimal fields agrees with the Decimal path, value or error."""
+    from decimal import Decimal
+
+    from target_salesforce_update.number_values import decimal_value
+
+    field = spec("double", precision=precision, scale=scale)
+
+    def outcome(given):
+        try:
+            return decimal_value(given, field)
+        except CoercionError:
+            return "refused"
+
+    fast, slow = outcome(value), outcome(Decimal(repr(value)))
+    assert fast == slow and type(fast) is type(slow), (value, fast, slow)
+
+
+@settings(max_examples=3000, deadline=None)
+@given(
+    year=st.integers(0, 9999),
+    month=st.integers(0, 13),
+    day=st.integers(0, 32),
+    hour=st.integers(0, 24),
+    minute=st.integers(0, 60),
+    second=st.integers(0, 60),
+    fraction=st.sampled_from(["", ".5", ".123", ".123456789"]),
+    separator=st.sampled_from(["T", " "]),
+    suffix=st.sampled_from(["Z", "+00:00", "+0000", "z"]),
+)
+def test_the_utc_stamp_fast_path_agrees_with_the_full_parse(
+    year, month, day, hour, minute, second, fraction, separator, suffix
+):
+    """A UTC stamp with any field out of range is refused (or accepted) exactly as the full
+    ISO 8601 parse decides, and gives the same Salesforce form."""
+    from target_salesforce_update.date_values import _parse_datetime, datetime_value
+
+    text = (
+        f"{year:04d}-{month:02d}-{day:02d}{separator}{hour:02d}:{minute:02d}:{second:02d}"
+        f"{fraction}{suffix}"
+    )
+    field = spec("datetime")
+
+    def full_parse():
+        try:
+            moment = _parse_datetime(text, field)
+        except (CoercionError, ValueError, OverflowError):
+            return "refused"
+        return moment.replace(tzinfo=None).isoformat(timespec="milliseconds") + "Z"
+
+    try:
+        fast = datetime_value(text, field)
+    except (CoercionError, ValueError, OverflowError):
+        fast = "refused"
+    assert fast == full_parse(), text
