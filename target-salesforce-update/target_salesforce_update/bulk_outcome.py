@@ -84,6 +84,10 @@ class BulkOutcome:
                 stopped = exc  # the rows still failing are reported as such, then the run stops
             for spooled in spool.read_groups():
                 group = restore(spooled)
+                if not failures:
+                    results.records_written += len(group.changes)
+                    self.report(group)
+                    continue
                 for record_id in group.changes:
                     errors = failures.get(record_id[:15])
                     if errors is None:

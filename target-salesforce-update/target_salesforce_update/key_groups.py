@@ -33,6 +33,8 @@ class KeyGroup:
     changes: dict[str, dict[str, t.Any]] = field(default_factory=dict)  # Id -> changed fields
     failures: dict[str, tuple[str, str]] = field(default_factory=dict)  # Id -> (code, message)
     reported: bool = False
+    #: ``(position, raw key)`` of each row, when rebuilt from the spool (``rows`` is empty).
+    row_keys: list[tuple[int, t.Any]] | None = None
 
 
 def group_rows(records: Sequence[dict], plan: Plan, results: StreamResults) -> dict[str, KeyGroup]:
@@ -54,9 +56,8 @@ def group_rows(records: Sequence[dict], plan: Plan, results: StreamResults) -> d
 
 def restore(spooled: SpooledGroup) -> KeyGroup:
     """A key group rebuilt from the spool, enough to report its rows."""
-    rows = [PreparedRow(position, None, raw_key) for position, raw_key in spooled.rows]
     records = [{"Id": record_id} for record_id in spooled.record_ids]
-    return KeyGroup("", "", rows, records, spooled.changes)
+    return KeyGroup("", "", [], records, spooled.changes, row_keys=list(spooled.rows))
 
 
 def report(results: StreamResults, group: KeyGroup, policy: str, *, stopped: bool = False) -> None:
@@ -107,9 +108,10 @@ def report(results: StreamResults, group: KeyGroup, policy: str, *, stopped: boo
         extra = {"fields_changed": sorted(changed), "new_values": changed}
     else:
         outcome = "unchanged"
-    results.add_rows(
-        outcome, [(row.position, row.raw_key) for row in group.rows], record_ids=ids, **extra
-    )
+    row_keys = group.row_keys
+    if row_keys is None:
+        row_keys = [(row.position, row.raw_key) for row in group.rows]
+    results.add_rows(outcome, row_keys, record_ids=ids, **extra)
 
 
 def diff_groups(

@@ -252,7 +252,10 @@ def prepare_row(position: int, record: Mapping[str, Any], plan: Plan) -> Prepare
 
 
 def merge_values(rows: Sequence[PreparedRow]) -> dict[str, Any]:
-    """Combine the values of rows sharing one key, in input order (later rows win)."""
+    """Combine the values of rows sharing one key, in input order (later rows win); the
+    result is read, never changed (a single row's own ``values`` is returned)."""
+    if len(rows) == 1:
+        return rows[0].values  # read only: no copy
     merged: dict[str, Any] = {}
     for row in rows:
         merged.update(row.values)
