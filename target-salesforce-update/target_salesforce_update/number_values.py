@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import functools
 import math
+import re
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
@@ -69,18 +70,43 @@ def _quantum(scale: int) -> Decimal:
     return Decimal(1).scaleb(-scale)
 
 
+_PLAIN_NUMBER = re.compile(r"(-?)([0-9]+)(?:\.([0-9]*))?").fullmatch
+
+
+def _plain_decimal(value: Any, spec: FieldSpec) -> int | float | None:
+    """:func:`decimal_value` without Decimal arithmetic, for the usual values — an int, a float
+    or a plain decimal text (``-12.50``) with no more decimals than the field's scale, so
+    rounding leaves it alone — or None (the full path decides, errors included)."""
+    kind = value.__class__
+    if kind is int:
+        text = str(value)
+    elif kind is float:
+        if not math.isfinite(value):
+            return None
+        text = repr(value)  # the shortest form; exponent forms fall to the full path
+    elif kind is str:
+        text = value.strip()
+    else:
+        return None
+    found = _PLAIN_NUMBER(text)
+    if found is None:
+        return None
+    sign, whole, decimals = found.group(1), found.group(2), found.group(3) or ""
+    scale = spec.scale
+    if len(decimals.rstrip("0")) > scale:
+        return None
+    digits = len(whole.lstrip("0"))  # 0 when the number is below 1, as Decimal counts them
+    if digits + scale > _MAX_DIGITS or (spec.precision and digits > spec.precision - scale):
+        return None
+    if scale == 0:
+        return value if kind is int else int(sign + whole)
+    return value if kind is float else float(text)
+
+
 def decimal_value(value: Any, spec: FieldSpec) -> int | float:
-    if value.__class__ is float and spec.scale and math.isfinite(value):
-        # Fast path: a float whose shortest repr has no more decimals than the field's scale is
-        # unchanged by rounding; the same checks as below on its digits.
-        text = repr(value)
-        whole, _, decimals = text.partition(".")
-        if "e" not in text and len(decimals) <= spec.scale:
-            digits = len(whole.lstrip("-")) if abs(value) >= 1 else 0
-            if digits + spec.scale <= _MAX_DIGITS and (
-                not spec.precision or digits <= spec.precision - spec.scale
-            ):
-                return value
+    fast = _plain_decimal(value, spec)
+    if fast is not None:
+        return fast
     number = _to_decimal(value, spec)
     if number and number.adjusted() + 1 + spec.scale > _MAX_DIGITS:
         msg = f"{short(value)} is too large for {spec.name}"
