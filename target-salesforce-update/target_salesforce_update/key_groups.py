@@ -22,7 +22,7 @@ if t.TYPE_CHECKING:
 __all__ = ["KeyGroup", "diff_groups", "group_rows", "report", "restore"]
 
 
-@dataclass
+@dataclass(slots=True)
 class KeyGroup:
     """Rows sharing one key, the records it matched and what to write to each."""
 
