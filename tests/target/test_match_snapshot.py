@@ -82,3 +82,24 @@ def test_lookups_of_many_keys_span_chunks():
         ]
     finally:
         snapshot.close()
+
+
+def test_stored_keys_are_the_match_keys_of_the_cells():
+    """Whatever the cell (padding, case, non-ASCII, blank), a lookup by its match key finds it."""
+    from target_salesforce_update.matching import match_key
+
+    emails = ["  Pad@X.example ", "MiXeD@x.EXAMPLE", "STRASSE@x.example", "Straße@x.example", " "]
+    rows = [[f"003{i:012d}", email, "", ""] for i, email in enumerate(emails)]
+    snapshot = _snapshot([rows])
+    match = FieldSpec(name="Email", type="email")
+    try:
+        keys = [match_key(email, match) for email in emails]
+        assert keys[-1] is None
+        found, _ = snapshot.lookup([k for k in dict.fromkeys(keys) if k])
+        assert {key: [r["Id"] for r in records] for key, records in found.items()} == {
+            "pad@x.example": ["003000000000000"],
+            "mixed@x.example": ["003000000000001"],
+            "strasse@x.example": ["003000000000002", "003000000000003"],
+        }
+    finally:
+        snapshot.close()
