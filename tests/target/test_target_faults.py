@@ -141,7 +141,12 @@ def test_request_limit_exceeded_with_changes_waiting_in_the_spool(sf, base_confi
     )
     sf.faults(clear=True)
     assert run.error is not None
-    assert "REQUEST_LIMIT_EXCEEDED" in str(run.error) or "Limit exceeded" in str(run.error)
+    # Salesforce's refusal, or the target's own quota guard when a response's usage header
+    # (Sforce-Limit-Info) already said the quota was used up: which comes first is timing.
+    assert any(
+        sign in str(run.error)
+        for sign in ("REQUEST_LIMIT_EXCEEDED", "Limit exceeded", "daily API requests")
+    ), run.error
     assert run.stdout == []
     summary = run.summary()
     assert summary["status"] == "failed"
