@@ -96,14 +96,8 @@ def coercer(spec: FieldSpec) -> Callable[[Any], Any]:
     if converter is None:
         return functools.partial(_coerce, spec=spec)  # raises the "cannot write" error
 
-    def convert(value: Any) -> Any:
-        # _coerce(value, spec) with the field's converter bound once (the cache-miss path).
-        try:
-            return converter(value, spec)
-        except CoercionError:
-            raise
-        except (ArithmeticError, ValueError, TypeError) as exc:
-            raise _not_writable(value, spec, exc) from None
+    # _coerce(value, spec) with the field's converter bound once (the cache-miss path).
+    convert = functools.partial(_convert, converter, spec)
 
     def coerce_value(value: Any) -> Any:
         if value.__class__ is str and len(value) <= _CACHEABLE_LENGTH:
@@ -142,18 +136,19 @@ def _coerce(value: Any, spec: FieldSpec) -> Any:
     if converter is None:
         msg = f"field {spec.name} has type '{spec.type}', which this target cannot write"
         raise CoercionError(msg)
+    return _convert(converter, spec, value)
+
+
+def _convert(converter: Callable[[Any, FieldSpec], Any], spec: FieldSpec, value: Any) -> Any:
     try:
         return converter(value, spec)
     except CoercionError:
         raise
     except (ArithmeticError, ValueError, TypeError) as exc:
-        raise _not_writable(value, spec, exc) from None
-
-
-def _not_writable(value: Any, spec: FieldSpec, exc: Exception) -> CoercionError:
-    # e.g. a date-time whose UTC form falls outside year 1..9999 (OverflowError), a number
-    # too large to quantize: the row is rejected, never the batch.
-    return CoercionError(f"{short(value)} cannot be written to {spec.name} ({spec.type}): {exc}")
+        # e.g. a date-time whose UTC form falls outside year 1..9999 (OverflowError), a number
+        # too large to quantize: the row is rejected, never the batch.
+        msg = f"{short(value)} cannot be written to {spec.name} ({spec.type}): {exc}"
+        raise CoercionError(msg) from None
 
 
 def normalize(value: Any, spec: FieldSpec) -> Any:

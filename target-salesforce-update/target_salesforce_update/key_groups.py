@@ -57,7 +57,7 @@ def group_rows(records: Sequence[dict], plan: Plan, results: StreamResults) -> d
 def restore(spooled: SpooledGroup) -> KeyGroup:
     """A key group rebuilt from the spool, enough to report its rows."""
     records = [{"Id": record_id} for record_id in spooled.record_ids]
-    return KeyGroup("", "", [], records, spooled.changes, row_keys=list(spooled.rows))
+    return KeyGroup("", "", [], records, spooled.changes, row_keys=spooled.rows)
 
 
 def report(results: StreamResults, group: KeyGroup, policy: str, *, stopped: bool = False) -> None:

@@ -27,7 +27,7 @@ import typing as t
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from .coercion import ID_TYPES, CoercionError, FieldSpec
+from .coercion import CoercionError, FieldSpec
 from .exceptions import BulkJobError
 from .matching import match_key
 
@@ -104,8 +104,6 @@ class MatchSnapshot:
             except ValueError:
                 continue
             spec = self._column_specs[at]
-            plain_text = match.is_text and match.type not in ID_TYPES
-            fold = plain_text and not match.case_sensitive
             for row in rows:
                 if not row:
                     continue
@@ -114,21 +112,12 @@ class MatchSnapshot:
                         f"A Bulk query result row has {len(row)} cell(s) where the header has "
                         f"{width}; set match_strategy to in_query to match with IN queries"
                     )
-                cell = row[at]
-                if plain_text and cell.isascii():
-                    # match_key of ASCII text, without its checks (none applies to it)
-                    key = cell.strip()
-                    if not key:
-                        continue
-                    if fold:
-                        key = key.lower()
-                else:
-                    try:
-                        key = match_key(_cell(cell, spec), match)
-                    except CoercionError:
-                        continue
-                    if key is None:
-                        continue
+                try:
+                    key = match_key(_cell(row[at], spec), match)
+                except CoercionError:
+                    continue
+                if key is None:
+                    continue
                 chunk.append((key, seq, *row))
                 seq += 1
                 if len(chunk) >= _INSERT_CHUNK:
