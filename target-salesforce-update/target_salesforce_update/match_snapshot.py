@@ -1,9 +1,10 @@
 """A bounded-memory copy of the object's matchable records, keyed by match key.
 
 The Bulk query strategy reads every record whose match field is set once, and looks the keys
-of each batch up here instead of sending ``IN`` queries. Records live in a temporary SQLite
-file (deleted on :meth:`MatchSnapshot.close`), so memory stays bounded whatever the object's
-size; only one insert chunk is held at a time.
+of each batch up here instead of sending ``IN`` queries. Records live in SQLite's private
+temporary database (its file is unlinked as soon as it is opened, so even a killed run leaves
+nothing behind): memory stays bounded whatever the object's size; only one insert chunk is held
+at a time.
 
 Keys are the same :func:`.matching.match_key` the ``IN`` path uses on query answers (text
 folded case-insensitively unless the field is case-sensitive; numbers and Ids canonical), so
@@ -19,10 +20,7 @@ a covering index over ``(key, seq, cells)`` a lookup only reads index pages and 
 
 from __future__ import annotations
 
-import contextlib
-import os
 import sqlite3
-import tempfile
 import typing as t
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
@@ -46,15 +44,15 @@ def _cell(text: str, spec: FieldSpec | None) -> Any:
 
 
 class MatchSnapshot:
-    """Records of one object keyed by match key, in a temporary SQLite file."""
+    """Records of one object keyed by match key, in a temporary SQLite database."""
 
     def __init__(self, match: FieldSpec, specs: Mapping[str, FieldSpec]) -> None:
         self.match = match
         self._specs = {name.lower(): spec for name, spec in specs.items()}
         self._specs.setdefault(match.name.lower(), match)
-        fd, self.path = tempfile.mkstemp(prefix="sf-match-", suffix=".sqlite")
-        os.close(fd)
-        self._db = sqlite3.connect(self.path, check_same_thread=False)
+        # An empty name is SQLite's private temporary database: its file (in SQLITE_TMPDIR or
+        # TMPDIR) is unlinked as soon as SQLite opens it, so even a killed run leaves nothing.
+        self._db = sqlite3.connect("", check_same_thread=False)
         self._db.execute("PRAGMA journal_mode=OFF")
         self._db.execute("PRAGMA synchronous=OFF")
         #: The Bulk CSV's header; each record is stored as its raw cells, one column each
@@ -174,9 +172,5 @@ class MatchSnapshot:
         return found, sorted(used)
 
     def close(self) -> None:
-        """Drop the temporary file."""
-        try:
-            self._db.close()
-        finally:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(self.path)
+        """Drop the temporary database (SQLite frees its file)."""
+        self._db.close()

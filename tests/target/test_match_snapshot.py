@@ -5,6 +5,7 @@ strategy's end-to-end behaviour against the emulator is tests/target/test_match_
 from __future__ import annotations
 
 import os
+import tempfile
 
 from target_salesforce_update.field_spec import FieldSpec
 from target_salesforce_update.match_snapshot import MatchSnapshot
@@ -50,7 +51,6 @@ def test_lookup_gives_records_per_folded_key_in_bulk_order_with_cells_as_rest_gi
 
 def test_a_record_handed_out_once_makes_its_key_used_in_every_later_lookup():
     snapshot = _snapshot([[["003A", "a@x.example", "true", "1"], ["003B", "b@x.example", "", ""]]])
-    path = snapshot.path
     try:
         first, _ = snapshot.lookup(["a@x.example"])
         assert list(first) == ["a@x.example"]
@@ -61,7 +61,36 @@ def test_a_record_handed_out_once_makes_its_key_used_in_every_later_lookup():
         assert used == ["b@x.example"]
     finally:
         snapshot.close()
-    assert not os.path.exists(path)
+
+
+def _open_deleted_files() -> list[str]:
+    """Targets of this process's open descriptors whose file was unlinked (Linux /proc)."""
+    fds = f"/proc/{os.getpid()}/fd"
+    links = []
+    for fd in os.listdir(fds):
+        try:
+            links.append(os.readlink(f"{fds}/{fd}"))
+        except OSError:
+            continue  # the descriptor listdir itself used
+    return [link.removesuffix(" (deleted)") for link in links if link.endswith(" (deleted)")]
+
+
+def test_the_snapshot_leaves_no_file_behind_even_while_it_is_open():
+    """A run killed mid-stream (SIGKILL, out of memory) must not leave hundreds of MB of
+    records in the temporary directory: SQLite's private temporary database is unlinked as
+    soon as it is opened, so only the open handle holds it."""
+    rows = [[f"003{i:012d}", f"u{i}@x.example", "true", str(i)] for i in range(20_000)]
+    snapshot = _snapshot([rows])  # well past SQLite's 2 MB cache: it spills to its file
+    try:
+        found, _ = snapshot.lookup(["u19999@x.example"])
+        assert found["u19999@x.example"][0]["Id"] == "003000000019999"
+        # SQLite's temporary files are named etilqs_*: this one is open, and already unlinked
+        spilled = [p for p in _open_deleted_files() if os.path.basename(p).startswith("etilqs_")]
+        assert spilled
+        assert not any(os.path.exists(path) for path in spilled)
+        assert not [n for n in os.listdir(tempfile.gettempdir()) if n.startswith("sf-match-")]
+    finally:
+        snapshot.close()
 
 
 def test_lookups_of_many_keys_span_chunks():
