@@ -21,6 +21,7 @@ from .exceptions import SalesforceError
 from .integration import MELTANO_TEST_STREAM, Integration, environment_label, resolve_integration
 from .message_reader import SingerMessageReader
 from .preflight import PreflightError
+from .record_messages import PlainRecordMessages
 from .results import StreamResults
 from .settings import config_schema, default
 from .sink_context import Connection, StreamContext
@@ -47,8 +48,11 @@ _RUNNING: list[TargetSalesforceUpdate] = []
 GC_THRESHOLDS = (50_000, 20, 100)
 
 
-class TargetSalesforceUpdate(Target):
-    """Singer target that updates existing Salesforce records; it never creates one."""
+class TargetSalesforceUpdate(PlainRecordMessages, Target):
+    """Singer target that updates existing Salesforce records; it never creates one.
+
+    RECORDs of plain streams skip the SDK's per-record steps that do nothing here
+    (:mod:`.record_messages`)."""
 
     name = "target-salesforce-update"
     config_jsonschema = config_schema()
