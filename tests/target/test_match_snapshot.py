@@ -5,7 +5,6 @@ strategy's end-to-end behaviour against the emulator is tests/target/test_match_
 from __future__ import annotations
 
 import os
-import tempfile
 
 from target_salesforce_update.field_spec import FieldSpec
 from target_salesforce_update.match_snapshot import MatchSnapshot
@@ -63,34 +62,23 @@ def test_a_record_handed_out_once_makes_its_key_used_in_every_later_lookup():
         snapshot.close()
 
 
-def _open_deleted_files() -> list[str]:
-    """Targets of this process's open descriptors whose file was unlinked (Linux /proc)."""
-    fds = f"/proc/{os.getpid()}/fd"
-    links = []
-    for fd in os.listdir(fds):
-        try:
-            links.append(os.readlink(f"{fds}/{fd}"))
-        except OSError:
-            continue  # the descriptor listdir itself used
-    return [link.removesuffix(" (deleted)") for link in links if link.endswith(" (deleted)")]
-
-
 def test_the_snapshot_leaves_no_file_behind_even_while_it_is_open():
     """A run killed mid-stream (SIGKILL, out of memory) must not leave hundreds of MB of
-    records in the temporary directory: SQLite's private temporary database is unlinked as
-    soon as it is opened, so only the open handle holds it."""
+    records in the temporary directory: the records file is unlinked as soon as it is
+    created, so only the open handle holds it."""
     rows = [[f"003{i:012d}", f"u{i}@x.example", "true", str(i)] for i in range(20_000)]
-    snapshot = _snapshot([rows])  # well past SQLite's 2 MB cache: it spills to its file
+    snapshot = _snapshot([rows])
     try:
         found, _ = snapshot.lookup(["u19999@x.example"])
         assert found["u19999@x.example"][0]["Id"] == "003000000019999"
-        # SQLite's temporary files are named etilqs_*: this one is open, and already unlinked
-        spilled = [p for p in _open_deleted_files() if os.path.basename(p).startswith("etilqs_")]
-        assert spilled
-        assert not any(os.path.exists(path) for path in spilled)
-        assert not [n for n in os.listdir(tempfile.gettempdir()) if n.startswith("sf-match-")]
+        fd = snapshot._file.fileno()
+        assert os.fstat(fd).st_size > 20_000 * 20  # the records are in the file, not in memory
+        link = os.readlink(f"/proc/{os.getpid()}/fd/{fd}")
+        assert link.endswith(" (deleted)")  # no name in any directory
+        assert not os.path.exists(link.removesuffix(" (deleted)"))
     finally:
         snapshot.close()
+    assert snapshot._file.closed
 
 
 def test_lookups_of_many_keys_span_chunks():
@@ -129,6 +117,42 @@ def test_stored_keys_are_the_match_keys_of_the_cells():
             "pad@x.example": ["003000000000000"],
             "mixed@x.example": ["003000000000001"],
             "strasse@x.example": ["003000000000002", "003000000000003"],
+        }
+    finally:
+        snapshot.close()
+
+
+def test_keys_sharing_a_hash_are_told_apart_by_the_stored_key(monkeypatch):
+    """The index holds 32-bit hashes of keys; a lookup compares the stored key of each
+    candidate, so colliding keys (forced here: every key hashes alike, at the last range)
+    still get only their own records, in Bulk order."""
+    import target_salesforce_update.match_snapshot as module
+
+    monkeypatch.setattr(module, "_hash", lambda key: (1 << module._HASH_BITS) - 1)
+    rows = [[f"003{i:012d}", f"u{i % 50}@x.example", "", str(i)] for i in range(200)]
+    snapshot = _snapshot([rows])
+    try:
+        found, used = snapshot.lookup(["u7@x.example", "nobody@x.example", "u49@x.example"])
+        assert used == []
+        assert sorted(found) == ["u49@x.example", "u7@x.example"]
+        assert [r["Score__c"] for r in found["u7@x.example"]] == ["7", "57", "107", "157"]
+        assert {r["Email"] for r in found["u49@x.example"]} == {"u49@x.example"}
+    finally:
+        snapshot.close()
+
+
+def test_a_second_load_adds_to_the_first():
+    snapshot = _snapshot([[["003A", "a@x.example", "true", "1"]]])
+    try:
+        stored = snapshot.load([(HEADER, [["003B", "b@x.example", "false", "2"]])])
+        assert stored == 1 and snapshot.records == 2
+        found, _ = snapshot.lookup(["a@x.example", "b@x.example"])
+        assert found["a@x.example"][0]["Id"] == "003A"
+        assert found["b@x.example"][0] == {
+            "Id": "003B",
+            "Email": "b@x.example",
+            "Done__c": False,
+            "Score__c": "2",
         }
     finally:
         snapshot.close()
