@@ -17,7 +17,7 @@ import functools
 from collections.abc import Callable
 from typing import Any
 
-from .date_values import date_value, datetime_value, time_value
+from .date_values import date_value, datetime_value, time_value, utc_stamp
 from .field_spec import (
     DECIMAL_TYPES,
     ID_TYPES,
@@ -124,6 +124,17 @@ def coercer(spec: FieldSpec) -> Callable[[Any], Any]:
             return None
         return convert(value)
 
+    if spec.type == "datetime":
+        # Date-times rarely repeat (a cache would only fill up): a UTC stamp is converted
+        # straight away, anything else takes the path above.
+        def coerce_datetime(value: Any) -> Any:
+            if value.__class__ is str:
+                canonical = utc_stamp(value)
+                if canonical is not None:
+                    return canonical
+            return coerce_value(value)
+
+        return coerce_datetime
     return coerce_value
 
 

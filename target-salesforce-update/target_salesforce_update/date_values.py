@@ -55,16 +55,25 @@ def _day_exists(day: str) -> bool:
     return True
 
 
+def utc_stamp(text: str) -> str | None:
+    """The canonical form of ``text`` when it is a UTC stamp of a real moment (how Salesforce
+    returns date-times and most reports hold them), else None: :func:`datetime_value`'s fast
+    path, which :func:`.coercion.coercer` also takes first for date-time fields."""
+    found = _UTC_STAMP.match(text)
+    if found:
+        day, of_month, clock, fraction = found.groups()
+        if of_month <= "28" or _day_exists(day):
+            if fraction is None:
+                return f"{day}T{clock}.000Z"
+            return f"{day}T{clock}.{fraction.ljust(3, '0')[:3]}Z"
+    return None
+
+
 def datetime_value(value: Any, spec: FieldSpec) -> str:
     if isinstance(value, str):
-        # Fast path for UTC stamps (how Salesforce returns them and most reports hold them).
-        found = _UTC_STAMP.match(value.strip())
-        if found:
-            day, of_month, clock, fraction = found.groups()
-            if of_month <= "28" or _day_exists(day):
-                if fraction is None:
-                    return f"{day}T{clock}.000Z"
-                return f"{day}T{clock}.{fraction.ljust(3, '0')[:3]}Z"
+        canonical = utc_stamp(value.strip())
+        if canonical is not None:
+            return canonical
     moment = _parse_datetime(value, spec)
     # isoformat, not strftime: "%Y" does not pad years before 1000 on Linux.
     return moment.replace(tzinfo=None).isoformat(timespec="milliseconds") + "Z"

@@ -273,3 +273,21 @@ def test_the_utc_stamp_fast_path_agrees_with_the_full_parse(
     except (CoercionError, ValueError, OverflowError):
         fast = "refused"
     assert fast == full_parse(), text
+
+
+@settings(max_examples=2000, deadline=None)
+@given(
+    day=st.integers(27, 32),
+    month=st.sampled_from([1, 2, 4, 12, 13]),
+    year=st.sampled_from([0, 999, 2023, 2024, 9999]),
+    fraction=st.sampled_from(["", ".5", ".123456789"]),
+    suffix=st.sampled_from(["Z", "+00:00", "+0000", "+01:00", ""]),
+    padding=st.sampled_from(["", " ", "\t"]),
+)
+def test_the_datetime_coercer_gives_what_coerce_gives(day, month, year, fraction, suffix, padding):
+    """A date-time field's coercer converts UTC stamps straight away (no cache): for stamps of
+    real and impossible days, other offsets and padded texts it agrees with coerce."""
+    text = f"{padding}{year:04d}-{month:02d}-{day:02d}T10:20:30{fraction}{suffix}{padding}"
+    field = spec("datetime")
+    convert = coercer(field)
+    assert _outcome(convert, text) == _outcome(lambda v: coerce(v, field), text), text
