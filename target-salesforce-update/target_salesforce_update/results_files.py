@@ -126,10 +126,14 @@ class ResultsFiles:
             self.open()
         # csv_line((outcome, ...)) cell by cell, without a list per group (the hot path: one
         # call per key); outcome and the API names in fields_changed never need quotes.
+        # A JSON object starts with "{" (never a formula) and always holds quotes: it is
+        # quoted straight away; empty cells need no checks.
+        values = '"' + encode_values(new_values).replace('"', '""') + '"' if new_values else ""
+        code = _safe_cell(error_code) if error_code else ""
+        message = _safe_cell(error_message) if error_message else ""
         tail = (
             f",{outcome},{_safe_cell(';'.join(record_ids))},{';'.join(fields_changed)},"
-            f"{_safe_cell(encode_values(new_values)) if new_values else ''},"
-            f"{_safe_cell(error_code)},{_safe_cell(error_message)}\r\n"
+            f"{values},{code},{message}\r\n"
         )
         write = self._files[category].write
         for position, key in rows:
