@@ -12,7 +12,7 @@ import typing as t
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from .matching import PreparedRow, changed_fields, merge_values, prepare_row
+from .matching import PreparedRow, changed_fields, merge_values, row_preparer
 
 if t.TYPE_CHECKING:
     from .preflight import Plan
@@ -41,8 +41,9 @@ def group_rows(records: Sequence[dict], plan: Plan, results: StreamResults) -> d
     """Coerce each record to a row (rejected rows are reported here) and group rows by key."""
     groups: dict[str, KeyGroup] = {}
     first = results.reserve_positions(len(records))
+    prepare_row = row_preparer(plan)
     for offset, record in enumerate(records):
-        row = prepare_row(first + offset, record, plan)
+        row = prepare_row(first + offset, record)
         if row.error or row.key is None:
             results.add("rejected", row=row.position, key=row.raw_key, error_message=row.error)
             continue

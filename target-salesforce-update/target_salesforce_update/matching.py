@@ -12,7 +12,7 @@ import urllib.parse
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, TypeVar
 
 from . import soql
 from .coercion import (
@@ -177,18 +177,31 @@ class PreparedRow:
 #: Per plan (by id, the plan kept to check identity): each mapped field's source, spec and
 #: :func:`.coercion.coercer`, built once per stream instead of hashing specs per value.
 FieldCoercers = tuple[tuple[str, FieldSpec, Callable[[Any], Any]], ...]
-_FIELD_COERCERS: dict[int, tuple[Plan, FieldCoercers]] = {}
+_T = TypeVar("_T")
+_Cache = dict[int, tuple[Plan, Any]]
+_COERCERS: _Cache = {}
+_PREPARERS: _Cache = {}
+_BY_NAME: _Cache = {}
+
+
+def _per_plan(cache: _Cache, plan: Plan, build: Callable[[Plan], _T]) -> _T:
+    """``build(plan)``, made once per plan for ``cache`` (by id, the plan kept to check
+    identity; a long-lived process keeps the recent plans' only)."""
+    entry = cache.get(id(plan))
+    if entry is None or entry[0] is not plan:
+        if len(cache) >= 64:
+            cache.clear()
+        entry = cache[id(plan)] = (plan, build(plan))
+    return entry[1]  # type: ignore[no-any-return]
 
 
 def field_coercers(plan: Plan) -> FieldCoercers:
     """``(source, spec, coerce_value)`` for each mapped field of ``plan``, in mapping order."""
-    entry = _FIELD_COERCERS.get(id(plan))
-    if entry is None or entry[0] is not plan:
-        if len(_FIELD_COERCERS) >= 64:
-            _FIELD_COERCERS.clear()  # a long-lived process: keep the plans of recent sinks only
-        entry = (plan, tuple((src, spec, coercer(spec)) for src, spec in plan.fields.items()))
-        _FIELD_COERCERS[id(plan)] = entry
-    return entry[1]
+    return _per_plan(
+        _COERCERS,
+        plan,
+        lambda p: tuple((src, spec, coercer(spec)) for src, spec in p.fields.items()),
+    )
 
 
 def prepare_row(position: int, record: Mapping[str, Any], plan: Plan) -> PreparedRow:
@@ -196,59 +209,99 @@ def prepare_row(position: int, record: Mapping[str, Any], plan: Plan) -> Prepare
 
     ``values`` maps Salesforce field names to coerced values. Empty values are left out when
     ``null_values`` is ``skip`` and kept as ``None`` when it is ``clear`` (a cleared checkbox is
-    ``False``, the only value Salesforce stores for it).
+    ``False``, the only value Salesforce stores for it). For many rows of one plan, build
+    :func:`row_preparer` once.
     """
+    return row_preparer(plan)(position, record)
+
+
+def row_preparer(plan: Plan) -> Callable[[int, Mapping[str, Any]], PreparedRow]:
+    """:func:`prepare_row` for one plan, with what it reads of the plan bound once (the hot
+    path of every row)."""
+    return _per_plan(_PREPARERS, plan, _build_preparer)
+
+
+def _build_preparer(plan: Plan) -> Callable[[int, Mapping[str, Any]], PreparedRow]:
     integration = plan.integration
-    raw_key = record.get(integration.match_property)
-    try:
-        text = key_text(raw_key, plan.match, plan.key_prefix)
-        key = folded_key(text, plan.match)
-    except CoercionError as exc:
-        return PreparedRow(position, None, raw_key, error=f"invalid key: {exc}")
-    if key is None:
-        return PreparedRow(
-            position, None, raw_key, error=f"empty key: {integration.match_property} is blank"
-        )
-    # Percent-encoding makes one character at most 12 long (4 UTF-8 bytes x 3), so only a
-    # long key needs its encoded length measured.
-    if len(key) > soql.MAX_LITERAL_CHARS or (
-        len(key) * 12 > MAX_ENCODED_QUERY_CHARS // 2
-        and encoded_length(key) > MAX_ENCODED_QUERY_CHARS // 2
-    ):
-        return PreparedRow(
-            position,
-            None,
-            raw_key,
-            error="invalid key: too long to look up in a SOQL query",
-        )
-    row = PreparedRow(position, key, raw_key, text=text)  # type: ignore[arg-type]
-    values = row.values
-    errors: list[str] = []
+    match_property = integration.match_property
+    match = plan.match
+    key_prefix = plan.key_prefix
     clear = integration.null_values == "clear"
-    for source, spec, coerce_value in field_coercers(plan):
-        raw = record.get(source, _MISSING)
-        if raw is _MISSING:
-            # Not "leave untouched": the export no longer has the column (an older catalog
-            # was reused), so the value the mapping promises cannot land. Null is different.
-            errors.append(
-                f"{source}: the row has no '{source}' column (mapped to {spec.name}); the "
-                "export may no longer have it. Fix: restore the column in the report, or "
-                "remove it from field_mapping and re-run discovery"
-            )
-            continue
+    # (source, field name, coercer, the value a cleared field gets)
+    fields = tuple(
+        (source, spec.name, convert, False if spec.type == "boolean" else None)
+        for source, spec, convert in field_coercers(plan)
+    )
+    # A text key (not an Id): trimmed, checked for invalid UTF-8, folded unless case-sensitive
+    # — what key_text and folded_key do, without their per-row type checks.
+    plain_text = match.is_text and match.type not in ID_TYPES and match.type not in _NUMERIC
+    fold = plain_text and not match.case_sensitive
+    empty_key = f"empty key: {match_property} is blank"
+    too_long = soql.MAX_LITERAL_CHARS
+    long_encoded = MAX_ENCODED_QUERY_CHARS // 2
+
+    def prepare(position: int, record: Mapping[str, Any]) -> PreparedRow:
+        raw_key = record.get(match_property)
         try:
-            value = coerce_value(raw)
+            if plain_text and raw_key.__class__ is str:
+                text = raw_key.strip()
+                if not text:
+                    return PreparedRow(position, None, raw_key, error=empty_key)
+                if not text.isascii():
+                    valid_text(text)
+                key = text.casefold() if fold else text
+            else:
+                text = key_text(raw_key, match, key_prefix)  # type: ignore[assignment]
+                key = folded_key(text, match)  # type: ignore[assignment]
+                if key is None:
+                    return PreparedRow(position, None, raw_key, error=empty_key)
         except CoercionError as exc:
-            errors.append(f"{source}: {exc}")
-            continue
-        if value is None:
-            if not clear:
+            return PreparedRow(position, None, raw_key, error=f"invalid key: {exc}")
+        # Percent-encoding makes one character at most 12 long (4 UTF-8 bytes x 3), so only a
+        # long key needs its encoded length measured.
+        if len(key) > too_long or (
+            len(key) * 12 > long_encoded and encoded_length(key) > long_encoded
+        ):
+            return PreparedRow(
+                position,
+                None,
+                raw_key,
+                error="invalid key: too long to look up in a SOQL query",
+            )
+        row = PreparedRow(position, key, raw_key, text=text)
+        values = row.values
+        errors: list[str] | None = None
+        for source, name, coerce_value, cleared in fields:
+            raw = record.get(source, _MISSING)
+            if raw is _MISSING:
+                # Not "leave untouched": the export no longer has the column (an older catalog
+                # was reused), so the value the mapping promises cannot land. Null is different.
+                errors = errors or []
+                errors.append(
+                    f"{source}: the row has no '{source}' column (mapped to {name}); the "
+                    "export may no longer have it. Fix: restore the column in the report, or "
+                    "remove it from field_mapping and re-run discovery"
+                )
                 continue
-            value = False if spec.type == "boolean" else None
-        values[spec.name] = value
-    if errors:
-        row.error = "; ".join(errors)
-    return row
+            try:
+                value = coerce_value(raw)
+            except CoercionError as exc:
+                errors = errors or []
+                errors.append(f"{source}: {exc}")
+                continue
+            if value is None:
+                if not clear:
+                    continue
+                value = cleared
+            values[name] = value
+        if errors:
+            row.error = "; ".join(errors)
+        return row
+
+    return prepare
+
+
+_NUMERIC = frozenset({"int", "long", "double"})
 
 
 def merge_values(rows: Sequence[PreparedRow]) -> dict[str, Any]:
@@ -288,14 +341,8 @@ def changed_fields(
 
 
 def _coercers_by_name(plan: Plan) -> dict[str, Callable[[Any], Any]]:
-    entry = _BY_NAME.get(id(plan))
-    if entry is None or entry[0] is not plan:
-        if len(_BY_NAME) >= 64:
-            _BY_NAME.clear()
-        coercers = {spec.name: convert for _, spec, convert in field_coercers(plan)}
-        entry = (plan, coercers)
-        _BY_NAME[id(plan)] = entry
-    return entry[1]
-
-
-_BY_NAME: dict[int, tuple[Plan, dict[str, Callable[[Any], Any]]]] = {}
+    return _per_plan(
+        _BY_NAME,
+        plan,
+        lambda p: {spec.name: convert for _, spec, convert in field_coercers(p)},
+    )
