@@ -5,15 +5,17 @@ from __future__ import annotations
 import urllib.parse
 
 import pytest
-from hypothesis import example, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from target_salesforce_update.coercion import CoercionError, FieldSpec
 from target_salesforce_update.integration import resolve_integration
 from target_salesforce_update.matching import (
     changed_fields,
     encoded_length,
+    folded_key,
     id18,
     index_records,
+    key_text,
     match_key,
     match_queries,
     merge_values,
@@ -193,3 +195,27 @@ def test_a_key_is_a_key_or_a_rejected_row(value, spec):
         return
     if key is not None and spec.type in {"id", "reference"}:
         assert len(key) == 18 and key == id18(key[:15])
+
+
+@settings(
+    max_examples=1500, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@example(" Ünïcode@X.io\t")
+@example("caf\udcff@x.io")
+@example("\u3000")  # an ideographic space: blank once trimmed
+@example("ß@x.io")
+@given(st.one_of(st.text(max_size=12), st.integers(), st.none()))
+def test_the_text_key_short_path_gives_the_keys_of_key_text_and_folded_key(plan, raw):
+    """prepare_row reads text keys without key_text's per-row type checks: the key, the text
+    sent to Salesforce and the error are still exactly theirs."""
+    p = plan()
+    row = prepare_row(1, {"user": raw, "progress": "1"}, p)
+    try:
+        text = key_text(raw, p.match, p.key_prefix)
+    except CoercionError as exc:
+        assert row.key is None and row.error == f"invalid key: {exc}"
+        return
+    if text is None:
+        assert row.key is None and row.error.startswith("empty key")
+        return
+    assert (row.key, row.text) == (folded_key(text, p.match), text)
