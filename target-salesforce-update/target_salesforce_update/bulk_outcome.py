@@ -15,7 +15,7 @@ import typing as t
 from collections.abc import Callable
 
 from .exceptions import SalesforceError
-from .key_groups import KeyGroup, restore
+from .key_groups import KeyGroup, report_written, restore
 from .salesforce.client import COLLECTION_SIZE, is_retryable
 
 if t.TYPE_CHECKING:
@@ -83,11 +83,11 @@ class BulkOutcome:
             except SalesforceError as exc:
                 stopped = exc  # the rows still failing are reported as such, then the run stops
             for spooled in spool.read_groups():
-                group = restore(spooled)
                 if not failures:
-                    results.records_written += len(group.changes)
-                    self.report(group)
+                    results.records_written += len(spooled.changes)
+                    report_written(results, spooled)
                     continue
+                group = restore(spooled)
                 for record_id in group.changes:
                     errors = failures.get(record_id[:15])
                     if errors is None:

@@ -19,7 +19,7 @@ if t.TYPE_CHECKING:
     from .results import StreamResults
     from .spool import SpooledGroup
 
-__all__ = ["KeyGroup", "diff_groups", "group_rows", "report", "restore"]
+__all__ = ["KeyGroup", "diff_groups", "group_rows", "report", "report_written", "restore"]
 
 
 @dataclass(slots=True)
@@ -100,12 +100,7 @@ def report(results: StreamResults, group: KeyGroup, policy: str, *, stopped: boo
         }
     elif group.changes:
         outcome = "updated"
-        if len(group.changes) == 1:
-            (changed,) = group.changes.values()
-        else:
-            changed = {}
-            for changes in group.changes.values():
-                changed.update(changes)
+        changed = _merged(group.changes)
         extra = {"fields_changed": sorted(changed), "new_values": changed}
     else:
         outcome = "unchanged"
@@ -113,6 +108,30 @@ def report(results: StreamResults, group: KeyGroup, policy: str, *, stopped: boo
     if row_keys is None:
         row_keys = [(row.position, row.raw_key) for row in group.rows]
     results.add_rows(outcome, row_keys, record_ids=ids, **extra)
+
+
+def report_written(results: StreamResults, spooled: SpooledGroup) -> None:
+    """The ``updated`` lines of a spooled group whose every record was written: what
+    :func:`report` writes for :func:`restore` of it, without rebuilding the group."""
+    changed = _merged(spooled.changes)
+    results.add_rows(
+        "updated",
+        spooled.rows,
+        record_ids=spooled.record_ids,
+        fields_changed=sorted(changed),
+        new_values=changed,
+    )
+
+
+def _merged(changes: dict[str, dict[str, t.Any]]) -> dict[str, t.Any]:
+    """Every record's changes in one mapping (a single record's own, not copied)."""
+    if len(changes) == 1:
+        (changed,) = changes.values()
+        return changed
+    merged: dict[str, t.Any] = {}
+    for fields in changes.values():
+        merged.update(fields)
+    return merged
 
 
 def diff_groups(

@@ -168,3 +168,43 @@ def test_files_counts_and_summary_line(tmp_path, caplog, monkeypatch):
         f"failed=0 rejected=1 api_calls=3 status=completed_with_rejections bookmark=withheld "
         f"results={folder}"
     ]
+
+
+def test_a_written_spooled_group_is_reported_as_report_writes_its_restored_group(tmp_path):
+    """Settling a Bulk job writes the lines of groups whose records were all written without
+    rebuilding them (report_written): the same bytes as report(restore(group))."""
+    from target_salesforce_update.key_groups import report, report_written, restore
+    from target_salesforce_update.spool import SpooledGroup
+
+    rng = random.Random(5)
+    groups = []
+    for number in range(300):
+        ids = [f"003{number:03d}{i:09d}AAA" for i in range(rng.choice([1, 1, 2, 3]))]
+        changes = {
+            rid: {
+                name: rng.choice([1.5, True, None, 'x,"y"', "=1+1", "2026-01-01T00:00:00.000Z"])
+                for name in rng.sample(["A__c", "B__c", "C__c"], rng.randint(1, 3))
+            }
+            for rid in ids
+        }
+        rows = [(number * 10 + i, rng.choice(["a@x.io", " B@x.io", "=cmd", 42])) for i in range(2)]
+        groups.append(SpooledGroup(rows, ids, changes))
+    folders = {}
+    for way in ("report", "report_written"):
+        results = StreamResults(
+            results_dir=tmp_path / way,
+            stream="s",
+            sobject="Contact",
+            environment="dev",
+            logger=logging.getLogger("test.results"),
+        )
+        for spooled in groups:
+            if way == "report":
+                report(results, restore(spooled), "update_all")
+            else:
+                report_written(results, spooled)
+        results.finish()
+        folders[way] = (results.folder, dict(results.counts))
+    (one, counts_one), (two, counts_two) = folders.values()
+    assert counts_one == counts_two and counts_one["updated"] == 600
+    assert (one / "updated.csv").read_bytes() == (two / "updated.csv").read_bytes()
