@@ -35,7 +35,7 @@ import msgspec
 
 from .coercion import CoercionError, FieldSpec
 from .exceptions import BulkJobError
-from .matching import match_key
+from .matching import match_key, text_key
 
 #: Records encoded before one write to the file.
 _WRITE_CHUNK = 5_000
@@ -88,6 +88,7 @@ class MatchSnapshot:
         ``pages`` are ``(header, rows)`` pairs as :func:`.salesforce.bulk_query.query_pages`
         yields them; every page must carry the same header."""
         match = self.match
+        fast_key = text_key(match)
         buckets = [array("Q") for _ in range(1 << _BUCKET_BITS)]
         shift = _HASH_BITS - _BUCKET_BITS
         encode = self._encode
@@ -120,7 +121,7 @@ class MatchSnapshot:
                         f"{width}; set match_strategy to in_query to match with IN queries"
                     )
                 try:
-                    key = match_key(_cell(row[at], spec), match)
+                    key = fast_key(row[at]) if fast_key else match_key(_cell(row[at], spec), match)
                 except CoercionError:
                     continue
                 if key is None:

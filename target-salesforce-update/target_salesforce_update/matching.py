@@ -100,6 +100,29 @@ def folded_key(text: str | None, spec: FieldSpec) -> str | None:
     return text
 
 
+def text_key(spec: FieldSpec) -> Callable[[str], str | None] | None:
+    """For a text match field that is not an Id: a function giving :func:`match_key` of a
+    ``str`` without its per-value type checks (trim; refuse invalid UTF-8; fold unless
+    case-sensitive); None for other fields (use :func:`match_key`)."""
+    if not _is_plain_text(spec):
+        return None
+    fold = not spec.case_sensitive
+
+    def key_of(value: str) -> str | None:
+        text = value.strip()
+        if not text:
+            return None
+        if not text.isascii():
+            valid_text(text)
+        return text.casefold() if fold else text
+
+    return key_of
+
+
+def _is_plain_text(spec: FieldSpec) -> bool:
+    return spec.is_text and spec.type not in ID_TYPES and spec.type not in _NUMERIC
+
+
 def _literal(text: str, spec: FieldSpec) -> str:
     if spec.type in {"int", "long", "double"}:
         return text
@@ -234,7 +257,7 @@ def _build_preparer(plan: Plan) -> Callable[[int, Mapping[str, Any]], PreparedRo
     )
     # A text key (not an Id): trimmed, checked for invalid UTF-8, folded unless case-sensitive
     # — what key_text and folded_key do, without their per-row type checks.
-    plain_text = match.is_text and match.type not in ID_TYPES and match.type not in _NUMERIC
+    plain_text = _is_plain_text(match)  # then the keys of text_key, read inline
     fold = plain_text and not match.case_sensitive
     empty_key = f"empty key: {match_property} is blank"
     too_long = soql.MAX_LITERAL_CHARS
