@@ -20,6 +20,7 @@ from target_salesforce_update.matching import (
     match_queries,
     merge_values,
     prepare_row,
+    text_key,
 )
 from target_salesforce_update.preflight import check_integration
 
@@ -219,3 +220,29 @@ def test_the_text_key_short_path_gives_the_keys_of_key_text_and_folded_key(plan,
         assert row.key is None and row.error.startswith("empty key")
         return
     assert (row.key, row.text) == (folded_key(text, p.match), text)
+
+
+@settings(max_examples=1500, deadline=None)
+@example("caf\udcff@x.io", "email", False)
+@example(" Straße@X.io ", "string", True)
+@given(
+    st.text(max_size=12),
+    st.sampled_from(["email", "string", "phone", "id", "double"]),
+    st.booleans(),
+)
+def test_text_key_is_match_key_for_text_fields(value, field_type, case_sensitive):
+    """The snapshot reads keys with text_key: for the fields it serves it is match_key,
+    errors included; for Ids and numbers it declines."""
+    field = FieldSpec(name="K__c", type=field_type, case_sensitive=case_sensitive)
+    key_of = text_key(field)
+    if field_type in {"id", "double"}:
+        assert key_of is None
+        return
+
+    def outcome(read):
+        try:
+            return read(value)
+        except CoercionError as exc:
+            return str(exc)
+
+    assert outcome(key_of) == outcome(lambda v: match_key(v, field))
