@@ -24,7 +24,7 @@ __all__ = ["DEFAULT_PAGE_RECORDS", "count_records", "query_pages"]
 #: streamed, so its size does not cost memory.
 DEFAULT_PAGE_RECORDS = 500_000
 #: First poll 0.5 s + 1 s per 50,000 expected records (see :mod:`.bulk_jobs`).
-POLL_SCHEDULE = PollSchedule(first_seconds=0.5, records_per_second=50_000)
+POLL_SCHEDULE = PollSchedule(first_seconds=0.5, records_per_second=50_000, first_share=1 / 8)
 _TIMEOUT_ADVICE = "raise bulk_poll_timeout, or set match_strategy to in_query"
 
 
