@@ -275,7 +275,7 @@ class BulkJobs:
             job.unprocessed = rows
             return
         for raw in job.bad_rows:  # each malformed record fails alone ("Valid CSV Record Rows")
-            job.failures.append(["", bulk_csv.ROW_ERROR, raw, *[""] * (len(header) - 1)])
+            job.failures.append(("", bulk_csv.ROW_ERROR, raw, *[""] * (len(header) - 1)))
             job.failed += 1
             job.processed += 1
         id_col = next((i for i, c in enumerate(columns) if c["name"] == "Id"), None)
@@ -286,10 +286,12 @@ class BulkJobs:
             if pos != id_col
         ]
         width = len(columns)
+        header_width = len(header)
         rate = self.records_per_second
         # paced: a chunk every tenth of a second, so polling sees the count grow
         step = max(1, min(_CHUNK, int(rate / 10))) if rate > 0 else _CHUNK
         began = time.monotonic()
+        successes, failures = job.successes, job.failures
         for start in range(0, len(rows), step):
             if rate > 0:  # pace: the first ``start`` records take start / rate seconds
                 job.abort.wait(max(0.0, began + start / rate - time.monotonic()))
@@ -301,10 +303,8 @@ class BulkJobs:
             for row in chunk:
                 if len(row) < width:
                     row = row + [""] * (width - len(row))
-                item = writes.Pending()
-                if id_col is not None:
-                    item.raw_id = row[id_col] or None
-                values = item.values
+                values: dict[str, Any] = {}
+                errors: list[RecordError] = []
                 for pos, name, convert in cells:
                     cell = row[pos]
                     if cell == "":
@@ -315,20 +315,22 @@ class BulkJobs:
                     try:
                         values[name] = convert(cell)
                     except TypeMismatch as exc:
-                        item.errors.append(exc.bulk_error(pos + 1))
-                pending.append(item)
+                        errors.append(exc.bulk_error(pos + 1))
+                raw_id = (row[id_col] or None) if id_col is not None else None
+                pending.append(writes.Pending(raw_id, values, errors))
             outcomes = self._apply(job, obj, user, pending)
+            failed = 0
             for row, item, out in zip(chunk, pending, outcomes, strict=False):
-                padded = row + [""] * (len(header) - len(row))
-                if out.success:
-                    job.successes.append(
-                        [out.id or "", "true" if out.created else "false", *padded]
-                    )
+                # Result rows are tuples: the garbage collector stops tracking them.
+                padded = row if len(row) >= header_width else row + [""] * (header_width - len(row))
+                if not out.errors:
+                    successes.append((out.id or "", "true" if out.created else "false", *padded))
                 else:
                     norm = ids.normalize(item.raw_id) if item.raw_id else None
-                    job.failures.append([out.id or norm or "", bulk_errors(out.errors), *padded])
-                    job.failed += 1
-                job.processed += 1
+                    failures.append((out.id or norm or "", bulk_errors(out.errors), *padded))
+                    failed += 1
+            job.failed += failed
+            job.processed += len(chunk)
 
     def _apply(
         self, job: Job, obj: Any, user: User, pending: list[writes.Pending]
