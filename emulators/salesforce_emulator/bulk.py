@@ -13,10 +13,9 @@ Cells: empty leaves the field alone, ``#N/A`` sets it to null. Results are CSV:
 
 from __future__ import annotations
 
-import csv
-import io
 import threading
 import time
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from . import bulk_csv, bulk_upsert, ids, writes
@@ -30,6 +29,7 @@ from .bulk_job import (
     bulk_errors,
     record_endings,
 )
+from .csv_out import quote_all
 from .store import now_iso
 from .value_conversion import converter
 from .wire import ApiError, Request, Response, empty, json_response, not_found
@@ -180,19 +180,15 @@ class BulkJobs:
 
     def results(self, user: User, job_id: str, kind: str) -> Response:
         job = self.get(job_id, user)
-        out = io.StringIO()
-        writer = csv.writer(out, quoting=csv.QUOTE_ALL, lineterminator="\n")
+        rows: list[Sequence[str]]
         if kind == "successfulResults":
-            writer.writerow(["sf__Id", "sf__Created", *job.header])
-            writer.writerows(job.successes)
+            rows = [["sf__Id", "sf__Created", *job.header], *job.successes]
         elif kind == "failedResults":
-            writer.writerow(["sf__Id", "sf__Error", *job.header])
-            writer.writerows(job.failures)
+            rows = [["sf__Id", "sf__Error", *job.header], *job.failures]
         else:
-            if job.header:
-                writer.writerow(job.header)
-            writer.writerows(job.unprocessed)
-        return Response(200, out.getvalue().encode("utf-8"), content_type="text/csv")
+            rows = [job.header, *job.unprocessed] if job.header else job.unprocessed
+        text = quote_all(rows, ",", "\n")
+        return Response(200, text.encode("utf-8"), content_type="text/csv")
 
     # -- processing ----------------------------------------------------------------------
     def _fail(self, job: Job, message: str) -> None:

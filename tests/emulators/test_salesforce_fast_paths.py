@@ -8,11 +8,16 @@ inputs.
 
 from __future__ import annotations
 
+import csv
+import io
 from typing import Any
 
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from salesforce_emulator import ids
+from salesforce_emulator.bulk_job import DELIMITERS
+from salesforce_emulator.bulk_query import _cell, _column_cells
+from salesforce_emulator.csv_out import quote_all
 from salesforce_emulator.validation import (
     TypeMismatch,
     check_value,
@@ -148,3 +153,38 @@ def test_rounder_is_round_number(fdesc: dict[str, Any], value: Any) -> None:
     rounded = rounder(fdesc)
     got = value if rounded is None else rounded(value)
     assert (type(got), repr(got)) == (type(expected), repr(expected))
+
+
+csv_cells = st.text(
+    alphabet=st.sampled_from(["a", "é", '"', ",", "\t", "|", "\r", "\n", " ", "\0", "x"]),
+    max_size=6,
+)
+
+
+@settings(max_examples=600, deadline=None)
+@given(
+    st.lists(st.lists(csv_cells, max_size=5), max_size=6),
+    st.sampled_from(list(DELIMITERS.values())),
+    st.sampled_from(["\n", "\r\n"]),
+)
+def test_quote_all_is_csv_writer(rows: list[list[str]], delimiter: str, line_end: str) -> None:
+    out = io.StringIO()
+    csv.writer(out, delimiter=delimiter, quoting=csv.QUOTE_ALL, lineterminator=line_end).writerows(
+        rows
+    )
+    assert quote_all(rows, delimiter, line_end) == out.getvalue()
+
+
+stored_cells = st.one_of(
+    st.none(),
+    st.integers(-(2**70), 2**70),
+    st.floats(allow_nan=False),
+    st.sampled_from([0, 0.0, -0.0, 1, 1.0, 10**20, 1e20, 2**53 + 1, float(2**53)]),
+    st.text(max_size=4),
+)
+
+
+@settings(max_examples=600, deadline=None)
+@given(st.sampled_from(TYPES), st.lists(stored_cells, max_size=12))
+def test_column_cells_are_cells(sf_type: str, column: list[Any]) -> None:
+    assert list(_column_cells(column, sf_type)) == [_cell(v, sf_type) for v in column]
