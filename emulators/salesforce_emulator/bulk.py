@@ -13,10 +13,9 @@ Cells: empty leaves the field alone, ``#N/A`` sets it to null. Results are CSV:
 
 from __future__ import annotations
 
-import csv
-import io
 import threading
 import time
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from . import bulk_csv, bulk_upsert, ids, writes
@@ -30,6 +29,7 @@ from .bulk_job import (
     bulk_errors,
     record_endings,
 )
+from .csv_out import quote_all
 from .store import now_iso
 from .value_conversion import converter
 from .wire import ApiError, Request, Response, empty, json_response, not_found
@@ -180,19 +180,15 @@ class BulkJobs:
 
     def results(self, user: User, job_id: str, kind: str) -> Response:
         job = self.get(job_id, user)
-        out = io.StringIO()
-        writer = csv.writer(out, quoting=csv.QUOTE_ALL, lineterminator="\n")
+        rows: list[Sequence[str]]
         if kind == "successfulResults":
-            writer.writerow(["sf__Id", "sf__Created", *job.header])
-            writer.writerows(job.successes)
+            rows = [["sf__Id", "sf__Created", *job.header], *job.successes]
         elif kind == "failedResults":
-            writer.writerow(["sf__Id", "sf__Error", *job.header])
-            writer.writerows(job.failures)
+            rows = [["sf__Id", "sf__Error", *job.header], *job.failures]
         else:
-            if job.header:
-                writer.writerow(job.header)
-            writer.writerows(job.unprocessed)
-        return Response(200, out.getvalue().encode("utf-8"), content_type="text/csv")
+            rows = [job.header, *job.unprocessed] if job.header else job.unprocessed
+        text = quote_all(rows, ",", "\n")
+        return Response(200, text.encode("utf-8"), content_type="text/csv")
 
     # -- processing ----------------------------------------------------------------------
     def _fail(self, job: Job, message: str) -> None:
@@ -275,7 +271,7 @@ class BulkJobs:
             job.unprocessed = rows
             return
         for raw in job.bad_rows:  # each malformed record fails alone ("Valid CSV Record Rows")
-            job.failures.append(["", bulk_csv.ROW_ERROR, raw, *[""] * (len(header) - 1)])
+            job.failures.append(("", bulk_csv.ROW_ERROR, raw, *[""] * (len(header) - 1)))
             job.failed += 1
             job.processed += 1
         id_col = next((i for i, c in enumerate(columns) if c["name"] == "Id"), None)
@@ -286,10 +282,12 @@ class BulkJobs:
             if pos != id_col
         ]
         width = len(columns)
+        header_width = len(header)
         rate = self.records_per_second
         # paced: a chunk every tenth of a second, so polling sees the count grow
         step = max(1, min(_CHUNK, int(rate / 10))) if rate > 0 else _CHUNK
         began = time.monotonic()
+        successes, failures = job.successes, job.failures
         for start in range(0, len(rows), step):
             if rate > 0:  # pace: the first ``start`` records take start / rate seconds
                 job.abort.wait(max(0.0, began + start / rate - time.monotonic()))
@@ -301,10 +299,8 @@ class BulkJobs:
             for row in chunk:
                 if len(row) < width:
                     row = row + [""] * (width - len(row))
-                item = writes.Pending()
-                if id_col is not None:
-                    item.raw_id = row[id_col] or None
-                values = item.values
+                values: dict[str, Any] = {}
+                errors: list[RecordError] = []
                 for pos, name, convert in cells:
                     cell = row[pos]
                     if cell == "":
@@ -315,20 +311,22 @@ class BulkJobs:
                     try:
                         values[name] = convert(cell)
                     except TypeMismatch as exc:
-                        item.errors.append(exc.bulk_error(pos + 1))
-                pending.append(item)
+                        errors.append(exc.bulk_error(pos + 1))
+                raw_id = (row[id_col] or None) if id_col is not None else None
+                pending.append(writes.Pending(raw_id, values, errors))
             outcomes = self._apply(job, obj, user, pending)
+            failed = 0
             for row, item, out in zip(chunk, pending, outcomes, strict=False):
-                padded = row + [""] * (len(header) - len(row))
-                if out.success:
-                    job.successes.append(
-                        [out.id or "", "true" if out.created else "false", *padded]
-                    )
+                # Result rows are tuples: the garbage collector stops tracking them.
+                padded = row if len(row) >= header_width else row + [""] * (header_width - len(row))
+                if not out.errors:
+                    successes.append((out.id or "", "true" if out.created else "false", *padded))
                 else:
                     norm = ids.normalize(item.raw_id) if item.raw_id else None
-                    job.failures.append([out.id or norm or "", bulk_errors(out.errors), *padded])
-                    job.failed += 1
-                job.processed += 1
+                    failures.append((out.id or norm or "", bulk_errors(out.errors), *padded))
+                    failed += 1
+            job.failed += failed
+            job.processed += len(chunk)
 
     def _apply(
         self, job: Job, obj: Any, user: User, pending: list[writes.Pending]

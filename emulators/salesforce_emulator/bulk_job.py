@@ -51,8 +51,8 @@ class Job(JobInfo):
     processed: int = 0
     failed: int = 0
     header: list[str] = field(default_factory=list)
-    successes: list[list[str]] = field(default_factory=list)
-    failures: list[list[str]] = field(default_factory=list)
+    successes: list[tuple[str, ...]] = field(default_factory=list)
+    failures: list[tuple[str, ...]] = field(default_factory=list)
     unprocessed: list[list[str]] = field(default_factory=list)
     processing_ms: int = 0
     bad_rows: list[str] = field(default_factory=list)  # malformed CSV records (raw text)

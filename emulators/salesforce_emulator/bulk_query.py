@@ -14,18 +14,16 @@ from __future__ import annotations
 
 import base64
 import binascii
-import csv
-import io
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from functools import partial
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from . import soql
 from .bulk_job import DELIMITERS
 from .bulk_job_info import JobInfo
+from .csv_out import quote_all
 from .metadata import NUMBER_TYPES
 from .store import now_iso
 from .wire import ApiError, Request, Response, empty, json_response, not_found
@@ -35,6 +33,7 @@ if TYPE_CHECKING:
     from .users import User
 
 _DEFAULT_PAGE = 50_000
+_SLICE = 10_000  # rows of a results page formatted at a time
 
 
 @dataclass
@@ -99,21 +98,30 @@ def _text_cell(value: Any) -> str:
     return value if type(value) is str else _cell(value, "string")
 
 
-def _row_formatter(types: list[str]) -> Callable[[tuple[Any, ...]], list[str]]:
-    """One row's CSV cells, each column's formatting chosen once per job."""
-    cells: list[Callable[[Any], str]] = [
-        _text_cell
-        if t not in NUMBER_TYPES and t not in {"boolean", "int", "long"}
-        else partial(_cell_of, t)
-        for t in types
-    ]
-    if all(c is _text_cell for c in cells):
-        return lambda row: [v if type(v) is str else _text_cell(v) for v in row]
-    return lambda row: [c(v) for c, v in zip(cells, row, strict=True)]
+def _column_cells(values: Sequence[Any], sf_type: str) -> Sequence[str]:
+    """The CSV cells of one column of a page (``_cell`` of each value).
+
+    A text column is mostly ``str`` already. Any other column (numbers, booleans) repeats its
+    values, so each distinct value is formatted once; values that compare equal (``1`` and
+    ``1.0``, ``0.0`` and ``-0.0``) format alike, so keying by value is exact."""
+    if sf_type not in NUMBER_TYPES and sf_type not in {"boolean", "int", "long"}:
+        return [v if type(v) is str else _text_cell(v) for v in values]
+    formatted = {v: _cell(v, sf_type) for v in set(values)}
+    return list(map(formatted.__getitem__, values))
 
 
-def _cell_of(sf_type: str, value: Any) -> str:
-    return _cell(value, sf_type)
+def _page_text(
+    fields: list[str], page: Sequence[tuple[Any, ...]], types: list[str], delimiter: str, end: str
+) -> str:
+    """A results page as CSV: the header, then the rows, formatted column by column in
+    slices of :data:`_SLICE` rows (the columns of a slice are all that is held besides the
+    text)."""
+    parts = [quote_all([fields], delimiter, end)]
+    for start in range(0, len(page), _SLICE):
+        columns = zip(*page[start : start + _SLICE], strict=True)
+        cells = [_column_cells(col, t) for col, t in zip(columns, types, strict=True)]
+        parts.append(quote_all(zip(*cells, strict=True), delimiter, end))
+    return "".join(parts)
 
 
 class BulkQueryJobs:
@@ -192,7 +200,10 @@ class BulkQueryJobs:
             cursor = conn.execute(sql, params)
             cols = [d[0] for d in cursor.description]
             positions = [cols.index(f) for f in job.fields]
-            job.rows = [tuple(row[p] for p in positions) for row in cursor.fetchall()]
+            if positions == list(range(len(cols))):  # the usual case: rows as fetched
+                job.rows = cursor.fetchall()
+            else:
+                job.rows = [tuple(row[p] for p in positions) for row in cursor.fetchall()]
         time.sleep(self.org.bulk.delay)
         job.processing_ms = int((time.monotonic() - started) * 1000)
         if job.state == "InProgress":
@@ -244,20 +255,16 @@ class BulkQueryJobs:
         if size <= 0:
             raise ApiError(400, "INVALIDPARAMETER", "maxRecords must be a positive integer")
         page = job.rows[start : start + size]
-        out = io.StringIO()
-        writer = csv.writer(
-            out,
-            delimiter=DELIMITERS[job.column_delimiter],
-            quoting=csv.QUOTE_ALL,
-            lineterminator="\r\n" if job.line_ending == "CRLF" else "\n",
+        text = _page_text(
+            job.fields,
+            page,
+            job.types,
+            DELIMITERS[job.column_delimiter],
+            "\r\n" if job.line_ending == "CRLF" else "\n",
         )
-        writer.writerow(job.fields)
-        writer.writerows(map(_row_formatter(job.types), page))
         nxt = start + size
         headers = {
             "Sforce-NumberOfRecords": str(len(page)),
             "Sforce-Locator": _locator(nxt) if nxt < len(job.rows) else "null",
         }
-        return Response(
-            200, out.getvalue().encode("utf-8"), content_type="text/csv", headers=headers
-        )
+        return Response(200, text.encode("utf-8"), content_type="text/csv", headers=headers)

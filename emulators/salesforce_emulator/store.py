@@ -240,6 +240,16 @@ class Store:
         for record_id, values in changes:
             cols = tuple(values)
             groups.setdefault(cols, []).append((*(values[c] for c in cols), record_id))
+        self.update_groups(conn, obj, groups)
+
+    def update_groups(
+        self,
+        conn: sqlite3.Connection,
+        obj: ObjectDef,
+        groups: dict[tuple[str, ...], list[tuple[Any, ...]]],
+    ) -> None:
+        """Apply grouped changes: per column set, ``(values in column order..., id)``
+        parameters (sorted here), one ``executemany`` per set in the dict's order."""
         for cols, params in groups.items():
             params.sort(key=itemgetter(-1))  # in Id order: the B-tree pages are visited once
             sets = ", ".join(f"{q(c)} = ?" for c in cols)

@@ -11,6 +11,7 @@ other code imports from here (``RecordError``, ``TypeMismatch``, ``coerce``, ``c
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 
 from .value_conversion import coerce, converter, format_datetime
@@ -24,6 +25,8 @@ __all__ = [
     "converter",
     "format_datetime",
     "round_number",
+    "rounder",
+    "value_checker",
 ]
 
 _EMAIL = re.compile(
@@ -83,11 +86,84 @@ def check_value(fdesc: dict[str, Any], stored: Any) -> RecordError | None:
     return None
 
 
+def value_checker(fdesc: dict[str, Any]) -> Callable[[Any], RecordError | None]:
+    """A function doing exactly what ``check_value(fdesc, stored)`` does, faster for the
+    usual values (a Bulk job checks millions): it answers a value that passes every check of
+    its field in a couple of tests and hands everything else to :func:`check_value`."""
+    ftype = fdesc["type"]
+
+    def slow(stored: Any) -> RecordError | None:
+        return check_value(fdesc, stored)
+
+    if ftype in {"double", "currency", "percent"}:
+        precision, scale = fdesc.get("precision") or 18, fdesc.get("scale") or 0
+        limit = 10 ** (precision - scale)
+
+        def number(stored: Any) -> RecordError | None:
+            if type(stored) is float and not abs(stored) >= limit:
+                return None
+            return slow(stored)
+
+        return number
+    if ftype == "int":
+        int_limit = 10 ** (fdesc.get("digits") or 9)
+
+        def integer(stored: Any) -> RecordError | None:
+            if type(stored) is int and abs(stored) < int_limit:
+                return None
+            return slow(stored)
+
+        return integer
+    if ftype == "boolean":
+
+        def boolean(stored: Any) -> RecordError | None:
+            return None if type(stored) is int else slow(stored)
+
+        return boolean
+    if ftype == "email" or (ftype == "multipicklist" and fdesc.get("restrictedPicklist")):
+        return slow
+    length = fdesc.get("length") or 0
+    if ftype == "picklist" and fdesc.get("restrictedPicklist"):
+        allowed = {p["value"] for p in fdesc.get("picklistValues", []) if p.get("active")}
+
+        def picklist(stored: Any) -> RecordError | None:
+            if (
+                type(stored) is str
+                and stored in allowed
+                and stored != ""
+                and (not length or len(stored) <= length)
+            ):
+                return None
+            return slow(stored)
+
+        return picklist
+
+    def text(stored: Any) -> RecordError | None:
+        if type(stored) is str and stored != "" and (not length or len(stored) <= length):
+            return None
+        return slow(stored)
+
+    return text
+
+
 def round_number(fdesc: dict[str, Any], stored: Any) -> Any:
     """Round doubles to the field's scale, as Salesforce stores them."""
     if isinstance(stored, float) and fdesc["type"] in {"double", "currency", "percent"}:
         return round(stored, fdesc.get("scale") or 0)
     return stored
+
+
+def rounder(fdesc: dict[str, Any]) -> Callable[[Any], Any] | None:
+    """``round_number(fdesc, ·)`` specialised per field; None for a field whose values it
+    never changes (not a number type)."""
+    if fdesc["type"] not in {"double", "currency", "percent"}:
+        return None
+    scale = fdesc.get("scale") or 0
+
+    def rounded(stored: Any) -> Any:
+        return round(stored, scale) if type(stored) is float else round_number(fdesc, stored)
+
+    return rounded
 
 
 def _num(value: float) -> str:

@@ -3,12 +3,12 @@ field-level security, values, validation rules, then row-lock faults and all-or-
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from . import ids
 from .metadata import ObjectDef
-from .validation import check_value
+from .validation import value_checker
 from .write_errors import RecordError
 from .write_results import ROLLED_BACK, Outcome, Pending
 
@@ -24,26 +24,34 @@ def insufficient() -> RecordError:
     return RecordError("INSUFFICIENT_ACCESS_OR_READONLY", "insufficient access rights on object id")
 
 
+FieldPlan = tuple[list[str], list[tuple[str, Callable[[Any], RecordError | None]]]]
+"""Of one column set: its read-only fields, and the value check of each other field."""
+
+
 def check_fields(
     obj: ObjectDef,
     user: User,
     values: dict[str, Any],
     action: str,
-    locked_cache: dict[tuple[str, ...], list[str]] | None = None,
+    plans: dict[tuple[str, ...], FieldPlan] | None = None,
 ) -> list[RecordError]:
     errors: list[RecordError] = []
-    flag = "updateable" if action == "edit" else "createable"
-    # The read-only fields of a column set are the same for every record of a request.
+    # The read-only fields and value checks of a column set are the same for every record of
+    # a request: ``plans`` keeps them per column set.
     shape = tuple(values)
-    locked = locked_cache.get(shape) if locked_cache is not None else None
-    if locked is None:
+    plan = plans.get(shape) if plans is not None else None
+    if plan is None:
+        flag = "updateable" if action == "edit" else "createable"
         locked = [
             name
             for name in values
             if not obj.fields[name].get(flag, True) or not user.field_editable(obj.name, name)
         ]
-        if locked_cache is not None:
-            locked_cache[shape] = locked
+        checks = [(name, value_checker(obj.fields[name])) for name in values if name not in locked]
+        plan = (locked, checks)
+        if plans is not None:
+            plans[shape] = plan
+    locked, checks = plan
     if locked:
         errors.append(
             RecordError(
@@ -54,10 +62,8 @@ def check_fields(
                 tuple(locked),
             )
         )
-    for name, value in values.items():
-        if name in locked:
-            continue
-        err = check_value(obj.fields[name], value)
+    for name, check in checks:
+        err = check(values[name])
         if err is not None:
             errors.append(err)
     return errors

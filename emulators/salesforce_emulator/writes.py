@@ -16,7 +16,7 @@ from . import references, write_checks
 from .metadata import ObjectDef
 from .record_defaults import default_values
 from .store import decode, now_iso, q
-from .validation import round_number
+from .validation import round_number, rounder
 from .write_checks import MAX_DUPLICATE_UPDATES
 from .write_errors import RecordError
 from .write_results import ROLLED_BACK, Outcome, Pending
@@ -65,14 +65,16 @@ def update(
     write_checks.resolve_ids(obj, items, outcomes, "update")
     write_checks.limit_duplicates(outcomes)
     can_edit = user.can(obj.name, "edit")
-    locked_cache: dict[tuple[str, ...], list[str]] = {}
+    plans: dict[tuple[str, ...], write_checks.FieldPlan] = {}
     for item, out in zip(items, outcomes, strict=False):
         if out.errors:
             continue
         if not can_edit:
             out.errors.append(write_checks.insufficient())
             continue
-        out.errors.extend(write_checks.check_fields(obj, user, item.values, "edit", locked_cache))
+        errors = write_checks.check_fields(obj, user, item.values, "edit", plans)
+        if errors:
+            out.errors.extend(errors)
     rules = org.rules_for(obj.name)
     is_lead = obj.name == "Lead"
     extra = ["IsDeleted"] + (["IsConverted"] if is_lead else [])
@@ -81,6 +83,8 @@ def update(
     rule_columns = {(obj.field(n) or {}).get("name") for rule in rules for n in rule.names}
     columns = extra + sorted(c for c in rule_columns if c and c not in extra)
     rule_verdicts: dict[tuple[Any, ...], list[RecordError]] = {}
+    # The fields of a column set that the rules read (in the record's order), per column set.
+    rule_keys: dict[tuple[str, ...], tuple[str, ...]] = {}
     with org.store.locked() as conn:
         references.check(org, conn, obj, items, outcomes)
         wanted = [o.id for o in outcomes if o.id and not o.errors]
@@ -94,11 +98,10 @@ def update(
                     RecordError("INVALID_CROSS_REFERENCE_KEY", "invalid cross reference id")
                 )
                 continue
-            current = dict(zip(columns, row, strict=False))
-            if current.get("IsDeleted"):
+            if row[0]:  # IsDeleted
                 out.errors.append(RecordError("ENTITY_IS_DELETED", "entity is deleted"))
                 continue
-            if is_lead and current.get("IsConverted"):
+            if is_lead and row[1]:  # IsConverted
                 out.errors.append(
                     RecordError("CANNOT_UPDATE_CONVERTED_LEAD", "cannot reference converted lead")
                 )
@@ -106,31 +109,31 @@ def update(
             if rules:
                 # Rules read only their own fields: overlay just those of the new values. Their
                 # verdict depends on nothing else, so records alike are judged once per request.
-                touched = tuple((k, v) for k, v in item.values.items() if k in rule_columns)
+                values = item.values
+                shape = tuple(values)
+                keys = rule_keys.get(shape)
+                if keys is None:
+                    keys = rule_keys[shape] = tuple(k for k in shape if k in rule_columns)
+                touched = tuple((k, values[k]) for k in keys) if keys else ()
                 verdict = rule_verdicts.get((row, touched))
                 if verdict is None:
+                    current = dict(zip(columns, row, strict=False))
                     merged = {k: decode(obj.fields[k]["type"], v) for k, v in current.items()}
                     merged.update({k: decode(obj.fields[k]["type"], v) for k, v in touched})
                     verdict = rule_verdicts[(row, touched)] = write_checks.check_rules(
                         org, obj, merged
                     )
-                out.errors.extend(verdict)
+                if verdict:
+                    out.errors.extend(verdict)
         to_write = write_checks.finish(org, outcomes, all_or_none, faults=not dry_run)
         if dry_run:
             return outcomes
         if to_write:
-            now = now_iso()
-            changes = []
-            for i in to_write:
-                values = {k: round_number(obj.fields[k], v) for k, v in items[i].values.items()}
-                values.update(
-                    {"LastModifiedDate": now, "SystemModstamp": now, "LastModifiedById": user.id}
-                )
-                changes.append((outcomes[i].id, values))
+            groups, names_changed = _update_groups(obj, user, items, outcomes, to_write)
             conn.execute("BEGIN")
             try:
-                org.store.update_rows(conn, obj, changes)
-                if any({"FirstName", "LastName"} & set(items[i].values) for i in to_write):
+                org.store.update_groups(conn, obj, groups)
+                if names_changed:
                     _recompute_names(conn, obj, [outcomes[i].id for i in to_write])
                 conn.execute("COMMIT")
             except BaseException:
@@ -138,6 +141,60 @@ def update(
                 raise
     org.stats.add(updated=len(to_write))
     return outcomes
+
+
+_AUDIT = ("LastModifiedDate", "SystemModstamp", "LastModifiedById")
+
+
+def _update_groups(
+    obj: ObjectDef,
+    user: User,
+    items: Sequence[Pending],
+    outcomes: Sequence[Outcome],
+    to_write: Sequence[int],
+) -> tuple[dict[tuple[str, ...], list[tuple[Any, ...]]], bool]:
+    """The ``UPDATE`` parameters of the records to write, grouped by column set as
+    :meth:`Store.update_rows` groups them — each record's values rounded to their field's
+    scale, then the audit fields (``{**rounded, LastModifiedDate: now, …}``) and its Id —, and
+    whether any record sets FirstName or LastName. Each column set's plan (its columns and the
+    rounding of each value) is worked out once."""
+    now = now_iso()
+    audit = (now, now, user.id)
+    groups: dict[tuple[str, ...], list[tuple[Any, ...]]] = {}
+    # column set -> (the group's columns, its parameter list, rounders or None for a set
+    # naming an audit field, which takes the general path)
+    plans: dict[tuple[str, ...], tuple[tuple[str, ...], list[tuple[Any, ...]], list[Any] | None]]
+    plans = {}
+    names_changed = False
+    for i in to_write:
+        values = items[i].values
+        record_id = outcomes[i].id
+        shape = tuple(values)
+        plan = plans.get(shape)
+        if plan is None:
+            cols = tuple(dict.fromkeys((*shape, *_AUDIT)))
+            rounders = (
+                [rounder(obj.fields[k]) for k in shape] if set(shape).isdisjoint(_AUDIT) else None
+            )
+            plan = plans[shape] = (cols, groups.setdefault(cols, []), rounders)
+            names_changed = names_changed or not {"FirstName", "LastName"}.isdisjoint(shape)
+        cols, params, rounders = plan
+        if rounders is not None:
+            params.append(
+                (
+                    *[
+                        v if r is None else r(v)
+                        for r, v in zip(rounders, values.values(), strict=False)
+                    ],
+                    *audit,
+                    record_id,
+                )
+            )
+        else:
+            merged = {k: round_number(obj.fields[k], v) for k, v in values.items()}
+            merged.update(zip(_AUDIT, audit, strict=True))
+            params.append((*(merged[c] for c in cols), record_id))
+    return groups, names_changed
 
 
 def create(
@@ -160,6 +217,7 @@ def create(
         and f["type"] != "boolean"
         and not f.get("defaultedOnCreate")
     ]
+    plans: dict[tuple[str, ...], write_checks.FieldPlan] = {}
     for item, out in zip(items, outcomes, strict=False):
         if out.errors:
             continue
@@ -178,7 +236,7 @@ def create(
             continue
         out.errors.extend(
             e
-            for e in write_checks.check_fields(obj, user, item.values, "create")
+            for e in write_checks.check_fields(obj, user, item.values, "create", plans)
             if e.status_code != "REQUIRED_FIELD_MISSING"
         )
         if not out.errors and org.rules_for(obj.name):
