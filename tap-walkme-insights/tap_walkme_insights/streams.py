@@ -21,6 +21,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from operator import itemgetter
 from typing import TYPE_CHECKING, Any
 
 from singer_sdk import Stream
@@ -158,19 +159,24 @@ class ReportStream(Stream):
             headers = {c.index: c.header for c in columns}
             mismatches: list[str] = []
             mismatch_count = 0
-            add_key = index.add
+            add_keys = index.add_batch
+            key_of = itemgetter(key_index)
             fits_fast = codec.fits_fast
-            for row_number, cells in reader.rows():
-                add_key(cells[key_index], row_number)
-                if fits_fast(cells):
+            fits_fast_batch = codec.fits_fast_batch
+            for start, batch in reader.row_batches():
+                add_keys(list(map(key_of, batch)), start)
+                if fits_fast_batch(batch):
                     continue
-                for column, problem in codec.check_slow(cells):
-                    mismatch_count += 1
-                    if len(mismatches) < _MAX_REPORTED_MISMATCHES:
-                        mismatches.append(
-                            f"row {row_number} column {headers[column.index]!r} "
-                            f"({column.column_type}): {problem}"
-                        )
+                for row_number, cells in enumerate(batch, start + 1):
+                    if fits_fast(cells):
+                        continue
+                    for column, problem in codec.check_slow(cells):
+                        mismatch_count += 1
+                        if len(mismatches) < _MAX_REPORTED_MISMATCHES:
+                            mismatches.append(
+                                f"row {row_number} column {headers[column.index]!r} "
+                                f"({column.column_type}): {problem}"
+                            )
             index.finish()
             rows = reader.counts.rows
             self._log_reader_counts(reader)
