@@ -19,6 +19,7 @@ has the same identity as the bookmark, nothing is emitted; without state (Meltan
 from __future__ import annotations
 
 import datetime as dt
+import gc
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from operator import itemgetter
@@ -149,7 +150,20 @@ class ReportStream(Stream):
         return columns, key_index
 
     def _check_and_index(self, export: FetchedExport) -> tuple[KeyIndex, int]:
-        """Pass 1: type-check every cell and find each key's winning row."""
+        """Pass 1: type-check every cell and find each key's winning row.
+
+        The cyclic garbage collector is paused meanwhile: pass 1 makes no reference cycles,
+        but its batches of live rows would trigger collections of the older generations
+        (≈ 10 % of pass 1's CPU)."""
+        collecting = gc.isenabled()
+        gc.disable()
+        try:
+            return self._check_and_index_rows(export)
+        finally:
+            if collecting:
+                gc.enable()
+
+    def _check_and_index_rows(self, export: FetchedExport) -> tuple[KeyIndex, int]:
         with export.open() as handle:
             reader = ReportCsv(handle, self.report.csv, export.label)
             columns, key_index = self._columns_for(reader)
