@@ -93,16 +93,17 @@ class _KnownCells:
         self._known: set[str] = set()
 
     def __call__(self, cells: list[str]) -> bool:
-        new = set(cells)
-        new.difference_update(self._known)
-        if not new:
+        known = self._known
+        if all(map(known.__contains__, cells)):
             return True
+        new = set(cells)
+        new.difference_update(known)
         match = self._match
         for cell in new:
             if match(cell) is None:
                 return False
-        if len(self._known) < _KNOWN_LIMIT:
-            self._known.update(new)
+        if len(known) < _KNOWN_LIMIT:
+            known.update(new)
         return True
 
 
