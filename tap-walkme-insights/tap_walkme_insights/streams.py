@@ -8,8 +8,10 @@ A sync reads the export twice, streaming both times (memory does not grow with r
 2. **emit** — rows are read again and only each key's winning row becomes a RECORD of the
    selected properties.
 
-Both passes check a row with one regex (:class:`.row_codec.RowCodec`); only rows off that fast
-path are checked cell by cell by :mod:`.inference`, with the same result.
+Pass 2 checks a row with one regex (:class:`.row_codec.RowCodec`); pass 1 checks a batch of
+rows column by column (:meth:`.row_codec.RowCodec.fits_fast_batch`) and a batch that does not
+pass row by row with that regex. Only rows off that fast path are checked cell by cell by
+:mod:`.inference`, with the same result.
 
 The stream's state bookmark ``export`` records which export was synced. When the newest export
 has the same identity as the bookmark, nothing is emitted; without state (Meltano's
