@@ -19,8 +19,10 @@ import codecs
 import csv
 import io
 import logging
+import operator
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from itertools import chain, islice
 from typing import BinaryIO
 
 from tap_walkme_insights.errors import TapWalkMeInsightsError
@@ -29,6 +31,11 @@ LOGGER = logging.getLogger(__name__)
 
 _FIELD_SIZE_LIMIT = 16 * 1024 * 1024
 _MAX_LOGGED_PROBLEMS = 20
+BATCH_ROWS = 2048
+"""At most this many rows in a batch of :meth:`ReportCsv.row_batches`…"""
+BATCH_BYTES = 1 << 20
+"""…and, as far as the stream can tell, not much more than this many bytes of the export."""
+_SIZE_CHECK_ROWS = 64
 
 
 class CsvFormatError(TapWalkMeInsightsError, ValueError):
@@ -72,38 +79,26 @@ class ReadCounts:
 
 
 class _LineDecoder:
-    """Decode physical lines one by one so an invalid byte can be pinned to its line."""
+    """Decode physical lines one by one, reading invalid bytes as U+FFFD and counting the
+    lines that had some (``encoding_errors: replace``).
 
-    def __init__(
-        self, binary: BinaryIO, encoding: str, errors: str, label: str, counts: ReadCounts
-    ) -> None:
+    Strict decoding needs no Python code per line: lines are decoded with ``map``, and an
+    invalid byte surfaces as the ``UnicodeDecodeError`` of the line after the csv reader's
+    ``line_num`` (which counts the lines it was given).
+    """
+
+    def __init__(self, binary: BinaryIO, encoding: str) -> None:
         self._binary = binary
         self._encoding = encoding
-        self._errors = errors
-        self._label = label
-        self._counts = counts  # rows read so far: the row being decoded is the next one
-        self.in_header = True
-        self.lines_read = 0
         self.replaced_lines = 0
 
     def __iter__(self) -> Iterator[str]:
         for raw in self._binary:
-            self.lines_read += 1
             try:
                 yield raw.decode(self._encoding)
-            except UnicodeDecodeError as error:
-                if self._errors == "replace":
-                    self.replaced_lines += 1
-                    yield raw.decode(self._encoding, errors="replace")
-                    continue
-                where = "the header" if self.in_header else f"row {self._counts.rows + 1}"
-                msg = (
-                    f"{self._label}: {where} (line {self.lines_read}) contains bytes that are not "
-                    f"valid {self._encoding} (byte {error.start + 1} of the line). Set `encoding` "
-                    "to the export's encoding (e.g. 'cp1252' or 'latin-1'), or "
-                    "`encoding_errors: replace` to read such bytes as U+FFFD."
-                )
-                raise CsvFormatError(msg) from None
+            except UnicodeDecodeError:
+                self.replaced_lines += 1
+                yield raw.decode(self._encoding, errors="replace")
 
 
 def _detect_bom(binary: BinaryIO) -> tuple[BinaryIO, str | None]:
@@ -137,20 +132,25 @@ class ReportCsv:
         self.counts = ReadCounts()
         stream, bom_encoding = _detect_bom(binary)
         encoding = bom_encoding or options.encoding
+        self._stream = stream
+        self._encoding = encoding
         self._decoder: _LineDecoder | None = None
+        self._strict_lines = False
+        """Lines decoded one by one, strictly: a ``UnicodeDecodeError`` is the next line's."""
         lines: Iterator[str]
         if encoding == "utf-16":
             text = io.TextIOWrapper(stream, encoding="utf-16", errors=options.encoding_errors)
             lines = iter(text)
-        else:
-            self._decoder = _LineDecoder(
-                stream, encoding, options.encoding_errors, label, self.counts
-            )
+        elif options.encoding_errors == "replace":
+            self._decoder = _LineDecoder(stream, encoding)
             lines = iter(self._decoder)
+        else:
+            self._strict_lines = True
+            lines = map(operator.methodcaller("decode", encoding), stream)
         self._reader = csv.reader(lines, delimiter=options.delimiter, strict=True)
+        self._in_header = True
         self.header = self._read_header()
-        if self._decoder is not None:
-            self._decoder.in_header = False
+        self._in_header = False
 
     def _next_record(self) -> list[str] | None:
         try:
@@ -164,7 +164,17 @@ class ReportCsv:
             raise self._format_error(error) from None
 
     def _format_error(self, error: UnicodeDecodeError | csv.Error) -> CsvFormatError:
-        """The message for a UTF-16 decoding error or malformed CSV, naming row and line."""
+        """The message for undecodable bytes or malformed CSV, naming row and line (the rows
+        read so far are in ``counts.rows``: the row being read is the next one)."""
+        if isinstance(error, UnicodeDecodeError) and self._strict_lines:
+            where = "the header" if self._in_header else f"row {self.counts.rows + 1}"
+            msg = (
+                f"{self.label}: {where} (line {self._reader.line_num + 1}) contains bytes that "
+                f"are not valid {self._encoding} (byte {error.start + 1} of the line). Set "
+                "`encoding` to the export's encoding (e.g. 'cp1252' or 'latin-1'), or "
+                "`encoding_errors: replace` to read such bytes as U+FFFD."
+            )
+            return CsvFormatError(msg)
         if isinstance(error, UnicodeDecodeError):
             msg = (
                 f"{self.label}: near line {self._reader.line_num} the bytes are not valid "
@@ -205,6 +215,76 @@ class ReportCsv:
             raise self._format_error(error) from None
         if self._decoder is not None:
             self.counts.replaced_bytes_rows = self._decoder.replaced_lines
+
+    def row_batches(self) -> Iterator[tuple[int, list[list[str]]]]:
+        """The rows of :meth:`rows` in batches of consecutive rows, ``(start, rows)``:
+        ``rows[i]`` is row ``start + i + 1``. A batch holds at most :data:`BATCH_ROWS` rows and
+        ends once about :data:`BATCH_BYTES` of the export have been read for it.
+
+        Everything else happens as in :meth:`rows`, at the same point of the read: a batch
+        ends before a ragged row (the rows before it are handed over before that row is
+        logged, skipped or refused), and a reading error is raised after the rows read before
+        it have been handed over.
+        """
+        width = len(self.header)
+        counts = self.counts
+        reader = self._reader
+        tell = self._stream.tell if self._can_tell() else None
+        start = counts.rows
+        batch: list[list[str]] = []
+        append = batch.append
+        failure: CsvFormatError | None = None
+        begin = size = 0
+        try:
+            begin = tell() if tell is not None else 0
+            while True:
+                lines_before = reader.line_num
+                first = len(batch)
+                for record in islice(reader, _SIZE_CHECK_ROWS):
+                    if len(record) == width:
+                        append(record)
+                    elif record:  # a ragged row (a blank line is an empty record: skipped)
+                        if batch:
+                            yield start, batch
+                            start += len(batch)
+                            batch = []
+                            append = batch.append
+                            first = 0
+                        start += 1
+                        counts.rows = start
+                        self._ragged(start, len(record), width)
+                if reader.line_num == lines_before:
+                    break  # the reader is exhausted
+                if tell is not None:
+                    size = tell() - begin
+                else:
+                    size += sum(map(len, chain.from_iterable(batch[first:])))
+                if len(batch) + _SIZE_CHECK_ROWS > BATCH_ROWS or size >= BATCH_BYTES:
+                    if batch:
+                        yield start, batch
+                        start += len(batch)
+                        counts.rows = start
+                        batch = []
+                        append = batch.append
+                    begin = tell() if tell is not None else 0
+                    size = 0
+        except (UnicodeDecodeError, csv.Error) as error:
+            counts.rows = start + len(batch)
+            failure = self._format_error(error)
+        if batch:
+            counts.rows = start + len(batch)
+            yield start, batch
+        if failure is not None:
+            raise failure
+        if self._decoder is not None:
+            counts.replaced_bytes_rows = self._decoder.replaced_lines
+
+    def _can_tell(self) -> bool:
+        try:
+            self._stream.tell()
+        except (OSError, ValueError):
+            return False
+        return True
 
     def _ragged(self, row_number: int, cells: int, width: int) -> None:
         line = self._reader.line_num

@@ -25,6 +25,7 @@ the rate of undetected hardware errors — so keys are, in practice, compared ex
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from tap_walkme_insights.errors import TapWalkMeInsightsError
@@ -59,6 +60,18 @@ def key_fingerprint(value: str | None) -> int | None:
     return ((hash(key) & _MASK64) << 64) | (hash(key + "\x1f") & _MASK64)
 
 
+def comparison_forms(raw_keys: Sequence[str]) -> list[str]:
+    """:func:`normalize_key` of each key, with ``""`` (not ``None``) for an empty key."""
+    return [key.casefold() if "@" in key else key for key in map(str.strip, raw_keys)]
+
+
+def fingerprints_of(keys: Sequence[str]) -> list[int]:
+    """The fingerprint of each (non-empty) comparison form: the value of
+    :func:`key_fingerprint` for a raw key with that form."""
+    mask = _MASK64
+    return [((hash(key) & mask) << 64) | (hash(key + "\x1f") & mask) for key in keys]
+
+
 @dataclass
 class KeyIndex:
     """Which row wins for each key, built in a first pass over the export."""
@@ -87,7 +100,45 @@ class KeyIndex:
 
     def add(self, raw_key: str, row_number: int) -> None:
         """Record one row's key (pass 1)."""
-        fingerprint = key_fingerprint(raw_key)
+        self._add(key_fingerprint(raw_key), row_number)
+
+    def add_batch(self, raw_keys: Sequence[str], start: int) -> None:
+        """Record the keys of rows ``start + 1``, ``start + 2``, …: the same as calling
+        :meth:`add` for each in turn (the same counts, examples, winners and error). When no
+        key of the batch repeats (and no empty key is still wanted as an example), that is
+        done for the whole batch at once; otherwise row by row."""
+        forms = comparison_forms(raw_keys)
+        empties = forms.count("")
+        prints = fingerprints_of([key for key in forms if key] if empties else forms)
+        if not empties or len(self.empty_key_rows) >= _EXAMPLES:
+            if self.policy == "fail":
+                winners = self._winners
+                if winners.keys().isdisjoint(prints):
+                    before = len(winners)
+                    rows: Iterable[int] = range(start + 1, start + 1 + len(forms))
+                    if empties:
+                        rows = [row for row, key in zip(rows, forms, strict=True) if key]
+                    winners.update(zip(prints, rows, strict=True))
+                    if len(winners) - before == len(prints):
+                        self.empty_keys += empties
+                        return
+                    for fingerprint in prints:  # a key repeats within the batch: undo
+                        winners.pop(fingerprint, None)
+            else:
+                seen = self._seen
+                if seen.isdisjoint(prints):
+                    before = len(seen)
+                    seen.update(prints)
+                    if len(seen) - before == len(prints):
+                        self.empty_keys += empties
+                        return
+                    seen.difference_update(prints)  # a key repeats within the batch: undo
+        add = self._add
+        next_print = iter(prints).__next__
+        for row_number, key in enumerate(forms, start + 1):
+            add(next_print() if key else None, row_number)
+
+    def _add(self, fingerprint: int | None, row_number: int) -> None:
         if fingerprint is None:
             self.empty_keys += 1
             if len(self.empty_key_rows) < _EXAMPLES:

@@ -8,8 +8,10 @@ A sync reads the export twice, streaming both times (memory does not grow with r
 2. **emit** — rows are read again and only each key's winning row becomes a RECORD of the
    selected properties.
 
-Both passes check a row with one regex (:class:`.row_codec.RowCodec`); only rows off that fast
-path are checked cell by cell by :mod:`.inference`, with the same result.
+Pass 2 checks a row with one regex (:class:`.row_codec.RowCodec`); pass 1 checks a batch of
+rows column by column (:meth:`.row_codec.RowCodec.fits_fast_batch`) and a batch that does not
+pass row by row with that regex. Only rows off that fast path are checked cell by cell by
+:mod:`.inference`, with the same result.
 
 The stream's state bookmark ``export`` records which export was synced. When the newest export
 has the same identity as the bookmark, nothing is emitted; without state (Meltano's
@@ -19,8 +21,10 @@ has the same identity as the bookmark, nothing is emitted; without state (Meltan
 from __future__ import annotations
 
 import datetime as dt
+import gc
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from operator import itemgetter
 from typing import TYPE_CHECKING, Any
 
 from singer_sdk import Stream
@@ -148,7 +152,20 @@ class ReportStream(Stream):
         return columns, key_index
 
     def _check_and_index(self, export: FetchedExport) -> tuple[KeyIndex, int]:
-        """Pass 1: type-check every cell and find each key's winning row."""
+        """Pass 1: type-check every cell and find each key's winning row.
+
+        The cyclic garbage collector is paused meanwhile: pass 1 makes no reference cycles,
+        but its batches of live rows would trigger collections of the older generations
+        (≈ 10 % of pass 1's CPU)."""
+        collecting = gc.isenabled()
+        gc.disable()
+        try:
+            return self._check_and_index_rows(export)
+        finally:
+            if collecting:
+                gc.enable()
+
+    def _check_and_index_rows(self, export: FetchedExport) -> tuple[KeyIndex, int]:
         with export.open() as handle:
             reader = ReportCsv(handle, self.report.csv, export.label)
             columns, key_index = self._columns_for(reader)
@@ -158,19 +175,24 @@ class ReportStream(Stream):
             headers = {c.index: c.header for c in columns}
             mismatches: list[str] = []
             mismatch_count = 0
-            add_key = index.add
+            add_keys = index.add_batch
+            key_of = itemgetter(key_index)
             fits_fast = codec.fits_fast
-            for row_number, cells in reader.rows():
-                add_key(cells[key_index], row_number)
-                if fits_fast(cells):
+            fits_fast_batch = codec.fits_fast_batch
+            for start, batch in reader.row_batches():
+                add_keys(list(map(key_of, batch)), start)
+                if fits_fast_batch(batch):
                     continue
-                for column, problem in codec.check_slow(cells):
-                    mismatch_count += 1
-                    if len(mismatches) < _MAX_REPORTED_MISMATCHES:
-                        mismatches.append(
-                            f"row {row_number} column {headers[column.index]!r} "
-                            f"({column.column_type}): {problem}"
-                        )
+                for row_number, cells in enumerate(batch, start + 1):
+                    if fits_fast(cells):
+                        continue
+                    for column, problem in codec.check_slow(cells):
+                        mismatch_count += 1
+                        if len(mismatches) < _MAX_REPORTED_MISMATCHES:
+                            mismatches.append(
+                                f"row {row_number} column {headers[column.index]!r} "
+                                f"({column.column_type}): {problem}"
+                            )
             index.finish()
             rows = reader.counts.rows
             self._log_reader_counts(reader)
