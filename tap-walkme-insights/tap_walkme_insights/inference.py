@@ -176,6 +176,10 @@ def _fits(text: str, column_type: str) -> bool:
     return True
 
 
+#: Distinct cell texts remembered per column while inferring (then new ones are judged only).
+_JUDGED_PER_COLUMN = 4096
+
+
 class ColumnTypeInferrer:
     """Accumulates, column by column, the types every sampled cell still fits.
 
@@ -187,19 +191,29 @@ class ColumnTypeInferrer:
     def __init__(self, column_count: int) -> None:
         self._candidates = [set(self._CANDIDATES) for _ in range(column_count)]
         self._seen_value = [False] * column_count
+        #: Per column, cell texts already judged (a text judged once cannot narrow the
+        #: candidates again): reports repeat values, so most cells are skipped.
+        self._judged: list[set[str]] = [set() for _ in range(column_count)]
 
     def add_row(self, cells: Sequence[str]) -> None:
         """Narrow each column's candidate types by one row's cells."""
         for index, cell in enumerate(cells[: len(self._candidates)]):
+            candidates = self._candidates[index]
+            if not candidates and self._seen_value[index]:
+                continue  # a text column: no cell can change that
+            judged = self._judged[index]
+            if cell in judged:
+                continue
             text = cell.strip()
             if not text:
                 continue
             self._seen_value[index] = True
-            candidates = self._candidates[index]
             if candidates:
                 candidates.difference_update(
                     [name for name in tuple(candidates) if not _fits(text, name)]
                 )
+            if len(judged) < _JUDGED_PER_COLUMN:
+                judged.add(cell)
 
     def result(self) -> list[str]:
         """Return the inferred type per column (``string`` for all-empty columns)."""

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from tap_walkme_insights.inference import (
     ValueMismatch,
     column_type_of,
@@ -141,3 +143,49 @@ def test_check_agrees_with_convert() -> None:
         except ValueMismatch:
             checked = False
         assert converted == checked
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    st.lists(
+        st.lists(
+            st.sampled_from(
+                [
+                    "",
+                    " ",
+                    "1",
+                    "2.5",
+                    "-3",
+                    "true",
+                    "False",
+                    "x",
+                    "2026-01-02",
+                    " 7 ",
+                    "2026-01-02T03:04:05Z",
+                    "1e3",
+                    "NaN",
+                    "12%",
+                ]
+            ),
+            min_size=3,
+            max_size=3,
+        ),
+        max_size=40,
+    )
+)
+def test_inference_that_skips_texts_already_judged_gives_what_judging_every_cell_gives(rows):
+    """Cells repeat: a column skips texts it has judged, and text columns skip everything
+    once decided; the inferred types are still those of judging every cell."""
+    from tap_walkme_insights.inference import ColumnTypeInferrer, _fits
+
+    candidates = [list(ColumnTypeInferrer._CANDIDATES) for _ in range(3)]
+    seen = [False] * 3
+    for row in rows:
+        for index, cell in enumerate(row):
+            if cell.strip():
+                seen[index] = True
+                candidates[index] = [n for n in candidates[index] if _fits(cell.strip(), n)]
+    expected = [
+        (next(iter(c), "string") if s else "string") for c, s in zip(candidates, seen, strict=True)
+    ]
+    assert infer_types(rows, 3) == expected
