@@ -58,6 +58,16 @@ _LENGTH = struct.Struct("<I")
 _WINDOW = 512
 
 
+def _seek_read(fd: int, size: int, offset: int) -> bytes:
+    """``os.pread`` where there is none (Windows): seek, then read; it moves the file's
+    position, so a load seeks to the end before it writes."""
+    os.lseek(fd, offset, os.SEEK_SET)
+    return os.read(fd, size)
+
+
+_pread = getattr(os, "pread", _seek_read)
+
+
 def _hash(key: str) -> int:
     """The index's hash of a key (:data:`_HASH_BITS` bits)."""
     return (hash(key) >> 8) & ((1 << _HASH_BITS) - 1)
@@ -96,6 +106,7 @@ class MatchSnapshot:
         stored = 0
         end = self._size
         length = _LENGTH.pack
+        self._file.seek(0, os.SEEK_END)
         for header, rows in pages:
             if not self._columns:
                 self._columns = list(header)
@@ -184,7 +195,7 @@ class MatchSnapshot:
         decode = self._decode
         length = _LENGTH.unpack_from
         fd = self._file.fileno()
-        pread = os.pread
+        pread = _pread
         for key in keys:
             value = _hash(key)
             part = value >> shift

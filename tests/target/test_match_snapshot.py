@@ -156,3 +156,44 @@ def test_a_second_load_adds_to_the_first():
         }
     finally:
         snapshot.close()
+
+
+def test_a_record_longer_than_one_read_comes_back_whole():
+    """A lookup reads a few hundred bytes at once; a longer record (a long text field) is
+    read again at its full length."""
+    long_text = "x" * 5_000 + "é" * 300
+    snapshot = _snapshot(
+        [[["003A", "a@x.example", "true", long_text], ["003B", "b@x.example", "", "2"]]]
+    )
+    try:
+        found, _ = snapshot.lookup(["a@x.example", "b@x.example"])
+        assert found["a@x.example"][0]["Score__c"] == long_text
+        assert found["b@x.example"][0]["Score__c"] == "2"
+    finally:
+        snapshot.close()
+
+
+def test_without_pread_lookups_seek_and_a_second_load_still_appends(monkeypatch):
+    """Where the OS has no pread (Windows), lookups seek and read; a later load must still
+    write at the end of the file, not where the last lookup left the position."""
+    import target_salesforce_update.match_snapshot as module
+
+    monkeypatch.setattr(module, "_pread", module._seek_read)
+    rows = [["003A", "a@x.example", "true", "1"]]
+    rows += [[f"003{i:012d}", f"u{i}@x.example", "", str(i)] for i in range(100)]
+    snapshot = _snapshot([rows])  # many times one read: the position stops mid-file
+    try:
+        found, _ = snapshot.lookup(["a@x.example"])
+        assert found["a@x.example"][0]["Id"] == "003A"
+        snapshot.load([(HEADER, [["003C", "c@x.example", "false", "3"]])])
+        keys = [f"u{i}@x.example" for i in range(100)]
+        found, _ = snapshot.lookup([*keys, "c@x.example"])
+        assert [found[key][0]["Score__c"] for key in keys] == [str(i) for i in range(100)]
+        assert found["c@x.example"][0] == {
+            "Id": "003C",
+            "Email": "c@x.example",
+            "Done__c": False,
+            "Score__c": "3",
+        }
+    finally:
+        snapshot.close()
