@@ -327,3 +327,20 @@ def test_progress_line_layout(capsys: pytest.CaptureFixture[str]) -> None:
         "  no-op SDK floor                     0 ms      0.65s  calls=None re-run writes=None "
         "RSS MB tap=47.0 target=49.0 CPU s tap=0.3 target=— emulator=— strategy=—  \n"
     )
+
+
+def test_short_runs_keep_the_run_with_the_median_cpu() -> None:
+    """The probe and the small tap → target runs are measured three times; the kept one is
+    the median by tap + target CPU, and its note gives the spread."""
+    from run import REPEAT_MAX_ROWS, median_of_runs
+
+    cpu = iter([(0.5, 0.9), (0.4, 0.6), (0.7, 0.9)])
+
+    def measure() -> Measurement:
+        tap, target = next(cpu)
+        return Measurement(10_000, 0, PIPELINE, 1.8, tap_cpu_s=tap, target_cpu_s=target)
+
+    kept = median_of_runs(measure)
+    assert (kept.tap_cpu_s, kept.target_cpu_s) == (0.5, 0.9)
+    assert kept.note == "median CPU of 3 runs (1.00 to 1.60 s)"
+    assert REPEAT_MAX_ROWS == 10_000
