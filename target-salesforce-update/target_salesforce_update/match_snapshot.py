@@ -98,7 +98,7 @@ class MatchSnapshot:
         ``pages`` are ``(header, rows)`` pairs as :func:`.salesforce.bulk_query.query_pages`
         yields them; every page must carry the same header."""
         match = self.match
-        fast_key = text_key(match)
+        fast_keys = text_key(match)
         buckets = [array("Q") for _ in range(1 << _BUCKET_BITS)]
         shift = _HASH_BITS - _BUCKET_BITS
         encode = self._encode
@@ -132,7 +132,11 @@ class MatchSnapshot:
                         f"{width}; set match_strategy to in_query to match with IN queries"
                     )
                 try:
-                    key = fast_key(row[at]) if fast_key else match_key(_cell(row[at], spec), match)
+                    if fast_keys is None:
+                        key = match_key(_cell(row[at], spec), match)
+                    else:
+                        keys = fast_keys(row[at])
+                        key = keys[1] if keys is not None else None
                 except CoercionError:
                     continue
                 if key is None:

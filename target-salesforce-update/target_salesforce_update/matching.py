@@ -34,6 +34,8 @@ from .preflight import Plan
 MAX_ENCODED_QUERY_CHARS = 15_600
 
 _RESERVED = re.compile(r"[^A-Za-z0-9_.~-]")
+#: Field types whose keys are numbers (compared as numbers, sent unquoted).
+_NUMERIC = frozenset({"int", "long", "double"})
 
 
 def encoded_length(text: str) -> int:
@@ -61,7 +63,7 @@ def key_text(value: Any, spec: FieldSpec, key_prefix: str = "") -> str | None:
     """
     if is_empty(value):
         return None
-    if spec.type in {"int", "long", "double"}:
+    if spec.type in _NUMERIC:
         try:
             number = Decimal(str(value).strip())
         except InvalidOperation:
@@ -100,23 +102,27 @@ def folded_key(text: str | None, spec: FieldSpec) -> str | None:
     return text
 
 
-def text_key(spec: FieldSpec) -> Callable[[str], str | None] | None:
-    """For a text match field that is not an Id: a function giving :func:`match_key` of a
-    ``str`` without its per-value type checks (trim; refuse invalid UTF-8; fold unless
-    case-sensitive); None for other fields (use :func:`match_key`)."""
+def text_key(spec: FieldSpec) -> Callable[[str], tuple[str, str] | None] | None:
+    """For a text match field that is not an Id: a function giving ``(key_text, match_key)``
+    of a ``str`` without their per-value type checks (trim; refuse invalid UTF-8; fold unless
+    case-sensitive), None for a blank one; None for other fields (use :func:`match_key`).
+
+    Raises (the function it returns):
+        CoercionError: the text holds bytes that were not valid UTF-8.
+    """
     if not _is_plain_text(spec):
         return None
     fold = not spec.case_sensitive
 
-    def key_of(value: str) -> str | None:
+    def keys_of(value: str) -> tuple[str, str] | None:
         text = value.strip()
         if not text:
             return None
         if not text.isascii():
             valid_text(text)
-        return text.casefold() if fold else text
+        return text, text.casefold() if fold else text
 
-    return key_of
+    return keys_of
 
 
 def _is_plain_text(spec: FieldSpec) -> bool:
@@ -124,7 +130,7 @@ def _is_plain_text(spec: FieldSpec) -> bool:
 
 
 def _literal(text: str, spec: FieldSpec) -> str:
-    if spec.type in {"int", "long", "double"}:
+    if spec.type in _NUMERIC:
         return text
     return soql.quote(text)
 
@@ -255,10 +261,7 @@ def _build_preparer(plan: Plan) -> Callable[[int, Mapping[str, Any]], PreparedRo
         (source, spec.name, convert, False if spec.type == "boolean" else None)
         for source, spec, convert in field_coercers(plan)
     )
-    # A text key (not an Id): trimmed, checked for invalid UTF-8, folded unless case-sensitive
-    # — what key_text and folded_key do, without their per-row type checks.
-    plain_text = _is_plain_text(match)  # then the keys of text_key, read inline
-    fold = plain_text and not match.case_sensitive
+    plain_keys = text_key(match)  # text keys skip key_text's per-row type checks
     empty_key = f"empty key: {match_property} is blank"
     too_long = soql.MAX_LITERAL_CHARS
     long_encoded = MAX_ENCODED_QUERY_CHARS // 2
@@ -266,13 +269,11 @@ def _build_preparer(plan: Plan) -> Callable[[int, Mapping[str, Any]], PreparedRo
     def prepare(position: int, record: Mapping[str, Any]) -> PreparedRow:
         raw_key = record.get(match_property)
         try:
-            if plain_text and raw_key.__class__ is str:
-                text = raw_key.strip()
-                if not text:
+            if plain_keys is not None and raw_key.__class__ is str:
+                keys = plain_keys(raw_key)
+                if keys is None:
                     return PreparedRow(position, None, raw_key, error=empty_key)
-                if not text.isascii():
-                    valid_text(text)
-                key = text.casefold() if fold else text
+                text, key = keys
             else:
                 text = key_text(raw_key, match, key_prefix)  # type: ignore[assignment]
                 key = folded_key(text, match)  # type: ignore[assignment]
@@ -322,9 +323,6 @@ def _build_preparer(plan: Plan) -> Callable[[int, Mapping[str, Any]], PreparedRo
         return row
 
     return prepare
-
-
-_NUMERIC = frozenset({"int", "long", "double"})
 
 
 def merge_values(rows: Sequence[PreparedRow]) -> dict[str, Any]:

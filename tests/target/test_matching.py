@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import urllib.parse
 
 import pytest
@@ -231,18 +232,19 @@ def test_the_text_key_short_path_gives_the_keys_of_key_text_and_folded_key(plan,
     st.booleans(),
 )
 def test_text_key_is_match_key_for_text_fields(value, field_type, case_sensitive):
-    """The snapshot reads keys with text_key: for the fields it serves it is match_key,
-    errors included; for Ids and numbers it declines."""
+    """The snapshot and prepare_row read text keys with text_key: for the fields it serves it
+    gives key_text and match_key, errors included; for Ids and numbers it declines."""
     field = FieldSpec(name="K__c", type=field_type, case_sensitive=case_sensitive)
-    key_of = text_key(field)
+    keys_of = text_key(field)
     if field_type in {"id", "double"}:
-        assert key_of is None
+        assert keys_of is None
         return
 
-    def outcome(read):
-        try:
-            return read(value)
-        except CoercionError as exc:
-            return str(exc)
-
-    assert outcome(key_of) == outcome(lambda v: match_key(v, field))
+    try:
+        text = key_text(value, field)
+        expected = None if text is None else (text, folded_key(text, field))
+    except CoercionError as exc:
+        with pytest.raises(CoercionError, match=re.escape(str(exc))):
+            keys_of(value)
+        return
+    assert keys_of(value) == expected
