@@ -11,7 +11,8 @@ from pathlib import Path
 from typing import Any
 
 from baseline import Baseline
-from issue17_targets import check_issue17
+from issue17_targets import LEAN_ROWS, check_issue17
+from machine_speed import MachineReference, speed_lines
 from measurement import Measurement
 from minimum import FORMULA, Minimum
 from provenance import code_version, machine
@@ -49,9 +50,11 @@ def print_report(
     failures: Sequence[str],
     started: float,
     json_out: str,
+    reference: MachineReference | None = None,
 ) -> None:
-    """The table, the formulas, issue 17's and issue 7's lines, the failures and the total time
-    since ``started`` (a ``time.perf_counter()`` value)."""
+    """The table, the formulas, issue 17's lines and the machine-speed line (``reference``),
+    issue 7's lines, the failures and the total time since ``started`` (a
+    ``time.perf_counter()`` value)."""
     print()
     print(render_table(rows, minimums))
     print()
@@ -63,6 +66,8 @@ def print_report(
     print()
     print("Issue 17 (beside the baselines above):")
     for line in check_issue17(rows, baselines, probe_rows):
+        print(line)
+    for line in speed_lines(rows, reference, LEAN_ROWS):
         print(line)
     print()
     print("Issue 7:")

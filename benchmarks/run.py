@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from baseline import load_baselines
+from machine_speed import load_reference
 from measurement import NOOP, NOOP_MSGSPEC, PIPELINE, Measurement
 from minimum import Minimum, minimum_calls_in_child
 from options import parse_args, plan_of
@@ -177,7 +178,16 @@ def main(argv: list[str] | None = None) -> int:
         if rows:
             save_raw_figures(Path(args.json_out), rows, minimums, extra)
 
-    print_report(rows, minimums, baselines, args.probe_rows, failures, started, args.json_out)
+    print_report(
+        rows,
+        minimums,
+        baselines,
+        args.probe_rows,
+        failures,
+        started,
+        args.json_out,
+        reference=load_reference(),
+    )
     return 1 if failures else 0
 
 

@@ -344,3 +344,62 @@ def test_short_runs_keep_the_run_with_the_median_cpu() -> None:
     assert (kept.tap_cpu_s, kept.target_cpu_s) == (0.5, 0.9)
     assert kept.note == "median CPU of 3 runs (1.00 to 1.60 s)"
     assert REPEAT_MAX_ROWS == 10_000
+
+
+# ---------------------------------------------------------------- machine speed (fixed inputs)
+
+from machine_speed import load_reference, parse_reference, speed_lines  # noqa: E402
+
+REFERENCE = parse_reference(
+    {
+        "machine_reference": {
+            "commit": "1036d0b",
+            "source": "Run J",
+            "noop_floor": [
+                {"rows": 100_000, "tap_cpu_s": 2.7, "target_cpu_s": 5.6},
+                {"rows": 1_000_000, "tap_cpu_s": 25.3, "target_cpu_s": 53.1},
+            ],
+        }
+    }
+)
+
+
+def _floor(rows: int, tap_cpu_s: float, target_cpu_s: float) -> Measurement:
+    return Measurement(
+        rows=rows,
+        latency_ms=0,
+        pipeline=NOOP,
+        wall_s=1.0,
+        tap_cpu_s=tap_cpu_s,
+        target_cpu_s=target_cpu_s,
+    )
+
+
+def test_machine_speed_divides_the_1m_run_by_the_floors_factor() -> None:
+    lean = _pipe(1_000_000, 0, 90.0, 0.0)
+    lean.tap_cpu_s, lean.target_cpu_s = 27.0, 68.6
+    rows = [_floor(100_000, 5.0, 11.6), _floor(1_000_000, 50.6, 106.2), lean]
+    assert speed_lines(rows, REFERENCE, 1_000_000) == [
+        "INFO  machine speed: the no-op SDK floor at 1,000,000 rows took 156.8 CPU-s "
+        "(tap + target) here, 78.4 on the machine of 1036d0b (Run J): 2.00 x its time; at that "
+        "machine's speed the 1,000,000-row run's target CPU would be ≈ 34.3 s and tap CPU "
+        "≈ 13.5 s (not judged: the lines above judge the raw figures)"
+    ]
+
+
+def test_machine_speed_uses_the_largest_floor_and_says_when_there_is_none() -> None:
+    (line,) = speed_lines([_floor(100_000, 2.7, 5.6)], REFERENCE, 1_000_000)
+    assert line.endswith("(Run J): 1.00 x its time")  # no 1M run: the factor only
+    assert speed_lines([_pipe(5_000, 0, 1.0, 1.0)], REFERENCE, 1_000_000) == [
+        "INFO  machine speed not measured: needs the no-op SDK floor at one of "
+        "100,000, 1,000,000 rows"
+    ]
+    assert speed_lines([_floor(100_000, 2.7, 5.6)], None, 1_000_000) == []
+
+
+def test_machine_reference_rejects_a_floor_without_cpu_and_the_committed_one_parses() -> None:
+    bad = {"machine_reference": {"commit": "x", "source": "y", "noop_floor": [{"rows": 1}]}}
+    with pytest.raises(ValueError, match=r"lacks tap_cpu_s"):
+        parse_reference(bad)
+    committed = load_reference()
+    assert committed is not None and committed.floor_cpu_s[1_000_000] == pytest.approx(78.4)
