@@ -92,11 +92,16 @@ def parse_baselines(data: dict[str, Any]) -> list[Baseline]:
     return out
 
 
+def read_document(path: Path = BASELINE_FILE) -> dict[str, Any]:
+    """The decoded ``path`` (``benchmarks/baseline.json``); an empty document if absent."""
+    if not path.exists():
+        return {}
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
 def load_baselines(path: Path = BASELINE_FILE) -> list[Baseline]:
     """Baselines from ``path`` (``benchmarks/baseline.json``); none if the file is absent."""
-    if not path.exists():
-        return []
-    return parse_baselines(json.loads(path.read_text(encoding="utf-8")))
+    return parse_baselines(read_document(path))
 
 
 def was(

@@ -69,7 +69,8 @@ def _pipelines(rows: Sequence[Measurement]) -> list[Measurement]:
     return [r for r in rows if r.pipeline == PIPELINE]
 
 
-def _find(rows: Sequence[Measurement], size: int, latency_ms: int) -> Measurement | None:
+def find_run(rows: Sequence[Measurement], size: int, latency_ms: int) -> Measurement | None:
+    """The tap → target run of ``size`` rows at ``latency_ms``, if the run measured it."""
     return next(
         (r for r in _pipelines(rows) if r.rows == size and r.latency_ms == latency_ms), None
     )
@@ -99,7 +100,7 @@ def check_calls(rows: Sequence[Measurement], baselines: Sequence[Baseline]) -> l
 
 def check_lean(rows: Sequence[Measurement], baselines: Sequence[Baseline]) -> list[str]:
     """Item 2: 1M rows at 0 ms — wall, target and tap CPU, target and tap peak RSS."""
-    row = _find(rows, LEAN_ROWS, 0)
+    row = find_run(rows, LEAN_ROWS, 0)
     if row is None:
         return []
     where = f"{size_label(LEAN_ROWS)} @ 0 ms"
@@ -198,7 +199,7 @@ def check_latency(rows: Sequence[Measurement], baselines: Sequence[Baseline]) ->
     out = []
     sizes = sorted({r.rows for r in _pipelines(rows) if r.latency_ms == LATENCY_MS})
     for size in sizes:
-        slow, fast = _find(rows, size, LATENCY_MS), _find(rows, size, 0)
+        slow, fast = find_run(rows, size, LATENCY_MS), find_run(rows, size, 0)
         if slow is None or fast is None or not fast.wall_s:
             continue
         ratio = slow.wall_s / fast.wall_s

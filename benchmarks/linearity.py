@@ -41,13 +41,6 @@ class CostPer1k:
     match_strategy: str = ""
 
 
-def pipeline_cpu(row: Measurement) -> float | None:
-    """Tap + target CPU seconds (None when neither was measured)."""
-    if row.tap_cpu_s is None and row.target_cpu_s is None:
-        return None
-    return (row.tap_cpu_s or 0.0) + (row.target_cpu_s or 0.0)
-
-
 def probe_row(rows: Sequence[Measurement], probe_rows: int) -> Measurement | None:
     """The fixed-cost probe: the default pipeline at 0 ms on ``probe_rows`` rows."""
     if probe_rows <= 0:
@@ -61,12 +54,12 @@ def probe_row(rows: Sequence[Measurement], probe_rows: int) -> Measurement | Non
 def cost_of(row: Measurement, probe: Measurement | None) -> CostPer1k:
     """Raw and (with a probe smaller than the run) marginal cost per 1k rows of ``row``."""
     thousands = row.rows / 1000
-    cpu = pipeline_cpu(row)
+    cpu = row.cpu_s
     marginal_wall = marginal_cpu = None
     if probe is not None and probe.rows < row.rows:
         extra = (row.rows - probe.rows) / 1000
         marginal_wall = (row.wall_s - probe.wall_s) / extra
-        probe_cpu = pipeline_cpu(probe)
+        probe_cpu = probe.cpu_s
         if cpu is not None and probe_cpu is not None:
             marginal_cpu = (cpu - probe_cpu) / extra
     return CostPer1k(
@@ -114,7 +107,7 @@ def describe_costs(costs_: Sequence[CostPer1k], probe: Measurement | None) -> li
         head = (
             f"Cost per 1k rows, tap → target at 0 ms; fixed cost = the {probe.rows:,}-row run "
             f"(wall {probe.wall_s:.2f} s, tap+target CPU "
-            f"{_s(pipeline_cpu(probe)).removesuffix(' s')} s):"
+            f"{_s(probe.cpu_s).removesuffix(' s')} s):"
         )
     lines = [head]
     for cost in costs_:

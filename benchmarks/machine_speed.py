@@ -13,14 +13,14 @@ figures. It gives the factor and the 1M figures divided by it, for the reader to
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from baseline import BASELINE_FILE
-from measurement import NOOP, PIPELINE, Measurement
+from baseline import BASELINE_FILE, read_document
+from issue17_targets import LEAN_ROWS, find_run
+from measurement import NOOP, Measurement
 
 
 @dataclass(frozen=True)
@@ -58,22 +58,12 @@ def parse_reference(data: Mapping[str, Any]) -> MachineReference | None:
 
 def load_reference(path: Path = BASELINE_FILE) -> MachineReference | None:
     """The machine reference of ``path`` (``benchmarks/baseline.json``); none if absent."""
-    if not path.exists():
-        return None
-    return parse_reference(json.loads(path.read_text(encoding="utf-8")))
+    return parse_reference(read_document(path))
 
 
-def _floor_cpu(row: Measurement) -> float | None:
-    if row.tap_cpu_s is None or row.target_cpu_s is None:
-        return None
-    return row.tap_cpu_s + row.target_cpu_s
-
-
-def speed_lines(
-    rows: Sequence[Measurement], reference: MachineReference | None, lean_rows: int
-) -> list[str]:
+def speed_lines(rows: Sequence[Measurement], reference: MachineReference | None) -> list[str]:
     """One INFO line: this machine's no-op floor against the reference's (largest size both
-    have) and, when the run has it, the ``lean_rows`` pipeline's CPU divided by the factor."""
+    have) and, when the run has it, the 1M pipeline's CPU at 0 ms divided by the factor."""
     if reference is None:
         return []
     floors = [
@@ -81,7 +71,7 @@ def speed_lines(
         for row in rows
         if row.pipeline == NOOP
         and row.rows in reference.floor_cpu_s
-        and (cpu := _floor_cpu(row)) is not None
+        and (cpu := row.cpu_s) is not None
     ]
     if not floors:
         return [
@@ -96,13 +86,10 @@ def speed_lines(
         f"(tap + target) here, {then:.1f} on the machine of {reference.commit} "
         f"({reference.source}): {factor:.2f} x its time"
     )
-    lean = next(
-        (r for r in rows if r.pipeline == PIPELINE and r.rows == lean_rows and r.latency_ms == 0),
-        None,
-    )
+    lean = find_run(rows, LEAN_ROWS, 0)
     if lean is not None and lean.target_cpu_s is not None and lean.tap_cpu_s is not None:
         text += (
-            f"; at that machine's speed the {lean_rows:,}-row run's target CPU would be "
+            f"; at that machine's speed the {LEAN_ROWS:,}-row run's target CPU would be "
             f"≈ {lean.target_cpu_s / factor:.1f} s and tap CPU ≈ {lean.tap_cpu_s / factor:.1f} s "
             "(not judged: the lines above judge the raw figures)"
         )

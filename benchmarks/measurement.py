@@ -35,3 +35,10 @@ class Measurement:
     def rows_per_s(self) -> float:
         """Throughput over the whole wall time."""
         return self.rows / self.wall_s if self.wall_s else 0.0
+
+    @property
+    def cpu_s(self) -> float | None:
+        """Tap + target CPU seconds (``None`` when neither was measured)."""
+        if self.tap_cpu_s is None and self.target_cpu_s is None:
+            return None
+        return (self.tap_cpu_s or 0.0) + (self.target_cpu_s or 0.0)

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from baseline import Baseline
-from issue17_targets import LEAN_ROWS, check_issue17
+from issue17_targets import check_issue17
 from machine_speed import MachineReference, speed_lines
 from measurement import Measurement
 from minimum import FORMULA, Minimum
@@ -67,7 +67,7 @@ def print_report(
     print("Issue 17 (beside the baselines above):")
     for line in check_issue17(rows, baselines, probe_rows):
         print(line)
-    for line in speed_lines(rows, reference, LEAN_ROWS):
+    for line in speed_lines(rows, reference):
         print(line)
     print()
     print("Issue 7:")

@@ -54,6 +54,10 @@ REPEAT_MAX_ROWS = 100_000
 REPEATS = 3
 
 
+def _cpu(row: Measurement) -> float:
+    return row.cpu_s or 0.0
+
+
 def median_of_runs(measure: Callable[[], Measurement], repeats: int = REPEATS) -> Measurement:
     """Run ``measure`` ``repeats`` times; keep the run whose tap + target CPU is the median
     (its note says so, with the spread)."""
@@ -63,10 +67,6 @@ def median_of_runs(measure: Callable[[], Measurement], repeats: int = REPEATS) -
     spread = f"median CPU of {repeats} runs ({_cpu(runs[0]):.2f} to {_cpu(runs[-1]):.2f} s)"
     kept.note = f"{kept.note}; {spread}" if kept.note else spread
     return kept
-
-
-def _cpu(row: Measurement) -> float:
-    return (row.tap_cpu_s or 0.0) + (row.target_cpu_s or 0.0)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -55,14 +55,8 @@ def _fmt(value: float | None, spec: str) -> str:
     return "—" if value is None else format(value, spec)
 
 
-def _cpu(row: Measurement) -> float | None:
-    if row.tap_cpu_s is None and row.target_cpu_s is None:
-        return None
-    return (row.tap_cpu_s or 0.0) + (row.target_cpu_s or 0.0)
-
-
 def _cpu_ratio(row: Measurement, floor: Measurement) -> str:
-    mine, base = _cpu(row), _cpu(floor)
+    mine, base = row.cpu_s, floor.cpu_s
     return f"{mine / base:.2f}" if mine and base else "—"
 
 

@@ -379,7 +379,7 @@ def test_machine_speed_divides_the_1m_run_by_the_floors_factor() -> None:
     lean = _pipe(1_000_000, 0, 90.0, 0.0)
     lean.tap_cpu_s, lean.target_cpu_s = 27.0, 68.6
     rows = [_floor(100_000, 5.0, 11.6), _floor(1_000_000, 50.6, 106.2), lean]
-    assert speed_lines(rows, REFERENCE, 1_000_000) == [
+    assert speed_lines(rows, REFERENCE) == [
         "INFO  machine speed: the no-op SDK floor at 1,000,000 rows took 156.8 CPU-s "
         "(tap + target) here, 78.4 on the machine of 1036d0b (Run J): 2.00 x its time; at that "
         "machine's speed the 1,000,000-row run's target CPU would be ≈ 34.3 s and tap CPU "
@@ -388,13 +388,13 @@ def test_machine_speed_divides_the_1m_run_by_the_floors_factor() -> None:
 
 
 def test_machine_speed_uses_the_largest_floor_and_says_when_there_is_none() -> None:
-    (line,) = speed_lines([_floor(100_000, 2.7, 5.6)], REFERENCE, 1_000_000)
+    (line,) = speed_lines([_floor(100_000, 2.7, 5.6)], REFERENCE)
     assert line.endswith("(Run J): 1.00 x its time")  # no 1M run: the factor only
-    assert speed_lines([_pipe(5_000, 0, 1.0, 1.0)], REFERENCE, 1_000_000) == [
+    assert speed_lines([_pipe(5_000, 0, 1.0, 1.0)], REFERENCE) == [
         "INFO  machine speed not measured: needs the no-op SDK floor at one of "
         "100,000, 1,000,000 rows"
     ]
-    assert speed_lines([_floor(100_000, 2.7, 5.6)], None, 1_000_000) == []
+    assert speed_lines([_floor(100_000, 2.7, 5.6)], None) == []
 
 
 def test_machine_reference_rejects_a_floor_without_cpu_and_the_committed_one_parses() -> None:
