@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 import requests
 from console_harness import ROOT, Console
+from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as ec
 from selenium.webdriver.support.ui import Select, WebDriverWait
@@ -64,11 +65,33 @@ def text(driver: Any, css: str) -> str:
     return driver.find_element(By.CSS_SELECTOR, css).text
 
 
+def page_left(old: Any) -> Any:
+    """A wait condition: the page that held `old` has been replaced.
+
+    Selenium's `staleness_of` asks the old element `is_enabled()`; while Chromium is swapping
+    documents it can answer with a plain WebDriverException ("Node with given id does not belong
+    to the document") instead of a stale-element error — that answer means the same thing.
+    """
+
+    def left(_driver: Any) -> bool:
+        try:
+            old.is_enabled()
+        except StaleElementReferenceException:
+            return True
+        except WebDriverException as exc:
+            if "does not belong to the document" in str(exc):
+                return True
+            raise
+        return False
+
+    return left
+
+
 def submit(driver: Any, css: str) -> None:
     """Click a button and wait for the next page."""
     old = driver.find_element(By.TAG_NAME, "html")
     driver.find_element(By.CSS_SELECTOR, css).click()
-    wait(driver, RUN_WAIT_S).until(ec.staleness_of(old))
+    wait(driver, RUN_WAIT_S).until(page_left(old))
 
 
 def test_connect_wizard_run_log_edit_disconnect(
@@ -287,7 +310,7 @@ def test_connect_wizard_run_log_edit_disconnect(
     driver.find_element(By.ID, "disconnect-sandbox").click()
     wait(driver, 10).until(ec.alert_is_present())
     driver.switch_to.alert.accept()
-    wait(driver).until(ec.staleness_of(old))
+    wait(driver).until(page_left(old))
     assert "Disconnected 'sandbox'" in text(driver, ".flash")
     assert "not connected" in text(driver, "#account-sandbox .status")
     screens.shot("12-disconnected")
