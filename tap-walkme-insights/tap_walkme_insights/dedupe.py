@@ -172,32 +172,7 @@ class KeyIndex:
 
     def is_winner(self, raw_key: str, row_number: int) -> bool:
         """Whether this row is the one emitted for its key (pass 2, rows in export order)."""
-        return self._wins(key_fingerprint(raw_key), row_number)
-
-    def winners_in(self, raw_keys: Sequence[str], start: int) -> list[bool] | None:
-        """:meth:`is_winner` for rows ``start + 1``, ``start + 2``, … with these keys, called
-        in turn (the same answers, the same effect on ``first``); ``None`` means every row
-        wins. That is decided for the whole batch at once when no key of it is empty or
-        repeated and every key was seen in pass 1 — the usual batch; otherwise row by row."""
-        forms = comparison_forms(raw_keys)
-        if "" not in forms:
-            prints = fingerprints_of(forms)
-            if (
-                self.policy != "fail"
-                and self._winners.keys().isdisjoint(prints)
-                and self._seen.issuperset(prints)
-            ):
-                return None
-            wins = self._wins
-            return [wins(p, row) for row, p in enumerate(prints, start + 1)]
-        wins = self._wins
-        mask = _MASK64
-        return [
-            wins(((hash(key) & mask) << 64) | (hash(key + "\x1f") & mask) if key else None, row)
-            for row, key in enumerate(forms, start + 1)
-        ]
-
-    def _wins(self, fingerprint: int | None, row_number: int) -> bool:
+        fingerprint = key_fingerprint(raw_key)
         if fingerprint is None:
             return False
         winner = self._winners.get(fingerprint)

@@ -180,42 +180,6 @@ class _Stamps:
         return True
 
 
-def _texts(cells: list[str]) -> list[str | None]:
-    return [cell or None for cell in cells]
-
-
-def _integers(cells: list[str]) -> list[int | None]:
-    return [int(cell) if cell else None for cell in cells]
-
-
-def _numbers(cells: list[str]) -> list[int | float | None]:
-    return [(float(cell) if "." in cell else int(cell)) if cell else None for cell in cells]
-
-
-def _booleans(cells: list[str]) -> list[bool | None]:
-    return [cell[0] in "Tt" if cell else None for cell in cells]
-
-
-def _datetimes(cells: list[str]) -> list[str | None]:
-    return [
-        (f"{cell}T00:00:00+00:00" if len(cell) == 10 else f"{cell[:10]}T{cell[11:19]}+00:00")
-        if cell
-        else None
-        for cell in cells
-    ]
-
-
-_FAST_COLUMN_CONVERTERS: dict[str, Callable[[list[str]], list[Any]]] = {
-    "integer": _integers,
-    "number": _numbers,
-    "boolean": _booleans,
-    "date": _texts,
-    "date-time": _datetimes,
-    "string": _texts,
-}
-"""Per type: :data:`_FAST_CONVERTERS` for a whole column at once (one list comprehension
-instead of one Python call per cell); the same values."""
-
 _FAST_CONVERTERS: dict[str, Callable[[str], Any]] = {
     "integer": _integer,
     "number": _number,
@@ -260,10 +224,6 @@ class RowCodec:
             for c in self.typed
         ]
         self._fast_plan = [(c.prop, c.index, _FAST_CONVERTERS[c.column_type]) for c in self.columns]
-        self._props = tuple(c.prop for c in self.columns)
-        self._column_plan = [
-            (itemgetter(c.index), _FAST_COLUMN_CONVERTERS[c.column_type]) for c in self.columns
-        ]
         self._slow_plan = [(c.prop, c.index, c.column_type) for c in self.columns]
 
     def fits_fast(self, cells: Sequence[str]) -> bool:
@@ -296,16 +256,3 @@ class RowCodec:
         if self.fits_fast(cells):
             return {prop: fast(cells[index]) for prop, index, fast in self._fast_plan}
         return {prop: convert(cells[index], kind) for prop, index, kind in self._slow_plan}
-
-    def records(self, rows: Sequence[Sequence[str]]) -> list[dict[str, Any]]:
-        """``[self.record(cells) for cells in rows]``, converted column by column when the
-        whole batch is on the fast path (:meth:`fits_fast_batch`), else row by row."""
-        if not rows:
-            return []
-        if not self.fits_fast_batch(rows):
-            return [self.record(cells) for cells in rows]
-        props = self._props
-        if not props:
-            return [{} for _ in rows]
-        columns = [convert(list(map(cells_of, rows))) for cells_of, convert in self._column_plan]
-        return [dict(zip(props, values, strict=True)) for values in zip(*columns, strict=True)]

@@ -24,7 +24,6 @@ import datetime as dt
 import gc
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from itertools import compress
 from operator import itemgetter
 from typing import TYPE_CHECKING, Any
 
@@ -224,8 +223,7 @@ class ReportStream(Stream):
             )
 
     def _emit(self, export: FetchedExport, index: KeyIndex) -> Iterable[dict[str, Any]]:
-        """Pass 2: yield the winning row of every key as a record (selected properties only),
-        read in pass 1's batches: winners picked and rows converted a batch at a time."""
+        """Pass 2: yield the winning row of every key as a record (selected properties only)."""
         with export.open() as handle:
             reader = ReportCsv(handle, self.report.csv, export.label, quiet=True)
             columns, key_index = self._columns_for(reader, quiet=True)
@@ -237,12 +235,11 @@ class ReportStream(Stream):
                     if mask[("properties", c.prop)]
                 ]
             )
-            winners_in = index.winners_in
-            key_of = itemgetter(key_index)
-            to_records = codec.records
-            for start, batch in reader.row_batches():
-                wins = winners_in(list(map(key_of, batch)), start)
-                yield from to_records(batch if wins is None else list(compress(batch, wins)))
+            is_winner = index.is_winner
+            to_record = codec.record
+            for row_number, cells in reader.rows():
+                if is_winner(cells[key_index], row_number):
+                    yield to_record(cells)
 
     def _generate_record_messages(self, record: dict[str, Any]) -> Iterator[RecordMessage]:
         """The SDK's record → RECORD message step, minus the per-record work that is already
